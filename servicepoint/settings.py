@@ -45,6 +45,7 @@ __all__ = [
 ]
 
 _DEVELOPMENT_SECRET = "development-only-secret-change-me"
+_DEVELOPMENT_KIOSK_KEY = "development-kiosk-key"
 
 
 class _Section(BaseModel):
@@ -143,6 +144,8 @@ class SecuritySettings(_Section):
     # Failed logins per username within the window before further attempts are refused.
     login_attempts: int = Field(default=5, ge=1)
     login_window_s: int = Field(default=300, ge=1)
+    # Sent by the kiosk as X-Kiosk-Key to read the site status in its PIN-protected staff mode.
+    kiosk_key: str = Field(default=_DEVELOPMENT_KIOSK_KEY, min_length=12)
 
 
 class KioskSettings(_Section):
@@ -264,6 +267,12 @@ def load_settings(
         raise ConfigError(
             "security.secret_key",
             "still has the development placeholder; set SERVICEPOINT_SECRET_KEY",
+            source,
+        )
+    if settings.environment == "production" and settings.security.kiosk_key == _DEVELOPMENT_KIOSK_KEY:
+        raise ConfigError(
+            "security.kiosk_key",
+            "still has the development placeholder; set SERVICEPOINT_SECURITY__KIOSK_KEY",
             source,
         )
     return settings
