@@ -1,0 +1,120 @@
+"""The ASGI app factory. Nothing is built at import: ``create_app(settings)`` makes the engine,
+the session factory and the routes, so tests can hand in their own settings, database and clock.
+
+    app = create_app(load_settings())
+    uvicorn.run(app, host=..., port=...)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable
+from datetime import datetime
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy import Engine
+from starlette.concurrency import run_in_threadpool
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from server.api.errors import install_error_handlers
+from server.api.ratelimit import SlidingWindowLimiter
+from server.api.routes import open311, public, staff
+from server.db import make_engine, session_factory
+from server.models import utcnow
+from server.services.categories import load_category_specs, sync_categories
+from server.services.tickets import flag_overdue
+from server.web import pages
+from servicepoint.settings import Settings
+
+__all__ = ["create_app"]
+
+log = logging.getLogger(__name__)
+MAX_BODY_BYTES = 64 * 1024
+
+
+class BodyLimit:
+    """Refuse bodies over a size before anything reads them (a kiosk request is under 2 KB)."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            length = dict(scope.get("headers") or []).get(b"content-length")
+            if length is not None and (not length.isdigit() or int(length) > self.limit):
+                response = JSONResponse({"error": {"code": "too_large",
+                                                   "message": "request body too large"}},
+                                        status_code=413)
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def create_app(settings: Settings, *, engine: Engine | None = None,
+               clock: Callable[[], datetime] = utcnow, background: bool = True,
+               extra_lifespan: list[Callable[[FastAPI], Any]] | None = None) -> FastAPI:
+    """Build the app. ``background=False`` skips the periodic sweeps (for tests that drive the
+    clock themselves). ``extra_lifespan`` hooks start more services (sensor ingest) with the app.
+    """
+    engine = engine or make_engine(settings.database_url)
+    sessions = session_factory(engine)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        specs = load_category_specs(settings.categories_file)
+        with sessions() as db:
+            await run_in_threadpool(sync_categories, db, specs=specs)
+        tasks = []
+        if background:
+            tasks.append(asyncio.create_task(_sweep_overdue(app)))
+        stops = [hook(app) for hook in (extra_lifespan or [])]
+        log.info("server ready: %s, database %s", settings.site.id,
+                 engine.url.render_as_string(hide_password=True))
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+            for stop in stops:
+                if callable(stop):
+                    await run_in_threadpool(stop)
+
+    app = FastAPI(title="servicepoint", version="1", lifespan=lifespan,
+                  description="Community service point: requests, dispatch, tickets, Open311.")
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessions = sessions
+    app.state.clock = clock
+    app.state.track_limiter = SlidingWindowLimiter(limit=60, window_s=60)
+    install_error_handlers(app)
+    app.include_router(public.router)
+    app.include_router(staff.router)
+    app.include_router(open311.router)
+    app.include_router(pages.router)
+    pages.mount_static(app)
+    app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
+
+    @app.middleware("http")
+    async def _no_500(request: Request, call_next: Any) -> Any:
+        try:
+            return await call_next(request)
+        except Exception:  # the last line of defence; every such case is a bug to fix
+            log.exception("unhandled error on %s %s", request.method, request.url.path)
+            return JSONResponse({"error": {"code": "internal", "message": "internal error"}},
+                                status_code=500)
+
+    return app
+
+
+async def _sweep_overdue(app: FastAPI, interval_s: float = 60.0) -> None:
+    while True:
+        try:
+            with app.state.sessions() as db:
+                await run_in_threadpool(flag_overdue, db, now=app.state.clock())
+        except Exception:  # a failed sweep must not end the sweeping
+            log.exception("overdue sweep failed")
+        await asyncio.sleep(interval_s)

@@ -1,0 +1,100 @@
+"""Dependencies routes ask for, as Annotated aliases: SessionDep, NowDep, CurrentUser, …"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session
+
+from server.errors import Forbidden, NotAuthenticated
+from server.models import User
+from server.security import user_for_token
+from servicepoint.settings import Settings
+
+__all__ = ["CurrentUser", "NowDep", "SessionDep", "SettingsDep", "StaffUser", "require_roles"]
+
+_bearer = HTTPBearer(auto_error=False)
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    with request.app.state.sessions() as session:
+        yield session
+
+
+def get_now(request: Request) -> datetime:
+    clock: Callable[[], datetime] = request.app.state.clock
+    return clock()
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+SessionDep = Annotated[Session, Depends(get_session)]
+NowDep = Annotated[datetime, Depends(get_now)]
+
+
+def session_token(request: Request,
+                  credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)) -> str:
+    """A bearer token from the Authorization header, or the web pages' session cookie."""
+    if credentials is not None and credentials.scheme.lower() == "bearer":
+        return credentials.credentials
+    cookie = request.cookies.get("sp_session")
+    if cookie:
+        return cookie
+    raise NotAuthenticated("sign in first")
+
+
+def get_current_user(db: SessionDep, now: NowDep,
+                     token: Annotated[str, Depends(session_token)]) -> User:
+    return user_for_token(db, token=token, now=now)
+
+
+CurrentUser = Annotated[User, Depends(get_current_user)]
+
+
+def require_roles(*roles: str) -> Callable[[User], User]:
+    def check(user: CurrentUser) -> User:
+        if user.role not in roles:
+            raise Forbidden("your role may not do this")
+        return user
+
+    return check
+
+
+StaffUser = Annotated[User, Depends(require_roles("admin", "staff"))]
+DispatcherUser = Annotated[User, Depends(require_roles("admin", "staff", "squad_leader"))]
+VolunteerUser = Annotated[User, Depends(require_roles("volunteer"))]
+
+
+def kiosk_or_staff(request: Request, db: SessionDep, now: NowDep, settings: SettingsDep,
+                   x_kiosk_key: Annotated[str | None, Header()] = None) -> str:
+    """The site status is for staff, and for the kiosk's PIN-protected staff mode."""
+    import hmac
+
+    if x_kiosk_key is not None:
+        if hmac.compare_digest(x_kiosk_key.encode(), settings.security.kiosk_key.encode()):
+            return "kiosk"
+        raise NotAuthenticated("wrong kiosk key")
+    token = session_token(request, _bearer_from(request))
+    user = user_for_token(db, token=token, now=now)
+    if user.role not in ("admin", "staff", "squad_leader"):
+        raise Forbidden("your role may not do this")
+    return user.username
+
+
+def _bearer_from(request: Request) -> HTTPAuthorizationCredentials | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "bearer" and value:
+        return HTTPAuthorizationCredentials(scheme=scheme, credentials=value)
+    return None
+
+
+KioskOrStaff = Annotated[str, Depends(kiosk_or_staff)]

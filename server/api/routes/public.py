@@ -1,0 +1,107 @@
+"""What the kiosk and residents' phones use: no sign-in, only the phone token as a key."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Response
+from sqlalchemy import select, text
+from sqlalchemy.orm import selectinload
+
+from server.api import schemas
+from server.api.deps import NowDep, SessionDep, SettingsDep
+from server.api.ratelimit import TrackLimit
+from server.api.views import category_public, request_public
+from server.models import Building, Category, Compound
+from server.services.requests import (
+    NewRequest,
+    cancel_by_resident,
+    confirm_done,
+    file_request,
+    request_by_token,
+)
+
+router = APIRouter()
+TokenPath = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{16,64}$")]
+
+
+@router.get("/healthz", response_model=schemas.HealthPublic, tags=["health"])
+def healthz(db: SessionDep) -> schemas.HealthPublic:
+    db.execute(text("SELECT 1"))
+    return schemas.HealthPublic(status="ok", database="ok")
+
+
+@router.get("/api/v1/site", response_model=schemas.SitePublic, tags=["public"])
+def site(settings: SettingsDep) -> schemas.SitePublic:
+    s = settings.site
+    return schemas.SitePublic(id=s.id, name_zh=s.name_zh, name_en=s.name_en, phone=s.phone,
+                              public_url=settings.http.public_url)
+
+
+@router.get("/api/v1/categories", response_model=schemas.CategoriesPublic, tags=["public"])
+def categories(db: SessionDep) -> schemas.CategoriesPublic:
+    rows = db.scalars(select(Category).where(Category.active.is_(True))
+                      .order_by(Category.sort_order))
+    return schemas.CategoriesPublic(categories=[category_public(c) for c in rows])
+
+
+@router.get("/api/v1/places", response_model=schemas.PlacesPublic, tags=["public"])
+def places(db: SessionDep) -> schemas.PlacesPublic:
+    compounds = db.scalars(
+        select(Compound).order_by(Compound.code)
+        .options(selectinload(Compound.buildings).selectinload(Building.units))
+    )
+    return schemas.PlacesPublic(compounds=[
+        schemas.CompoundPublic(
+            code=c.code, name_zh=c.name_zh, name_en=c.name_en,
+            buildings=[schemas.BuildingPublic(
+                code=b.code, name=b.name,
+                units=[schemas.UnitPublic(code=u.code, name=u.name) for u in b.units],
+            ) for b in c.buildings],
+        ) for c in compounds
+    ])
+
+
+@router.post("/api/v1/requests", response_model=schemas.RequestPublic, status_code=201,
+             tags=["public"],
+             responses={200: {"model": schemas.RequestPublic,
+                              "description": "filed before with this client_id"},
+                        409: {"model": schemas.ErrorPublic},
+                        422: {"model": schemas.ErrorPublic}})
+def create_request(body: schemas.RequestCreate, db: SessionDep, now: NowDep,
+                   settings: SettingsDep, response: Response) -> schemas.RequestPublic:
+    request, created = file_request(db, new=NewRequest(
+        client_id=body.client_id, category=body.category, place_code=body.unit_code,
+        answers=dict(body.answers), description=body.description,
+        contact_name=body.contact_name, contact_phone=body.contact_phone, channel=body.channel,
+        number=body.number, phone_token=body.phone_token,
+    ), now=now, site_id=settings.site.id)
+    if not created:
+        response.status_code = 200
+    return request_public(request.ticket, now, token=request.phone_token,
+                          public_url=settings.http.public_url)
+
+
+@router.get("/api/v1/track/{token}", response_model=schemas.RequestPublic, tags=["public"],
+            responses={404: {"model": schemas.ErrorPublic}, 429: {"model": schemas.ErrorPublic}})
+def track(token: TokenPath, db: SessionDep, now: NowDep, _limit: TrackLimit
+          ) -> schemas.RequestPublic:
+    return request_public(request_by_token(db, token=token).ticket, now)
+
+
+@router.post("/api/v1/track/{token}/confirm", response_model=schemas.RequestPublic,
+             tags=["public"], responses={404: {"model": schemas.ErrorPublic},
+                                         409: {"model": schemas.ErrorPublic}})
+def confirm(token: TokenPath, body: schemas.ConfirmCreate, db: SessionDep, now: NowDep,
+            _limit: TrackLimit) -> schemas.RequestPublic:
+    request = confirm_done(db, token=token, rating=body.rating, comment=body.comment, now=now)
+    return request_public(request.ticket, now)
+
+
+@router.post("/api/v1/track/{token}/cancel", response_model=schemas.RequestPublic,
+             tags=["public"], responses={404: {"model": schemas.ErrorPublic},
+                                         409: {"model": schemas.ErrorPublic}})
+def cancel(token: TokenPath, db: SessionDep, now: NowDep, _limit: TrackLimit,
+           body: schemas.CancelCreate | None = None) -> schemas.RequestPublic:
+    request = cancel_by_resident(db, token=token, now=now, reason=body.reason if body else "")
+    return request_public(request.ticket, now)

@@ -1,0 +1,244 @@
+"""The HTTP contract: every body that crosses the wire, as one family of pydantic models.
+
+Names follow one pattern: ``XCreate`` comes in, ``XPublic`` goes out, ``XsPublic`` is a list.
+Limits here are the first line of defence: anything longer, odder or bigger is a 422 before any
+service sees it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+Code = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$")]
+ShortText = Annotated[str, StringConstraints(max_length=40)]
+Note = Annotated[str, StringConstraints(max_length=500)]
+Token = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{16,64}$")]
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+
+
+class ErrorPublic(BaseModel):
+    error: ErrorDetail
+
+
+class HealthPublic(BaseModel):
+    status: Literal["ok", "degraded"]
+    database: str
+
+
+class SitePublic(BaseModel):
+    id: str
+    name_zh: str
+    name_en: str
+    phone: str
+    public_url: str
+
+
+class ChoicePublic(BaseModel):
+    key: str
+    zh: str
+    en: str
+
+
+class QuestionPublic(BaseModel):
+    code: str
+    label_zh: str
+    label_en: str
+    required: bool
+    choices: list[ChoicePublic]
+
+
+class CategoryPublic(BaseModel):
+    code: str
+    name_zh: str
+    name_en: str
+    skill: str
+    target_hours: int
+    kiosk: bool
+    questions: list[QuestionPublic]
+
+
+class CategoriesPublic(BaseModel):
+    categories: list[CategoryPublic]
+
+
+class UnitPublic(BaseModel):
+    code: str
+    name: str
+
+
+class BuildingPublic(BaseModel):
+    code: str
+    name: str
+    units: list[UnitPublic]
+
+
+class CompoundPublic(BaseModel):
+    code: str
+    name_zh: str
+    name_en: str
+    buildings: list[BuildingPublic]
+
+
+class PlacesPublic(BaseModel):
+    compounds: list[CompoundPublic]
+
+
+class RequestCreate(_In):
+    client_id: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{8,64}$")]
+    category: Code
+    unit_code: Code
+    answers: Annotated[dict[ShortText, ShortText], Field(max_length=20)] = {}
+    description: Note = ""
+    contact_name: ShortText = ""
+    contact_phone: Annotated[str, StringConstraints(pattern=r"^1\d{10}$")] | None = None
+    channel: Literal["kiosk", "phone", "web", "staff"] = "kiosk"
+    number: Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9]{0,3}-\d{4,8}$")] | None = None
+    phone_token: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{32,64}$")] | None = None
+
+
+class HistoryEntryPublic(BaseModel):
+    at: datetime
+    action: str
+    status: str
+    actor: str
+
+
+class RequestPublic(BaseModel):
+    number: str
+    status: str
+    category: str
+    category_name_zh: str
+    category_name_en: str
+    place: str
+    created_at: datetime
+    volunteer_given_name: str | None
+    overdue: bool
+    history: list[HistoryEntryPublic]
+    rating: int | None
+    phone_token: str | None = None
+    status_url: str | None = None
+
+
+class ConfirmCreate(_In):
+    rating: int = Field(ge=1, le=5)
+    comment: Note = ""
+
+
+class CancelCreate(_In):
+    reason: Note = ""
+
+
+class LoginCreate(_In):
+    username: Annotated[str, StringConstraints(min_length=1, max_length=60)]
+    password: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+
+
+class LoginPublic(BaseModel):
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"
+    role: str
+    display_name: str
+
+
+class TicketEventPublic(BaseModel):
+    at: datetime
+    action: str
+    from_status: str | None
+    to_status: str
+    actor: str
+    note: str
+
+
+class TicketPublic(BaseModel):
+    id: int
+    number: str
+    kind: str
+    category: str
+    title: str
+    status: str
+    priority: str
+    squad: str | None
+    place: str
+    asset_id: str | None
+    condition: str | None
+    assignee_id: int | None
+    assignee_given_name: str | None
+    created_at: datetime
+    due_at: datetime | None
+    overdue: bool
+
+
+class TicketsPublic(BaseModel):
+    tickets: list[TicketPublic]
+    count: int
+
+
+class TicketDetailPublic(TicketPublic):
+    answers: dict[str, str]
+    description: str
+    contact_name: str
+    contact_phone_masked: str | None
+    rating: int | None
+    rating_comment: str | None
+    history: list[TicketEventPublic]
+    allowed_actions: list[str]
+
+
+class ProposalPublic(BaseModel):
+    volunteer_id: int
+    given_name: str
+    squad: str | None
+    skills: list[str]
+    party_member: bool
+    open_tasks: int
+    in_squad: bool
+
+
+class ProposalsPublic(BaseModel):
+    proposals: list[ProposalPublic]
+
+
+class DispatchCreate(_In):
+    volunteer_id: int = Field(ge=1, le=2**31 - 1)
+    note: Note = ""
+
+
+class NoteCreate(_In):
+    note: Note = ""
+
+
+class DuplicateCreate(_In):
+    of_ticket_id: int = Field(ge=1, le=2**31 - 1)
+    note: Note = ""
+
+
+class TasksPublic(BaseModel):
+    current: list[TicketPublic]
+    history: list[TicketPublic]
+
+
+class MonthlyFigurePublic(BaseModel):
+    month: str
+    category: str
+    squad: str | None
+    requests: int
+    residents: int
+    completed: int
+    median_hours_to_accept: float | None
+    median_hours_to_resolve: float | None
+
+
+class MonthlyFiguresPublic(BaseModel):
+    year: int
+    figures: list[MonthlyFigurePublic]

@@ -1,0 +1,99 @@
+"""``servicepoint server``, ``servicepoint db …`` and ``servicepoint seed …``."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sqlite3
+import sys
+from pathlib import Path
+
+from server.db import make_engine, session_factory, upgrade
+from server.services.categories import load_category_specs, sync_categories
+from server.services.site_data import apply_site_data, load_site_data
+from servicepoint.settings import load_settings
+
+log = logging.getLogger(__name__)
+DEMO_SITE = Path("config") / "demo-site.toml"
+
+
+def serve(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="servicepoint server", description="Run the HTTP server.",
+        epilog="Example: servicepoint server --host 0.0.0.0 --port 8080")
+    parser.add_argument("--host", help="address to listen on (default: http.host)")
+    parser.add_argument("--port", type=int, help="port to listen on (default: http.port)")
+    parser.add_argument("--no-upgrade", action="store_true",
+                        help="do not migrate the database at start-up")
+    args = parser.parse_args(argv)
+    settings = load_settings()
+    import uvicorn
+
+    from server.api import create_app
+
+    engine = make_engine(settings.database_url)
+    if not args.no_upgrade:
+        upgrade(engine)
+    app = create_app(settings, engine=engine)
+    host, port = args.host or settings.http.host, args.port or settings.http.port
+    log.info("listening on http://%s:%s (phone links: %s)", host, port, settings.http.public_url)
+    uvicorn.run(app, host=host, port=port, log_config=None, access_log=False)
+    return 0
+
+
+def db(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="servicepoint db", description="Database maintenance.",
+        epilog="Example: servicepoint db upgrade; servicepoint db backup data/backup.db")
+    sub = parser.add_subparsers(dest="action", required=True)
+    sub.add_parser("upgrade", help="migrate the database to the newest schema")
+    backup = sub.add_parser("backup", help="copy the SQLite database while the system runs")
+    backup.add_argument("file", type=Path)
+    args = parser.parse_args(argv)
+    settings = load_settings()
+    engine = make_engine(settings.database_url)
+    if args.action == "upgrade":
+        upgrade(engine)
+        with session_factory(engine)() as session:
+            sync_categories(session, specs=load_category_specs(settings.categories_file))
+        print(f"database up to date: {engine.url.render_as_string(hide_password=True)}")
+        return 0
+    if args.action == "backup":
+        if engine.dialect.name != "sqlite":
+            log.error("backup is for SQLite; use pg_dump for PostgreSQL")
+            return 2
+        source = sqlite3.connect(engine.url.database or "")
+        target = sqlite3.connect(args.file)
+        with target:
+            source.backup(target)  # consistent even while the server writes
+        source.close()
+        target.close()
+        print(f"backed up to {args.file}")
+        return 0
+    return 2
+
+
+def seed(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="servicepoint seed",
+        description="Load places, squads, volunteers and staff sign-ins from a TOML file.",
+        epilog="Example: servicepoint seed --demo; servicepoint seed /etc/servicepoint/site.toml")
+    parser.add_argument("file", nargs="?", type=Path, help="the site data file")
+    parser.add_argument("--demo", action="store_true", help=f"load {DEMO_SITE}")
+    args = parser.parse_args(argv)
+    if not args.file and not args.demo:
+        parser.error("give a FILE or --demo")
+    settings = load_settings()
+    path = args.file or (Path(settings.source).parent / "demo-site.toml" if settings.source
+                         else DEMO_SITE)
+    data = load_site_data(path)
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    with session_factory(engine)() as session:
+        sync_categories(session, specs=load_category_specs(settings.categories_file))
+        report = apply_site_data(session, data=data)
+    print(f"loaded {path}: {report.summary()}")
+    for username, password in report.generated_passwords.items():
+        print(f"  new sign-in {username}: password {password} (shown once; change it)")
+    sys.stdout.flush()
+    return 0

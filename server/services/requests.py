@@ -1,0 +1,199 @@
+"""Resident requests: filing (idempotent on the client id), following by phone token, confirming.
+
+居民点单: a resident files a request at the kiosk, on a phone or through Open311. It becomes a
+ticket with the squad whose grid covers the resident's building. The phone token in the QR link
+is the resident's only key: it reads that one request and nothing else.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import uuid4
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from server.errors import Conflict, IllegalTransition, Invalid, NotFound
+from server.lifecycle import Action, Status
+from server.models import Building, Category, Resident, ServiceRequest, Ticket, Unit
+from server.security import new_phone_token
+from server.services.tickets import RESIDENT, apply_action, record
+
+__all__ = ["NewRequest", "cancel_by_resident", "confirm_done", "file_request", "mask_phone",
+           "place_label", "request_by_token"]
+
+log = logging.getLogger(__name__)
+NUMBER_PATTERN = re.compile(r"^[A-Z][A-Z0-9]{0,3}-\d{4,8}$")
+
+
+@dataclass(frozen=True)
+class NewRequest:
+    client_id: str
+    category: str
+    place_code: str
+    answers: dict[str, str]
+    description: str = ""
+    contact_name: str = ""
+    contact_phone: str | None = None
+    channel: str = "kiosk"
+    number: str | None = None
+    phone_token: str | None = None
+
+
+def mask_phone(phone: str | None) -> str | None:
+    """13800001234 -> 138****1234: enough for staff to recognise, not to copy."""
+    if not phone:
+        return None
+    return phone[:3] + "****" + phone[-4:] if len(phone) >= 8 else "****"
+
+
+def place_label(ticket: Ticket) -> str:
+    if ticket.unit is not None:
+        b = ticket.unit.building
+        return f"{b.compound.name_zh} {b.name} {ticket.unit.name}"
+    if ticket.building is not None:
+        return f"{ticket.building.compound.name_zh} {ticket.building.name}"
+    return ""
+
+
+def _check_answers(category: Category, answers: dict[str, str]) -> None:
+    questions = {q["code"]: q for q in category.questions}
+    for code, value in answers.items():
+        if code not in questions:
+            raise Invalid(f"answers.{code}: {category.code} has no such question")
+        keys = {c["key"] for c in questions[code]["choices"]}
+        if value not in keys:
+            raise Invalid(f"answers.{code}: {value!r} is not one of {sorted(keys)}")
+    for code, question in questions.items():
+        if question["required"] and code not in answers:
+            raise Invalid(f"answers.{code}: this question needs an answer")
+
+
+def _find_place(db: Session, code: str) -> tuple[Unit | None, Building]:
+    unit = db.scalar(select(Unit).where(Unit.code == code))
+    if unit is not None:
+        return unit, unit.building
+    building = db.scalar(select(Building).where(Building.code == code))
+    if building is None:
+        raise Invalid(f"place {code!r}: no such unit or building")
+    return None, building
+
+
+def _resident(db: Session, new: NewRequest, unit: Unit | None, now: datetime) -> Resident | None:
+    """Match by phone; else by household (unit and name); else a new resident row."""
+    query = select(Resident)
+    if new.contact_phone:
+        query = query.where(Resident.phone == new.contact_phone)
+    elif unit is not None:
+        query = query.where(Resident.unit_id == unit.id, Resident.address_as == new.contact_name,
+                            Resident.phone.is_(None))
+    else:
+        return None
+    resident = db.scalars(query.limit(1)).first()
+    if resident is None:
+        resident = Resident(address_as=new.contact_name, phone=new.contact_phone,
+                            unit_id=unit.id if unit else None, created_at=now)
+        db.add(resident)
+    return resident
+
+
+def file_request(db: Session, *, new: NewRequest, now: datetime, site_id: str
+                 ) -> tuple[ServiceRequest, bool]:
+    """File a request; return it and whether it is new. A retry with the same client id
+    returns the first filing unchanged, so nothing is ever filed twice."""
+    existing = db.scalar(select(ServiceRequest).where(ServiceRequest.client_id == new.client_id))
+    if existing is not None:
+        return existing, False
+    category = db.get(Category, new.category)
+    if category is None or not category.active:
+        raise Invalid(f"category {new.category!r}: no such service")
+    _check_answers(category, new.answers)
+    unit, building = _find_place(db, new.place_code)
+    if new.number is not None:
+        if not NUMBER_PATTERN.match(new.number):
+            raise Invalid("number: must look like K1-0042")
+        if db.scalar(select(Ticket.id).where(Ticket.number == new.number)) is not None:
+            raise Conflict(f"number {new.number} is already used by another request")
+    token = new.phone_token or new_phone_token()
+    if db.scalar(select(ServiceRequest.id).where(ServiceRequest.phone_token == token)):
+        raise Conflict("phone_token is already used by another request")
+    squad_id = building.grid.squad_id if building.grid else None
+    ticket = Ticket(
+        number=new.number or f"tmp-{uuid4().hex}", kind="request", category=category,
+        title=f"{category.name_zh}", status=Status.NEW.value, priority=category.priority,
+        site_id=site_id, squad_id=squad_id, unit=unit, building=building, created_at=now,
+        updated_at=now, due_at=now + timedelta(hours=category.target_hours),
+    )
+    request = ServiceRequest(
+        ticket=ticket, client_id=new.client_id, phone_token=token,
+        resident=_resident(db, new, unit, now), answers=dict(new.answers),
+        description=new.description, contact_name=new.contact_name,
+        contact_phone=new.contact_phone, channel=new.channel,
+    )
+    db.add_all([ticket, request])
+    record(db, ticket=ticket, action=Action.FILE, actor=RESIDENT, now=now,
+           note=f"via {new.channel}")
+    try:
+        db.flush()
+        if new.number is None:
+            ticket.number = f"{ticket.id:06d}"
+        db.commit()
+    except IntegrityError:
+        # Two deliveries of the same request raced; the other one won. Answer with it.
+        db.rollback()
+        existing = db.scalar(
+            select(ServiceRequest).where(ServiceRequest.client_id == new.client_id))
+        if existing is None:
+            raise Conflict("the request number or token is already in use") from None
+        return existing, False
+    log.info("request %s filed (ticket %s, %s, squad %s, via %s)", ticket.number, ticket.id,
+             category.code, squad_id, new.channel)
+    return request, True
+
+
+def request_by_token(db: Session, *, token: str) -> ServiceRequest:
+    request = db.scalar(select(ServiceRequest).where(ServiceRequest.phone_token == token))
+    if request is None:
+        raise NotFound("no request with this link")
+    return request
+
+
+def confirm_done(db: Session, *, token: str, rating: int, comment: str, now: datetime
+                 ) -> ServiceRequest:
+    """The resident confirms from the phone that the work was done, and rates it; closes it."""
+    request = request_by_token(db, token=token)
+    ticket = request.ticket
+    if ticket.status != Status.RESOLVED:
+        raise IllegalTransition("the volunteer has not marked this request done yet")
+    ticket.rating, ticket.rating_comment = rating, comment or None
+    apply_action(db, ticket=ticket, action=Action.CLOSE, actor=RESIDENT, now=now,
+                 note=f"评分 {rating}/5" + (f": {comment}" if comment else ""))
+    db.commit()
+    return request
+
+
+def cancel_by_resident(db: Session, *, token: str, now: datetime, reason: str = ""
+                       ) -> ServiceRequest:
+    request = request_by_token(db, token=token)
+    apply_action(db, ticket=request.ticket, action=Action.CANCEL, actor=RESIDENT, now=now,
+                 note=reason)
+    db.commit()
+    return request
+
+
+def public_history(ticket: Ticket) -> list[dict[str, Any]]:
+    """The history as a resident may see it: actions and volunteers' given names, no more."""
+    shown = []
+    for event in ticket.events:
+        actor = "resident" if event.actor_kind == "resident" else "service point"
+        user = event.actor_user
+        if user is not None and user.volunteer is not None:
+            actor = user.volunteer.given_name
+        shown.append({"at": event.at, "action": event.action, "status": event.to_status,
+                      "actor": actor})
+    return shown

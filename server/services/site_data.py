@@ -1,0 +1,225 @@
+"""Load a site's places, squads, volunteers and staff from a TOML file (``servicepoint seed``).
+
+The file is what an installer edits to enter the real compounds; the demo data is one such file
+(config/demo-site.toml). Loading is an upsert by code/username, so running it again after an
+edit changes what changed and adds what is new. Passwords may be given in the file (for the demo)
+or left out, in which case a random one is made and reported once.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from server.models import Building, Compound, Grid, Squad, Unit, User, Volunteer, VolunteerSkill
+from server.security import hash_password
+from servicepoint.errors import ConfigError
+
+__all__ = ["SiteData", "LoadReport", "load_site_data", "apply_site_data"]
+
+log = logging.getLogger(__name__)
+_CODE = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$"
+ROLES = ("admin", "staff", "squad_leader", "volunteer")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SquadSpec(_Strict):
+    code: str = Field(pattern=_CODE)
+    name: str
+
+
+class GridSpec(_Strict):
+    code: str = Field(pattern=_CODE)
+    name: str
+    squad: str
+
+
+class BuildingSpec(_Strict):
+    name: str
+    code: str | None = Field(default=None, pattern=_CODE)
+    units: int | list[str] = 2
+    grid: str | None = None
+
+
+class CompoundSpec(_Strict):
+    code: str = Field(pattern=_CODE)
+    name_zh: str
+    name_en: str = ""
+    grid: str
+    buildings: int | None = Field(default=None, ge=1, le=200)
+    units: int = Field(default=2, ge=1, le=20)
+    building: list[BuildingSpec] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _some_buildings(self) -> CompoundSpec:
+        if not self.building and not self.buildings:
+            raise ValueError("give `buildings = N` or [[compound.building]] tables")
+        return self
+
+
+class VolunteerSpec(_Strict):
+    code: str = Field(pattern=_CODE)
+    given_name: str
+    full_name: str = ""
+    phone: str | None = Field(default=None, pattern=r"^1\d{10}$")
+    squad: str
+    skills: list[str] = Field(default_factory=list)
+    party_member: bool = False
+    username: str | None = Field(default=None, pattern=_CODE)
+    password: str | None = Field(default=None, min_length=8)
+
+
+class UserSpec(_Strict):
+    username: str = Field(pattern=_CODE)
+    role: str = Field(pattern="^(admin|staff|squad_leader)$")
+    display_name: str = ""
+    squad: str | None = None
+    password: str | None = Field(default=None, min_length=8)
+
+    @model_validator(mode="after")
+    def _leader_has_squad(self) -> UserSpec:
+        if self.role == "squad_leader" and not self.squad:
+            raise ValueError("a squad_leader needs `squad`")
+        return self
+
+
+class SiteData(_Strict):
+    squad: list[SquadSpec] = Field(default_factory=list)
+    grid: list[GridSpec] = Field(default_factory=list)
+    compound: list[CompoundSpec] = Field(default_factory=list)
+    volunteer: list[VolunteerSpec] = Field(default_factory=list)
+    user: list[UserSpec] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _references(self) -> SiteData:
+        squads = {s.code for s in self.squad}
+        grids = {g.code for g in self.grid}
+        for g in self.grid:
+            if g.squad not in squads:
+                raise ValueError(f"grid {g.code}: unknown squad {g.squad!r}")
+        for c in self.compound:
+            if c.grid not in grids:
+                raise ValueError(f"compound {c.code}: unknown grid {c.grid!r}")
+        for v in self.volunteer:
+            if v.squad not in squads:
+                raise ValueError(f"volunteer {v.code}: unknown squad {v.squad!r}")
+        for u in self.user:
+            if u.squad and u.squad not in squads:
+                raise ValueError(f"user {u.username}: unknown squad {u.squad!r}")
+        return self
+
+
+@dataclass
+class LoadReport:
+    compounds: int = 0
+    buildings: int = 0
+    units: int = 0
+    volunteers: int = 0
+    users: int = 0
+    generated_passwords: dict[str, str] = field(default_factory=dict)
+
+    def summary(self) -> str:
+        return (f"{self.compounds} compounds, {self.buildings} buildings, {self.units} units, "
+                f"{self.volunteers} volunteers, {self.users} sign-ins")
+
+
+def load_site_data(path: Path) -> SiteData:
+    source = str(path)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError("seed file", f"no such file: {path}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError("(file)", f"is not valid TOML: {exc}", source) from None
+    try:
+        return SiteData.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        key = ".".join(str(p) for p in first["loc"]) or "(file)"
+        raise ConfigError(key, first["msg"], source) from None
+
+
+def _upsert(db: Session, model: type[Any], key: str, value: str) -> Any:
+    row = db.scalar(select(model).where(getattr(model, key) == value))
+    if row is None:
+        row = model(**{key: value})
+        db.add(row)
+    return row
+
+
+def apply_site_data(db: Session, *, data: SiteData) -> LoadReport:
+    report = LoadReport()
+    squads: dict[str, Squad] = {}
+    for s in data.squad:
+        squads[s.code] = _upsert(db, Squad, "code", s.code)
+        squads[s.code].name = s.name
+    grids: dict[str, Grid] = {}
+    for g in data.grid:
+        grid = grids[g.code] = _upsert(db, Grid, "code", g.code)
+        grid.name, grid.squad = g.name, squads[g.squad]
+    db.flush()
+    for c in data.compound:
+        compound = _upsert(db, Compound, "code", c.code)
+        compound.name_zh, compound.name_en = c.name_zh, c.name_en
+        report.compounds += 1
+        buildings = c.building or [
+            BuildingSpec(name=f"{i}栋", units=c.units) for i in range(1, (c.buildings or 0) + 1)
+        ]
+        for index, b in enumerate(buildings, start=1):
+            code = b.code or f"{c.code}-B{index:02d}"
+            building = _upsert(db, Building, "code", code)
+            building.name, building.compound = b.name, compound
+            building.grid = grids[b.grid] if b.grid else grids[c.grid]
+            report.buildings += 1
+            names = b.units if isinstance(b.units, list) else [
+                f"{j}单元" for j in range(1, b.units + 1)
+            ]
+            for j, unit_name in enumerate(names, start=1):
+                unit = _upsert(db, Unit, "code", f"{code}-U{j}")
+                unit.name, unit.building = unit_name, building
+                report.units += 1
+    db.flush()
+
+    def login(username: str, role: str, display: str, password: str | None,
+              squad: Squad | None) -> User:
+        user = _upsert(db, User, "username", username)
+        if password is None and not user.password_hash:
+            password = secrets.token_urlsafe(9)
+            report.generated_passwords[username] = password
+        if password is not None:
+            user.password_hash = hash_password(password)
+        user.role, user.display_name, user.squad, user.active = role, display, squad, True
+        report.users += 1
+        return user
+
+    for u in data.user:
+        login(u.username, u.role, u.display_name or u.username, u.password,
+              squads.get(u.squad) if u.squad else None)
+    for v in data.volunteer:
+        volunteer = _upsert(db, Volunteer, "code", v.code)
+        volunteer.given_name, volunteer.full_name, volunteer.phone = (
+            v.given_name, v.full_name, v.phone)
+        volunteer.squad, volunteer.party_member, volunteer.active = squads[v.squad], \
+            v.party_member, True
+        wanted = set(v.skills)
+        volunteer.skills = [s for s in volunteer.skills if s.skill in wanted] + [
+            VolunteerSkill(skill=s) for s in sorted(wanted - set(volunteer.skill_tags))
+        ]
+        if v.username:
+            volunteer.user = login(v.username, "volunteer", v.given_name, v.password,
+                                   squads[v.squad])
+        report.volunteers += 1
+    db.commit()
+    log.info("site data loaded: %s", report.summary())
+    return report

@@ -1,0 +1,287 @@
+"""Tickets: the lifecycle applied with rights checks, history, dispatch proposals and queues.
+
+Every change goes through :func:`apply_action`, which asks the pure lifecycle whether the move is
+legal, stamps the times and appends one history row. Who may do what is decided here too, so the
+JSON API and the web pages share one set of rules::
+
+    ticket = get_ticket(db, ticket_id=7)
+    dispatch(db, ticket=ticket, user=leader, volunteer_id=3, now=now)
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session, selectinload
+
+from server.errors import Forbidden, Invalid, NotFound
+from server.lifecycle import OPEN_STATUSES, Action, Status, transition
+from server.models import Squad, Ticket, TicketEvent, User, Volunteer, VolunteerSkill
+
+__all__ = [
+    "Actor",
+    "Proposal",
+    "apply_action",
+    "can_view",
+    "dispatch",
+    "flag_overdue",
+    "get_ticket",
+    "is_overdue",
+    "list_tickets",
+    "proposals",
+    "volunteer_action",
+    "staff_action",
+]
+
+log = logging.getLogger(__name__)
+
+STAFF_ROLES = frozenset({"admin", "staff"})
+ACTIVE_WORK = (Status.DISPATCHED, Status.ACCEPTED, Status.IN_PROGRESS)
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who did something, as the history shows it."""
+
+    kind: str  # resident | user | system | sensor
+    label: str
+    user_id: int | None = None
+
+    @classmethod
+    def of(cls, user: User) -> Actor:
+        return cls("user", user.display_name or user.username, user.id)
+
+
+RESIDENT = Actor("resident", "居民")
+SYSTEM = Actor("system", "系统")
+
+
+def get_ticket(db: Session, *, ticket_id: int) -> Ticket:
+    ticket = db.get(Ticket, ticket_id)
+    if ticket is None:
+        raise NotFound(f"no ticket {ticket_id}")
+    return ticket
+
+
+def record(db: Session, *, ticket: Ticket, action: str, actor: Actor, now: datetime,
+           note: str = "", from_status: str | None = None) -> TicketEvent:
+    event = TicketEvent(ticket=ticket, at=now, action=action, from_status=from_status,
+                        to_status=ticket.status, actor_kind=actor.kind, actor_user_id=actor.user_id,
+                        actor_label=actor.label[:60], note=note)
+    db.add(event)
+    ticket.updated_at = now
+    return event
+
+
+def apply_action(db: Session, *, ticket: Ticket, action: Action, actor: Actor, now: datetime,
+                 note: str = "", staff: bool = False) -> Ticket:
+    """Move the ticket by ``action`` (IllegalTransition if refused), stamp times, log history."""
+    before = ticket.status
+    after = transition(before, action, staff=staff)
+    ticket.status = after
+    if action is Action.ACCEPT:
+        ticket.accepted_at = now
+    elif action is Action.DECLINE:
+        ticket.assignee_id = None
+        ticket.accepted_at = None
+    elif action is Action.RESOLVE:
+        ticket.resolved_at = now
+    elif action is Action.REOPEN:
+        ticket.resolved_at = None
+    if after not in OPEN_STATUSES:
+        ticket.closed_at = now
+        ticket.open_key = None
+    record(db, ticket=ticket, action=action, actor=actor, now=now, note=note, from_status=before)
+    log.info("ticket %s (%s): %s %s -> %s by %s", ticket.id, ticket.number, action, before,
+             after, actor.label)
+    return ticket
+
+
+# --- who may see and do what ----------------------------------------------------------------
+
+def is_staff(user: User) -> bool:
+    return user.role in STAFF_ROLES
+
+
+def can_view(user: User, ticket: Ticket) -> bool:
+    if is_staff(user):
+        return True
+    if user.role == "squad_leader":
+        return ticket.squad_id is not None and ticket.squad_id == user.squad_id
+    if user.role == "volunteer" and user.volunteer is not None:
+        return ticket.assignee_id == user.volunteer.id
+    return False
+
+
+def require_view(user: User, ticket: Ticket) -> None:
+    if not can_view(user, ticket):
+        raise Forbidden("this ticket is not yours to see")
+
+
+def _require_dispatcher(user: User, ticket: Ticket) -> None:
+    if is_staff(user):
+        return
+    if user.role == "squad_leader" and ticket.squad_id == user.squad_id:
+        return
+    raise Forbidden("only the squad leader of this grid or staff may dispatch it")
+
+
+def _own_volunteer(user: User, ticket: Ticket) -> Volunteer:
+    volunteer = user.volunteer
+    if user.role != "volunteer" or volunteer is None or ticket.assignee_id != volunteer.id:
+        raise Forbidden("this task was not given to you")
+    return volunteer
+
+
+# --- dispatch -------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Proposal:
+    volunteer: Volunteer
+    open_tasks: int
+    in_squad: bool
+
+
+def _load_by_volunteer(db: Session) -> dict[int, int]:
+    rows = db.execute(
+        select(Ticket.assignee_id, func.count())
+        .where(Ticket.assignee_id.is_not(None), Ticket.status.in_([s.value for s in ACTIVE_WORK]))
+        .group_by(Ticket.assignee_id)
+    )
+    return {vid: count for vid, count in rows if vid is not None}
+
+
+def proposals(db: Session, *, ticket: Ticket) -> list[Proposal]:
+    """Volunteers with the skill the ticket's category needs: own squad first, least loaded."""
+    skill = ticket.category.skill
+    volunteers = db.scalars(
+        select(Volunteer).join(VolunteerSkill)
+        .where(VolunteerSkill.skill == skill, Volunteer.active.is_(True))
+        .options(selectinload(Volunteer.skills))
+    ).all()
+    load = _load_by_volunteer(db)
+    found = [Proposal(v, load.get(v.id, 0), v.squad_id == ticket.squad_id) for v in volunteers]
+    found.sort(key=lambda p: (not p.in_squad, p.open_tasks, not p.volunteer.party_member,
+                              p.volunteer.id))
+    return found
+
+
+def dispatch(db: Session, *, ticket: Ticket, user: User, volunteer_id: int, now: datetime,
+             note: str = "") -> Ticket:
+    """分队下单: give the ticket to a volunteer with the right skill."""
+    _require_dispatcher(user, ticket)
+    volunteer = db.get(Volunteer, volunteer_id)
+    if volunteer is None or not volunteer.active:
+        raise Invalid(f"no active volunteer {volunteer_id}")
+    if ticket.category.skill not in volunteer.skill_tags:
+        raise Invalid(f"{volunteer.given_name} has no {ticket.category.skill} skill tag")
+    apply_action(db, ticket=ticket, action=Action.DISPATCH, actor=Actor.of(user), now=now,
+                 note=note or f"派给 {volunteer.given_name}")
+    ticket.assignee_id = volunteer.id
+    db.commit()
+    return ticket
+
+
+_VOLUNTEER_ACTIONS = {Action.ACCEPT, Action.DECLINE, Action.START, Action.RESOLVE}
+
+
+def volunteer_action(db: Session, *, ticket: Ticket, user: User, action: Action, now: datetime,
+                     note: str = "") -> Ticket:
+    """党员接单 and after: accept, decline, start, resolve — by the volunteer it was given to."""
+    if action not in _VOLUNTEER_ACTIONS:
+        raise Invalid(f"{action} is not a volunteer's action")
+    if action is Action.RESOLVE and is_staff(user):
+        return staff_action(db, ticket=ticket, user=user, action=action, now=now, note=note)
+    _own_volunteer(user, ticket)
+    apply_action(db, ticket=ticket, action=action, actor=Actor.of(user), now=now, note=note)
+    db.commit()
+    return ticket
+
+
+def staff_action(db: Session, *, ticket: Ticket, user: User, action: Action, now: datetime,
+                 note: str = "") -> Ticket:
+    """close, cancel, resolve, duplicate by staff; duplicate also by the grid's squad leader."""
+    if action is Action.DUPLICATE:
+        _require_dispatcher(user, ticket)
+    elif not is_staff(user):
+        raise Forbidden("only staff may do this")
+    apply_action(db, ticket=ticket, action=action, actor=Actor.of(user), now=now, note=note,
+                 staff=is_staff(user))
+    db.commit()
+    return ticket
+
+
+# --- queues ---------------------------------------------------------------------------------
+
+def is_overdue(ticket: Ticket, now: datetime) -> bool:
+    """Not yet accepted within its category's target time."""
+    return (ticket.status in (Status.NEW, Status.DISPATCHED) and ticket.due_at is not None
+            and now > ticket.due_at)
+
+
+def _visible_to(query: Select[tuple[Ticket]], user: User) -> Select[tuple[Ticket]]:
+    if is_staff(user):
+        return query
+    if user.role == "squad_leader":
+        return query.where(Ticket.squad_id == user.squad_id)
+    if user.role == "volunteer" and user.volunteer is not None:
+        return query.where(Ticket.assignee_id == user.volunteer.id)
+    return query.where(Ticket.id.is_(None))
+
+
+def list_tickets(db: Session, *, user: User, now: datetime, status: str | None = None,
+                 squad: str | None = None, category: str | None = None,
+                 kind: str | None = None, overdue: bool | None = None, open_only: bool = False,
+                 limit: int = 100, offset: int = 0) -> list[Ticket]:
+    query = _visible_to(select(Ticket), user)
+    if status:
+        query = query.where(Ticket.status == status)
+    if open_only:
+        query = query.where(Ticket.status.in_([s.value for s in OPEN_STATUSES]))
+    if squad:
+        query = query.join(Squad, Ticket.squad_id == Squad.id).where(Squad.code == squad)
+    if category:
+        query = query.where(Ticket.category_code == category)
+    if kind:
+        query = query.where(Ticket.kind == kind)
+    if overdue is not None:
+        late = (Ticket.status.in_([Status.NEW.value, Status.DISPATCHED.value])
+                & (Ticket.due_at < now))
+        query = query.where(late if overdue else ~late | Ticket.due_at.is_(None))
+    query = query.order_by(Ticket.created_at.desc(), Ticket.id.desc()).limit(limit).offset(offset)
+    return list(db.scalars(query.options(selectinload(Ticket.assignee))))
+
+
+def tasks_for(db: Session, *, user: User) -> tuple[list[Ticket], list[Ticket]]:
+    """A volunteer's current tasks (offered, accepted, in progress) and finished ones."""
+    if user.volunteer is None:
+        raise Forbidden("only volunteers have tasks")
+    mine = db.scalars(
+        select(Ticket).where(Ticket.assignee_id == user.volunteer.id)
+        .order_by(Ticket.updated_at.desc())
+    ).all()
+    current = [t for t in mine if t.status in ACTIVE_WORK]
+    done = [t for t in mine if t.status not in ACTIVE_WORK]
+    return current, done
+
+
+def flag_overdue(db: Session, *, now: datetime) -> int:
+    """Note once in each late ticket's history that it missed its target time."""
+    late = db.scalars(
+        select(Ticket).where(
+            Ticket.status.in_([Status.NEW.value, Status.DISPATCHED.value]),
+            Ticket.due_at < now, Ticket.overdue_flagged_at.is_(None),
+        )
+    ).all()
+    for ticket in late:
+        ticket.overdue_flagged_at = now
+        record(db, ticket=ticket, action="overdue", actor=SYSTEM, now=now,
+               note="超过目标接单时间 / not accepted within its target time",
+               from_status=ticket.status)
+        log.warning("ticket %s (%s) is overdue", ticket.id, ticket.number)
+    db.commit()
+    return len(late)
+

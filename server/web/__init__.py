@@ -1,0 +1,1 @@
+"""Server-rendered pages: the resident's phone page (where the QR code leads)."""
