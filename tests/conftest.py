@@ -42,3 +42,13 @@ def postgres_cluster() -> Iterator[PostgresCluster]:
     cluster = PostgresCluster().start()
     yield cluster
     cluster.stop()
+
+
+@pytest.fixture
+def live_server(tmp_path: Path) -> Iterator[object]:
+    """The real server in a child process with the demo data, on a free port."""
+    from tests.support.server import ServerProcess
+
+    server = ServerProcess(tmp_path / "server").start()
+    yield server
+    server.stop()
