@@ -1,0 +1,215 @@
+"""The on-disk outbox: every reading and event waits here until the broker has acknowledged it.
+
+paho keeps unsent messages in memory only, so anything that must survive a crash, a power cut or
+a long broker outage is written here first (SQLite in WAL mode, one file per node in the data
+folder). A row leaves only when its PUBACK arrived. Rows go out in sequence order.
+
+The sequence number is allocated in the same transaction that stores the row, so the numbers a
+node uses are gap-free and keep rising across restarts. The only gaps a listener can see come
+from the size bound:
+
+Bound policy: past ``max_rows`` rows, periodic readings (state and health) are thinned out,
+oldest first, by dropping every second one, so a long outage is kept at a coarser resolution
+rather than cut off. Events are never dropped; if only events are left the outbox grows past the
+bound (and says so in the log).
+
+One process at a time: the outbox takes an exclusive lock on ``<file>.lock``; the OS releases it
+when the process dies, even by kill -9.
+
+    outbox = Outbox(data_dir / "sensors-pump-room.sqlite3", max_rows=100_000)
+    seq = outbox.add(lambda seq: Outgoing(topic, encode(message_with(seq)), retain=True,
+                                          periodic=True))
+    rows = outbox.after(0, limit=50); outbox.remove([r.seq for r in rows])
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from servicepoint.errors import ServicepointError
+
+__all__ = ["Outbox", "OutboxBusy", "Outgoing", "Queued", "outbox_path"]
+
+log = logging.getLogger(__name__)
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS outbox (
+    seq      INTEGER PRIMARY KEY,
+    topic    TEXT    NOT NULL,
+    payload  BLOB    NOT NULL,
+    retain   INTEGER NOT NULL,
+    periodic INTEGER NOT NULL,
+    created  REAL    NOT NULL
+);
+CREATE TABLE IF NOT EXISTS counters (
+    name  TEXT PRIMARY KEY,
+    value INTEGER NOT NULL
+);
+INSERT OR IGNORE INTO counters (name, value) VALUES ('last_seq', 0), ('thinned', 0);
+"""
+
+
+class OutboxBusy(ServicepointError, RuntimeError):
+    """Another running process holds this outbox (two nodes configured with the same id?)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """What to store: an encoded message and how it is published."""
+
+    topic: str
+    payload: bytes
+    retain: bool
+    periodic: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Queued:
+    """A stored row, ready to publish."""
+
+    seq: int
+    topic: str
+    payload: bytes
+    retain: bool
+
+
+class Outbox:
+    def __init__(self, path: Path | str, *, max_rows: int = 100_000) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.max_rows = max_rows
+        self._lock_file = open(f"{self.path}.lock", "a+")  # noqa: SIM115 (held for our lifetime)
+        try:
+            fcntl.flock(self._lock_file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._lock_file.close()
+            raise OutboxBusy(f"{self.path} is in use by another sensor process") from None
+        self._lock = threading.Lock()
+        # Set whenever a row is added, so the publisher wakes without polling.
+        self.changed = threading.Event()
+        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None,
+                                   timeout=10)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        # FULL: a reading the node logged as stored survives a power cut too, not only a crash.
+        # A few fsyncs a minute are nothing for the SD card.
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.executescript(_SCHEMA)
+        self._depth = int(self._db.execute("SELECT count(*) FROM outbox").fetchone()[0])
+
+    # ------------------------------------------------------------------ writing
+    def add(self, make: Callable[[int], Outgoing]) -> int:
+        """Store the message ``make(seq)`` under the next sequence number; return that number."""
+        with self._lock:
+            db = self._db
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                seq = int(db.execute(
+                    "SELECT value FROM counters WHERE name = 'last_seq'").fetchone()[0]) + 1
+                item = make(seq)
+                db.execute(
+                    "INSERT INTO outbox (seq, topic, payload, retain, periodic, created) "
+                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    (seq, item.topic, item.payload, int(item.retain), int(item.periodic),
+                     time.time()))
+                db.execute("UPDATE counters SET value = ? WHERE name = 'last_seq'", (seq,))
+                self._depth += 1
+                if self._depth > self.max_rows:
+                    self._thin()
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                self._depth = int(db.execute("SELECT count(*) FROM outbox").fetchone()[0])
+                raise
+        self.changed.set()
+        return seq
+
+    def _thin(self) -> None:
+        """Drop every second periodic reading, oldest first, until under the bound."""
+        excess = self._depth - self.max_rows
+        dropped = 0
+        while excess > 0:
+            rows = [r[0] for r in self._db.execute(
+                "SELECT seq FROM outbox WHERE periodic = 1 ORDER BY seq LIMIT ?",
+                (2 * excess + 1,))]
+            if len(rows) < 2:
+                break
+            victims = rows[1::2]  # keep the 1st, 3rd, ...: half resolution over that stretch
+            self._db.executemany("DELETE FROM outbox WHERE seq = ?", [(s,) for s in victims])
+            dropped += len(victims)
+            self._depth -= len(victims)
+            excess -= len(victims)
+        if dropped:
+            self._db.execute("UPDATE counters SET value = value + ? WHERE name = 'thinned'",
+                             (dropped,))
+            log.warning("outbox over %d rows: thinned %d periodic readings", self.max_rows,
+                        dropped)
+        if self._depth > self.max_rows:
+            log.warning("outbox holds %d rows, over its bound of %d: only events left, all kept",
+                        self._depth, self.max_rows)
+
+    # ------------------------------------------------------------------ reading
+    def after(self, seq: int, *, limit: int) -> list[Queued]:
+        """The stored rows after ``seq``, in order."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT seq, topic, payload, retain FROM outbox WHERE seq > ? ORDER BY seq "
+                "LIMIT ?", (seq, limit)).fetchall()
+        return [Queued(int(s), str(t), bytes(p), bool(r)) for s, t, p, r in rows]
+
+    def remove(self, seqs: Iterable[int]) -> None:
+        """Forget acknowledged rows."""
+        keys = [(s,) for s in seqs]
+        if not keys:
+            return
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                before = self._db.total_changes
+                self._db.executemany("DELETE FROM outbox WHERE seq = ?", keys)
+                self._depth -= self._db.total_changes - before
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+
+    @property
+    def depth(self) -> int:
+        return self._depth
+
+    @property
+    def last_seq(self) -> int:
+        with self._lock:
+            return int(self._db.execute(
+                "SELECT value FROM counters WHERE name = 'last_seq'").fetchone()[0])
+
+    @property
+    def thinned(self) -> int:
+        with self._lock:
+            return int(self._db.execute(
+                "SELECT value FROM counters WHERE name = 'thinned'").fetchone()[0])
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+        try:
+            fcntl.flock(self._lock_file.fileno(), fcntl.LOCK_UN)
+        finally:
+            self._lock_file.close()
+
+    def __enter__(self) -> Outbox:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def outbox_path(data_dir: Path, node_id: str) -> Path:
+    return Path(data_dir) / f"sensors-{node_id}.outbox.sqlite3"
+
