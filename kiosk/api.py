@@ -1,0 +1,221 @@
+"""The kiosk's HTTP client for the server's API (docs/API.md). The only way the kiosk reaches
+the server.
+
+One seam, ``transport=``: tests pass ``httpx.MockTransport`` and never need a network::
+
+    client = ServerClient("http://127.0.0.1:8080", kiosk_key="...", timeout=5.0)
+    raw = client.get_categories()      # JSON, for the cache; parse with kiosk.catalog
+    filed = client.file_request(body)  # FiledRequest
+
+Errors (see kiosk.errors): no answer, a timeout or a 5xx raise ServerUnavailable; a 4xx raises
+ServerRefused with the API's error code; a body that is not the documented JSON raises BadReply.
+Every call blocks, so the app makes them from worker threads, never from the UI thread.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from kiosk.errors import BadReply, ServerRefused, ServerUnavailable
+
+__all__ = [
+    "Alert",
+    "ExtinguisherBay",
+    "FiledRequest",
+    "OpenTicket",
+    "ServerClient",
+    "SiteStatus",
+    "WaterTank",
+    "parse_site_status",
+]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class FiledRequest:
+    number: str
+    status: str
+    phone_token: str
+    status_url: str
+
+
+@dataclass(frozen=True)
+class WaterTank:
+    asset_id: str
+    name: str
+    level_percent: float | None
+    cleaning_due: str | None
+    conditions: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ExtinguisherBay:
+    asset_id: str
+    name: str
+    present: bool | None
+    pressure_ok: bool | None
+    door_open: bool | None
+    conditions: tuple[str, ...]
+
+    @property
+    def ok(self) -> bool:
+        return (self.present is not False and self.pressure_ok is not False
+                and not self.door_open and not self.conditions)
+
+
+@dataclass(frozen=True)
+class OpenTicket:
+    id: int | str
+    number: str
+    title: str
+    status: str
+    priority: str
+
+
+@dataclass(frozen=True)
+class Alert:
+    id: int | str
+    title: str
+    urgent: bool
+    acknowledged: bool
+
+
+@dataclass(frozen=True)
+class SiteStatus:
+    site: str
+    tanks: tuple[WaterTank, ...] = ()
+    extinguisher_bays: tuple[ExtinguisherBay, ...] = ()
+    open_tickets: tuple[OpenTicket, ...] = ()
+    alerts: tuple[Alert, ...] = field(default=())
+
+
+def _as_list(payload: dict[str, Any], key: str) -> list[dict[str, Any]]:
+    value = payload.get(key) or []
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        raise BadReply(f"site status: {key} must be a list of objects")
+    return value
+
+
+def _float(value: object) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def _bool(value: object) -> bool | None:
+    return value if isinstance(value, bool) else None
+
+
+def parse_site_status(payload: object) -> SiteStatus:
+    """``GET /api/v1/site/status``; missing lists are taken as empty (no sensor data yet)."""
+    if not isinstance(payload, dict):
+        raise BadReply("site status: expected an object")
+    return SiteStatus(
+        site=str(payload.get("site", "")),
+        tanks=tuple(
+            WaterTank(asset_id=str(t.get("asset_id", "")),
+                      name=str(t.get("name") or t.get("asset_id", "")),
+                      level_percent=_float(t.get("level_percent")),
+                      cleaning_due=str(t["cleaning_due"]) if t.get("cleaning_due") else None,
+                      conditions=tuple(str(c) for c in t.get("conditions") or ()))
+            for t in _as_list(payload, "tanks")
+        ),
+        extinguisher_bays=tuple(
+            ExtinguisherBay(asset_id=str(b.get("asset_id", "")),
+                            name=str(b.get("name") or b.get("asset_id", "")),
+                            present=_bool(b.get("present")),
+                            pressure_ok=_bool(b.get("pressure_ok")),
+                            door_open=_bool(b.get("door_open")),
+                            conditions=tuple(str(c) for c in b.get("conditions") or ()))
+            for b in _as_list(payload, "extinguisher_bays")
+        ),
+        open_tickets=tuple(
+            OpenTicket(id=t.get("id", ""), number=str(t.get("number") or ""),
+                       title=str(t.get("title") or t.get("category") or ""),
+                       status=str(t.get("status") or ""), priority=str(t.get("priority") or ""))
+            for t in _as_list(payload, "open_tickets")
+        ),
+        alerts=tuple(
+            Alert(id=a.get("id", ""), title=str(a.get("title") or ""), urgent=bool(a.get("urgent")),
+                  acknowledged=bool(a.get("acknowledged")))
+            for a in _as_list(payload, "alerts")
+        ),
+    )
+
+
+class ServerClient:
+    """The server's public and kiosk-key API, over one reusable httpx client.
+
+    httpx.Client is safe to share between threads, so the app's worker threads use one instance.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        kiosk_key: str,
+        timeout: float = 5.0,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._kiosk_key = kiosk_key
+        self._http = httpx.Client(
+            base_url=self.base_url,
+            timeout=httpx.Timeout(timeout),
+            transport=transport,
+            headers={"Accept": "application/json", "User-Agent": "servicepoint-kiosk"},
+        )
+
+    def close(self) -> None:
+        self._http.close()
+
+    def _call(self, method: str, path: str, **kwargs: Any) -> tuple[int, Any]:
+        try:
+            response = self._http.request(method, path, **kwargs)
+        except httpx.TransportError as exc:
+            raise ServerUnavailable(f"{method} {path}: {type(exc).__name__}: {exc}") from exc
+        if response.status_code >= 500:
+            raise ServerUnavailable(f"{method} {path}: HTTP {response.status_code}")
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if response.status_code >= 400:
+            error = body.get("error", {}) if isinstance(body, dict) else {}
+            error = error if isinstance(error, dict) else {}
+            raise ServerRefused(response.status_code, str(error.get("code", "http_error")),
+                                str(error.get("message", response.reason_phrase)))
+        if body is None:
+            raise BadReply(f"{method} {path}: the answer is not JSON")
+        return response.status_code, body
+
+    def get_categories(self) -> Any:
+        """The raw JSON of ``GET /api/v1/categories`` (parse it with kiosk.catalog)."""
+        return self._call("GET", "/api/v1/categories")[1]
+
+    def get_places(self) -> Any:
+        return self._call("GET", "/api/v1/places")[1]
+
+    def file_request(self, body: dict[str, Any]) -> FiledRequest:
+        """POST /api/v1/requests. A retry with the same client_id returns the first filing."""
+        status, reply = self._call("POST", "/api/v1/requests", json=body)
+        if not isinstance(reply, dict) or not isinstance(reply.get("number"), str):
+            raise BadReply("filing: the answer has no number")
+        log.info("request %s filed as %s (HTTP %d)", body.get("client_id"), reply["number"], status)
+        return FiledRequest(
+            number=reply["number"],
+            status=str(reply.get("status", "")),
+            phone_token=str(reply.get("phone_token") or body.get("phone_token") or ""),
+            status_url=str(reply.get("status_url") or ""),
+        )
+
+    def site_status(self) -> SiteStatus:
+        reply = self._call("GET", "/api/v1/site/status",
+                           headers={"X-Kiosk-Key": self._kiosk_key})[1]
+        return parse_site_status(reply)
+
+    def track(self, phone_token: str) -> Any:
+        return self._call("GET", f"/api/v1/track/{phone_token}")[1]

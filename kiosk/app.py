@@ -1,0 +1,91 @@
+"""``servicepoint kiosk``: start the touchscreen app.
+
+    servicepoint kiosk                  # settings: SERVICEPOINT_CONFIG or config/servicepoint.toml
+    servicepoint kiosk --fullscreen     # as on the Pi (config/kiosk/ has the systemd unit)
+    servicepoint kiosk --demo           # a built-in stand-in server, to try the screens
+
+Kivy is configured here, before any of it is imported, because the window's size, full screen
+and cursor are fixed when the window is created.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+from collections.abc import Sequence
+
+from servicepoint.errors import ConfigError
+from servicepoint.settings import load_settings
+
+__all__ = ["main"]
+
+log = logging.getLogger(__name__)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="servicepoint kiosk",
+        description="The touchscreen kiosk residents use to file service requests.",
+        epilog="Example: servicepoint kiosk --fullscreen",
+    )
+    parser.add_argument("--config", help="settings file (default: SERVICEPOINT_CONFIG or "
+                                         "config/servicepoint.toml)")
+    screen = parser.add_mutually_exclusive_group()
+    screen.add_argument("--fullscreen", action="store_true", default=None,
+                        help="full screen, no cursor (default: kiosk.fullscreen)")
+    screen.add_argument("--windowed", dest="fullscreen", action="store_false",
+                        help="a window, for development")
+    parser.add_argument("--size", default="800x480", help="window size when windowed (WxH)")
+    parser.add_argument("--demo", action="store_true",
+                        help="use a built-in stand-in server instead of kiosk.server_url")
+    return parser
+
+
+def configure_kivy(*, fullscreen: bool, size: tuple[int, int]) -> None:
+    """Set Kivy's window and input before the window exists."""
+    # Kivy must not read our argv, and its log lines go through Python logging (journald).
+    os.environ.setdefault("KIVY_NO_ARGS", "1")
+    os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")
+    os.environ.setdefault("KIVY_NO_FILELOG", "1")
+    from kivy.config import Config
+
+    Config.set("kivy", "exit_on_escape", "0")
+    # A long press must not turn into a right click, nor a double tap into anything else.
+    Config.set("input", "mouse", "mouse,disable_multitouch")
+    if fullscreen:
+        Config.set("graphics", "fullscreen", "auto")
+        Config.set("graphics", "show_cursor", "0")
+    else:
+        Config.set("graphics", "fullscreen", "0")
+        Config.set("graphics", "width", str(size[0]))
+        Config.set("graphics", "height", str(size[1]))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(list(argv or []))
+    settings = load_settings(args.config)
+    if not settings.kiosk.font_path.is_file():
+        raise ConfigError("kiosk.font_path", f"no font file at {settings.kiosk.font_path} "
+                          "(install fonts-wqy-microhei)", settings.source)
+    try:
+        width, height = (int(v) for v in args.size.lower().split("x"))
+    except ValueError:
+        raise ConfigError("--size", "must look like 800x480") from None
+    fullscreen = settings.kiosk.fullscreen if args.fullscreen is None else args.fullscreen
+    configure_kivy(fullscreen=fullscreen, size=(width, height))
+
+    from kiosk.ui import KioskApp
+    from kiosk.voice import EspeakSpeaker, SilentSpeaker
+
+    transport = None
+    if args.demo:
+        from kiosk.demo import DemoServer
+
+        transport = DemoServer(public_url=settings.http.public_url).transport()
+    speaker = (EspeakSpeaker(settings.kiosk.voice_command) if settings.kiosk.voice
+               else SilentSpeaker())
+    log.info("kiosk %s starting (server %s%s)", settings.kiosk.kiosk_id, settings.kiosk.server_url,
+             ", demo" if args.demo else "")
+    KioskApp(settings, transport=transport, speaker=speaker).run()
+    return 0

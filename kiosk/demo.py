@@ -1,0 +1,170 @@
+"""A stand-in server for screenshots, tests and ``servicepoint kiosk --demo``.
+
+The same shapes the real server answers with (docs/API.md), served by ``httpx.MockTransport`` so
+nothing listens on a port::
+
+    client = ServerClient("http://demo", kiosk_key="x", transport=DemoServer().transport())
+
+It files requests idempotently by client_id, like the real intake, and can be switched off
+(``server.online = False``) to show the offline paths.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import threading
+from typing import Any
+
+import httpx
+
+__all__ = ["CATEGORIES", "PLACES", "SITE_STATUS", "DemoServer"]
+
+
+def _q(code: str, zh: str, en: str, choices: list[tuple[str, str, str]],
+       required: bool = True) -> dict[str, Any]:
+    return {"code": code, "label_zh": zh, "label_en": en, "required": required,
+            "choices": [{"key": k, "zh": z, "en": e} for k, z, e in choices]}
+
+
+def _c(code: str, zh: str, en: str, questions: list[dict[str, Any]],
+       kiosk: bool = True) -> dict[str, Any]:
+    return {"code": code, "name_zh": zh, "name_en": en, "skill": code, "target_hours": 24,
+            "kiosk": kiosk, "questions": questions}
+
+
+CATEGORIES: dict[str, Any] = {"categories": [
+    _c("water_electric", "水电维修", "Water & electrical repair", [_q(
+        "problem", "哪里出了问题？", "What is wrong?",
+        [("leak", "漏水", "Water leak"), ("no_power", "停电或跳闸", "No power / tripped"),
+         ("light", "灯或开关坏了", "Light or switch broken"),
+         ("socket", "插座坏了", "Socket broken"),
+         ("other", "其他", "Something else")])]),
+    _c("pipe_unclog", "管道疏通", "Pipe unclogging", [_q(
+        "where", "哪里堵了？", "Where is it blocked?",
+        [("kitchen", "厨房水槽", "Kitchen sink"), ("toilet", "马桶", "Toilet"),
+         ("floor_drain", "地漏", "Floor drain"), ("other", "其他", "Somewhere else")])]),
+    _c("appliance", "家电维修", "Appliance repair", [_q(
+        "appliance", "什么电器？", "Which appliance?",
+        [("tv", "电视", "TV"), ("fridge", "冰箱", "Fridge"),
+         ("washer", "洗衣机", "Washing machine"),
+         ("aircon", "空调", "Air conditioner"), ("heater", "热水器", "Water heater"),
+         ("other", "其他", "Other")])]),
+    _c("haircut", "上门理发", "Haircut at home", [_q(
+        "when", "什么时候方便？", "When suits you?",
+        [("morning", "上午", "Morning"), ("afternoon", "下午", "Afternoon"),
+         ("any", "都可以", "Any time")])]),
+    _c("policy", "政策咨询", "Policy consultation", [_q(
+        "topic", "想问哪方面？", "What is it about?",
+        [("pension", "养老", "Pension"), ("medical", "医保", "Medical insurance"),
+         ("allowance", "低保", "Subsistence allowance"), ("housing", "住房", "Housing"),
+         ("other", "其他", "Other")])]),
+    _c("certificates", "证件预约上门办理", "Certificates done at home", [_q(
+        "document", "办理什么证件？", "Which document?",
+        [("senior_card", "老年卡", "Senior card"), ("birth_permit", "准生证", "Birth permit"),
+         ("other", "其他", "Other")])]),
+    _c("jobs", "就业信息推荐", "Job information", [_q(
+        "kind", "想找什么工作？", "What kind of work?",
+        [("full_time", "全职", "Full-time"), ("part_time", "兼职", "Part-time"),
+         ("flexible", "灵活就业", "Flexible work")], required=False)]),
+    _c("books", "图书借阅", "Book lending", [_q(
+        "need", "需要什么帮助？", "What do you need?",
+        [("deliver", "送书上门", "Bring books to my home"),
+         ("suggest", "推荐好书", "Suggest a book")])]),
+    _c("tank_cleaning", "二次供水蓄水池清洗消毒", "Water tank cleaning & disinfection", [],
+       kiosk=False),
+]}
+
+_COMPOUND_NAMES = [
+    ("劳动新村", "Laodong New Village"), ("东塘小区", "Dongtang"),
+    ("桂花苑", "Osmanthus Garden"), ("雨花里", "Yuhua Lane"),
+    ("粮站宿舍", "Grain Depot Quarters"), ("机械厂宿舍", "Machinery Works"),
+    ("红星小区", "Hongxing"), ("韶山路小区", "Shaoshan Road"),
+    ("电力宿舍", "Power Bureau Quarters"),
+    ("新桥小区", "Xinqiao"), ("邮电宿舍", "Post Office Quarters"), ("树木岭小区", "Shumuling"),
+    ("仓库小区", "Warehouse"), ("曙光里", "Shuguang Lane"),
+]
+
+PLACES: dict[str, Any] = {"compounds": [
+    {"code": f"C{i:02d}", "name_zh": zh, "name_en": en, "buildings": [
+        {"code": f"C{i:02d}-B{b:02d}", "name": f"{b}栋", "units": [
+            {"code": f"C{i:02d}-B{b:02d}-U{u}", "name": f"{u}单元"} for u in range(1, 4)]}
+        for b in range(1, 10)]}
+    for i, (zh, en) in enumerate(_COMPOUND_NAMES, start=1)
+]}
+
+SITE_STATUS: dict[str, Any] = {
+    "site": "site-01",
+    "tanks": [{"asset_id": "tank-1", "name": "1号蓄水池", "level_percent": 62.5, "volume_l": 12500,
+               "turbidity_ntu": 0.8, "updated_at": "2026-11-25T09:20:00+08:00",
+               "cleaning_due": "2027-03-01", "conditions": []},
+              {"asset_id": "tank-2", "name": "2号蓄水池", "level_percent": 14.0, "volume_l": 2800,
+               "turbidity_ntu": 1.9, "updated_at": "2026-11-25T09:20:00+08:00",
+               "cleaning_due": "2026-12-01", "conditions": ["low_level"]}],
+    "extinguisher_bays": [
+        {"asset_id": "ext-b01-1", "name": "1栋1楼", "present": True, "pressure_ok": True,
+         "door_open": False, "updated_at": "...", "conditions": []},
+        {"asset_id": "ext-b02-1", "name": "2栋1楼", "present": False, "pressure_ok": None,
+         "door_open": True, "updated_at": "...", "conditions": ["missing", "door_open"]},
+        {"asset_id": "ext-b03-1", "name": "3栋1楼", "present": True, "pressure_ok": True,
+         "door_open": False, "updated_at": "...", "conditions": []}],
+    "open_tickets": [
+        {"id": 7, "number": "R-0007", "kind": "sensor", "category": "tank_cleaning",
+         "title": "2号蓄水池水位低", "status": "new", "priority": "high", "created_at": "..."},
+        {"id": 5, "number": "K1-0003", "kind": "request", "category": "water_electric",
+         "title": "水电维修 劳动新村 1栋", "status": "dispatched", "priority": "high",
+         "created_at": "..."}],
+    "alerts": [{"id": 3, "ticket_id": 7, "title": "2号蓄水池水位低", "urgent": True,
+                "created_at": "...", "acknowledged": False}],
+}
+
+
+class DemoServer:
+    """In-memory server with the kiosk's endpoints. ``filed`` maps client_id to the stored body."""
+
+    def __init__(self, *, public_url: str = "http://127.0.0.1:8080",
+                 status: dict[str, Any] | None = None) -> None:
+        self.public_url = public_url.rstrip("/")
+        self.online = True
+        self.status = SITE_STATUS if status is None else status
+        self.filed: dict[str, dict[str, Any]] = {}
+        self.posts = 0
+        self._lock = threading.Lock()
+        self._seq = 0
+
+    def transport(self) -> httpx.MockTransport:
+        return httpx.MockTransport(self.handle)
+
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        if not self.online:
+            raise httpx.ConnectError("demo server is off", request=request)
+        path = request.url.path
+        if request.method == "GET" and path == "/api/v1/categories":
+            return httpx.Response(200, json=CATEGORIES)
+        if request.method == "GET" and path == "/api/v1/places":
+            return httpx.Response(200, json=PLACES)
+        if request.method == "GET" and path == "/api/v1/site/status":
+            if not request.headers.get("X-Kiosk-Key"):
+                return httpx.Response(401, json={"error": {"code": "unauthorized",
+                                                           "message": "kiosk key needed"}})
+            return httpx.Response(200, json=self.status)
+        if request.method == "POST" and path == "/api/v1/requests":
+            return self._file(json.loads(request.content))
+        return httpx.Response(404, json={"error": {"code": "not_found", "message": path}})
+
+    def _file(self, body: dict[str, Any]) -> httpx.Response:
+        with self._lock:
+            self.posts += 1
+            client_id = body["client_id"]
+            code = 200 if client_id in self.filed else 201
+            if code == 201:
+                self._seq += 1
+                token = body.get("phone_token") or secrets.token_urlsafe(32)
+                number = body.get("number") or f"R-{self._seq:04d}"
+                self.filed[client_id] = {**body, "number": number, "phone_token": token}
+            stored = self.filed[client_id]
+        return httpx.Response(code, json={
+            "number": stored["number"], "status": "new", "category": stored["category"],
+            "phone_token": stored["phone_token"],
+            "status_url": f"{self.public_url}/r/{stored['phone_token']}", "history": [],
+        })

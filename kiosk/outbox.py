@@ -1,0 +1,170 @@
+"""The kiosk's outbox: every request a resident files is written here before it is sent.
+
+A SQLite file in ``<data_dir>/kiosk/outbox.sqlite3`` (WAL, ``synchronous=FULL`` so a committed
+request survives a power cut). Each row is a complete ``RequestCreate`` body with its
+``client_id``, the kiosk's own ticket ``number`` (``<kiosk_id>-<4+ digits>`` from a sequence kept
+in the same file) and a ``phone_token``. The number and token are chosen *before* the first send,
+so the QR code a resident takes away is right whether the server answers now, times out after
+having filed it, or is down for a day: the server's intake is idempotent on ``client_id``.
+
+    outbox = Outbox(path, kiosk_id="K1")
+    parcel = outbox.enqueue(body)          # durable from here on
+    outbox.mark_delivered(parcel.client_id, number="K1-0042")
+    outbox.pending()                       # what is still to send, oldest first
+
+Safe to use from several threads (one connection behind a lock).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+import sqlite3
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+__all__ = ["Outbox", "Parcel"]
+
+log = logging.getLogger(__name__)
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS outbox (
+    client_id   TEXT PRIMARY KEY,
+    number      TEXT NOT NULL UNIQUE,
+    phone_token TEXT NOT NULL,
+    body        TEXT NOT NULL,
+    state       TEXT NOT NULL DEFAULT 'pending',  -- pending | delivered | rejected
+    attempts    INTEGER NOT NULL DEFAULT 0,
+    last_error  TEXT NOT NULL DEFAULT '',
+    created_at  TEXT NOT NULL,
+    sent_at     TEXT
+);
+CREATE TABLE IF NOT EXISTS sequence (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+"""
+
+
+@dataclass(frozen=True)
+class Parcel:
+    """One request waiting in (or gone from) the outbox; ``body`` is what is POSTed."""
+
+    client_id: str
+    number: str
+    phone_token: str
+    body: dict[str, Any]
+    state: str = "pending"
+    attempts: int = 0
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+class Outbox:
+    def __init__(self, path: Path, *, kiosk_id: str) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.kiosk_id = kiosk_id
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(self.path, timeout=10, check_same_thread=False,
+                                   isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.execute("PRAGMA busy_timeout=10000")
+        self._db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def _row(self, row: tuple[Any, ...]) -> Parcel:
+        return Parcel(client_id=row[0], number=row[1], phone_token=row[2],
+                      body=json.loads(row[3]), state=row[4], attempts=row[5])
+
+    _COLUMNS = "client_id, number, phone_token, body, state, attempts"
+
+    def enqueue(self, body: dict[str, Any]) -> Parcel:
+        """Keep ``body`` (which must carry a client_id) and give it a number and phone token.
+
+        Enqueuing the same client_id again returns the first parcel unchanged, so a resident who
+        taps Send twice, or a kiosk that restarts mid-send, still gets one number.
+        """
+        client_id = body.get("client_id")
+        if not isinstance(client_id, str) or not client_id:
+            raise ValueError("a request needs a client_id")
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                row = self._db.execute(
+                    f"SELECT {self._COLUMNS} FROM outbox WHERE client_id = ?", (client_id,)
+                ).fetchone()
+                if row is not None:
+                    self._db.execute("COMMIT")
+                    return self._row(row)
+                seq = self._db.execute(
+                    "SELECT value FROM sequence WHERE name = 'number'").fetchone()
+                value = (seq[0] if seq else 0) + 1
+                self._db.execute(
+                    "INSERT OR REPLACE INTO sequence (name, value) VALUES ('number', ?)", (value,))
+                number = f"{self.kiosk_id}-{value:04d}"
+                token = secrets.token_urlsafe(32)
+                full = {**body, "number": number, "phone_token": token}
+                self._db.execute(
+                    "INSERT INTO outbox (client_id, number, phone_token, body, created_at)"
+                    " VALUES (?, ?, ?, ?, ?)",
+                    (client_id, number, token, json.dumps(full, ensure_ascii=False), _now()),
+                )
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+        log.info("request %s kept in the outbox as %s", client_id, number)
+        return Parcel(client_id=client_id, number=number, phone_token=token, body=full)
+
+    def get(self, client_id: str) -> Parcel | None:
+        with self._lock:
+            row = self._db.execute(
+                f"SELECT {self._COLUMNS} FROM outbox WHERE client_id = ?", (client_id,)
+            ).fetchone()
+        return None if row is None else self._row(row)
+
+    def pending(self) -> list[Parcel]:
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT {self._COLUMNS} FROM outbox WHERE state = 'pending' ORDER BY rowid"
+            ).fetchall()
+        return [self._row(r) for r in rows]
+
+    def pending_count(self) -> int:
+        with self._lock:
+            return int(self._db.execute(
+                "SELECT COUNT(*) FROM outbox WHERE state = 'pending'").fetchone()[0])
+
+    def mark_delivered(self, client_id: str, *, number: str) -> None:
+        with self._lock:
+            self._db.execute(
+                "UPDATE outbox SET state = 'delivered', sent_at = ?, attempts = attempts + 1,"
+                " last_error = '' WHERE client_id = ?",
+                (_now(), client_id),
+            )
+        log.info("request %s delivered (server number %s)", client_id, number)
+
+    def mark_rejected(self, client_id: str, *, reason: str) -> None:
+        """The server refused it (4xx); sending again cannot help, so it stops here for staff."""
+        with self._lock:
+            self._db.execute(
+                "UPDATE outbox SET state = 'rejected', attempts = attempts + 1, last_error = ?"
+                " WHERE client_id = ?",
+                (reason[:500], client_id),
+            )
+        log.warning("request %s rejected by the server: %s", client_id, reason)
+
+    def note_failure(self, client_id: str, *, reason: str) -> None:
+        with self._lock:
+            self._db.execute(
+                "UPDATE outbox SET attempts = attempts + 1, last_error = ? WHERE client_id = ?",
+                (reason[:500], client_id),
+            )
