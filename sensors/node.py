@@ -96,13 +96,13 @@ class TankMonitor:
         if self.turbidity is not None and self.tank.turbidity is not None:
             self.turbidity.add(self.tank.turbidity.ntu)
         events: list[contract.TankEventName] = []
-        if self.overflow is not None and self.tank.overflow is not None:
-            if self.overflow.update(self.tank.overflow.is_tripped, now):
-                events.append("overflow_tripped" if self.overflow.state else "overflow_cleared")
-        if self.low_level is not None and self.tank.low_level is not None:
-            if self.low_level.update(self.tank.low_level.is_tripped, now):
-                events.append("low_level_tripped" if self.low_level.state
-                              else "low_level_cleared")
+        overflow, low = self.tank.overflow, self.tank.low_level
+        if self.overflow is not None and overflow is not None and self.overflow.update(
+                overflow.is_tripped, now):
+            events.append("overflow_tripped" if self.overflow.state else "overflow_cleared")
+        if self.low_level is not None and low is not None and self.low_level.update(
+                low.is_tripped, now):
+            events.append("low_level_tripped" if self.low_level.state else "low_level_cleared")
         return events
 
     @property
@@ -244,9 +244,8 @@ class SensorNode:
             for name in tank_events:
                 level = tank.level_percent
                 log.info("tank %s: %s (level %s %%)", tank.tank.id, name, level)
-                self._store(lambda seq, name=name, level=level: contract.TankEvent(
-                    **self._ids(seq), asset_id=tank.tank.id, event=name, level_percent=level),
-                    periodic=False)
+                self._store(lambda seq, a=tank.tank.id, e=name, lv=level: contract.TankEvent(
+                    **self._ids(seq), asset_id=a, event=e, level_percent=lv), periodic=False)
             level = tank.level_percent
             moved = (level is not None and (tank.reported_percent is None or abs(
                 level - tank.reported_percent) >= self.config.node.report_change_percent))
@@ -259,8 +258,8 @@ class SensorNode:
             bay_events = bay.sample(now)
             for bay_event in bay_events:
                 log.info("bay %s: %s", bay.bay.id, bay_event)
-                self._store(lambda seq, e=bay_event: contract.ExtinguisherBayEvent(
-                    **self._ids(seq), asset_id=bay.bay.id, event=e), periodic=False)
+                self._store(lambda seq, a=bay.bay.id, e=bay_event: contract.ExtinguisherBayEvent(
+                    **self._ids(seq), asset_id=a, event=e), periodic=False)
             if bay_events or self._due(bay.bay.id, now):
                 self._bay_state(bay)
                 self._state_due[bay.bay.id] = now + interval
