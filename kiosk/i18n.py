@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-__all__ = ["LANGUAGES", "STRINGS", "format_clock", "tr"]
+__all__ = ["LANGUAGES", "STRINGS", "format_clock", "format_phone", "tr", "tr_code"]
 
 LANGUAGES = ("zh_CN", "en")
 
@@ -91,6 +91,20 @@ STRINGS: dict[str, dict[str, str]] = {
         "alert_urgent": "【紧急】",
         "ticket_line": "{number} {title}（{status}）",
         "unknown": "未知",
+        "status_new": "新单",
+        "status_dispatched": "已派单",
+        "status_accepted": "已接单",
+        "status_in_progress": "处理中",
+        "status_resolved": "待确认",
+        "condition_low_level": "水位低",
+        "condition_high_level": "水位高",
+        "condition_overflow": "溢流",
+        "condition_cleaning_due": "该清洗了",
+        "condition_turbidity_high": "浑浊度高",
+        "condition_missing": "灭火器不在位",
+        "condition_pressure_low": "压力异常",
+        "condition_door_open": "柜门开着",
+        "condition_offline": "传感器离线",
         "idle_title": "您还在使用吗？",
         "idle_body": "{seconds} 秒后将清空已填内容，回到首页",
         "idle_stay": "继续使用",
@@ -183,6 +197,20 @@ STRINGS: dict[str, dict[str, str]] = {
         "alert_urgent": "[URGENT] ",
         "ticket_line": "{number} {title} ({status})",
         "unknown": "unknown",
+        "status_new": "new",
+        "status_dispatched": "dispatched",
+        "status_accepted": "accepted",
+        "status_in_progress": "in progress",
+        "status_resolved": "awaiting confirmation",
+        "condition_low_level": "low level",
+        "condition_high_level": "high level",
+        "condition_overflow": "overflow",
+        "condition_cleaning_due": "cleaning due",
+        "condition_turbidity_high": "cloudy water",
+        "condition_missing": "missing",
+        "condition_pressure_low": "pressure low",
+        "condition_door_open": "door open",
+        "condition_offline": "sensor offline",
         "idle_title": "Are you still there?",
         "idle_body": "In {seconds} s this will be cleared and the kiosk goes home",
         "idle_stay": "Continue",
@@ -211,6 +239,17 @@ def tr(language: str, key: str, **values: object) -> str:
     table = STRINGS.get(language, STRINGS["zh_CN"])
     text = table[key]
     return text.format(**values) if values else text
+
+
+def tr_code(language: str, prefix: str, code: str) -> str:
+    """A server code (a ticket status, a sensor condition) in words; unknown codes as they are."""
+    table = STRINGS.get(language, STRINGS["zh_CN"])
+    return table.get(f"{prefix}_{code}", code)
+
+
+def format_phone(digits: str) -> str:
+    """3-4-4 grouping, the way mobile numbers are read aloud and checked in China."""
+    return " ".join(part for part in (digits[:3], digits[3:7], digits[7:]) if part)
 
 
 def format_clock(language: str, moment: datetime) -> str:

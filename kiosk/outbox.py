@@ -89,8 +89,9 @@ class Outbox:
     def enqueue(self, body: dict[str, Any]) -> Parcel:
         """Keep ``body`` (which must carry a client_id) and give it a number and phone token.
 
-        Enqueuing the same client_id again returns the first parcel unchanged, so a resident who
-        taps Send twice, or a kiosk that restarts mid-send, still gets one number.
+        Enqueuing the same client_id again keeps the first number and token, so a resident who
+        taps Send twice, or a kiosk that restarts mid-send, still gets one number. A parcel not
+        yet delivered takes the newer body (the resident may have corrected it).
         """
         client_id = body.get("client_id")
         if not isinstance(client_id, str) or not client_id:
@@ -102,8 +103,19 @@ class Outbox:
                     f"SELECT {self._COLUMNS} FROM outbox WHERE client_id = ?", (client_id,)
                 ).fetchone()
                 if row is not None:
+                    parcel = self._row(row)
+                    if parcel.state != "delivered":
+                        # Edited after a refusal (or after a restart mid-send): send what the
+                        # resident sees now, under the number and token already shown to them.
+                        body = {**body, "number": parcel.number, "phone_token": parcel.phone_token}
+                        self._db.execute(
+                            "UPDATE outbox SET body = ?, state = 'pending' WHERE client_id = ?",
+                            (json.dumps(body, ensure_ascii=False), client_id))
+                        parcel = Parcel(client_id=client_id, number=parcel.number,
+                                        phone_token=parcel.phone_token, body=body,
+                                        attempts=parcel.attempts)
                     self._db.execute("COMMIT")
-                    return self._row(row)
+                    return parcel
                 seq = self._db.execute(
                     "SELECT value FROM sequence WHERE name = 'number'").fetchone()
                 value = (seq[0] if seq else 0) + 1

@@ -50,7 +50,7 @@ from kiosk.catalog import parse_categories, parse_places
 from kiosk.courier import Courier
 from kiosk.errors import BadReply, KioskError, ServerRefused, ServerUnavailable
 from kiosk.flow import Flow, IdlePhase, Receipt, Step
-from kiosk.i18n import format_clock, tr
+from kiosk.i18n import format_clock, format_phone, tr, tr_code
 from kiosk.outbox import Outbox
 from kiosk.qr import qr_texture
 from kiosk.storage import JsonFile
@@ -101,13 +101,6 @@ class BigButton(ButtonBehavior, Label):
     border_color = ColorProperty([0, 0, 0, 0])
     key = StringProperty("")
     is_target = True
-
-    def on_touch_down(self, touch: Any) -> bool:
-        # One tap is the only gesture: ignore the extra fingers of a multi-touch, and the
-        # double-tap flag, so a shaky double tap does what a single tap does.
-        if touch.is_double_tap or touch.is_triple_tap:
-            return bool(self.collide_point(*touch.pos))
-        return bool(super().on_touch_down(touch))
 
 
 class ChoiceButton(BigButton):
@@ -225,9 +218,7 @@ class KeypadScreen(KioskScreen):
         if self.name == Step.PHONE:
             digits = flow.draft.phone if flow.draft else ""
             self.ids.title.text = tr(app.lang, "phone_title")
-            # 3-4-4 grouping is how numbers are read aloud and checked in China.
-            self.ids.display.text = " ".join(
-                part for part in (digits[:3], digits[3:7], digits[7:]) if part)
+            self.ids.display.text = format_phone(digits)
             hint_key = flow.problem or "phone_hint"
         else:
             self.ids.title.text = tr(app.lang, "pin_title")
@@ -312,7 +303,8 @@ def _tank_lines(lang: str, status: SiteStatus | None) -> list[str]:
         line = tr(lang, "tank_line", name=tank.name, level=level,
                   due=tank.cleaning_due or tr(lang, "unknown"))
         if tank.conditions:
-            line += " " + tr(lang, "tank_conditions", conditions=", ".join(tank.conditions))
+            words = ", ".join(tr_code(lang, "condition", c) for c in tank.conditions)
+            line += " " + tr(lang, "tank_conditions", conditions=words)
         lines.append(line)
     return lines
 
@@ -333,7 +325,7 @@ def _bay_lines(lang: str, status: SiteStatus | None) -> list[str]:
         if bay.door_open:
             problems.append(tr(lang, "bay_door"))
         if not problems:
-            problems = list(bay.conditions)
+            problems = [tr_code(lang, "condition", c) for c in bay.conditions]
         lines.append(tr(lang, "bay_problem", name=bay.name, problems=", ".join(problems)))
     return lines
 
@@ -346,7 +338,8 @@ def _alert_lines(lang: str, status: SiteStatus | None) -> list[str]:
 
 
 def _ticket_lines(lang: str, status: SiteStatus | None) -> list[str]:
-    return [tr(lang, "ticket_line", number=t.number, title=t.title, status=t.status)
+    return [tr(lang, "ticket_line", number=t.number, title=t.title,
+               status=tr_code(lang, "status", t.status))
             for t in (status.open_tickets if status else ())]
 
 
@@ -513,7 +506,7 @@ class KioskApp(App):
             place = f"{flow.compound.name(lang)} {flow.building.name} {flow.unit.name}"
             lines.append(tr(lang, "review_place", value=place))
         if draft.contact == "phone":
-            lines.append(tr(lang, "review_phone", value=draft.phone))
+            lines.append(tr(lang, "review_phone", value=format_phone(draft.phone)))
         else:
             lines.append(tr(lang, "review_no_phone"))
         return lines
