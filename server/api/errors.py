@@ -19,6 +19,8 @@ log = logging.getLogger(__name__)
 
 def error_response(request: Request, status: int, code: str, message: str) -> JSONResponse:
     if request.url.path.startswith("/open311/"):
+        # GeoReport v2 reports every invalid request as 400.
+        status = 400 if status == 422 else status
         return JSONResponse([{"code": status, "description": message}], status_code=status)
     return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
 

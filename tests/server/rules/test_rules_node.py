@@ -57,7 +57,7 @@ def test_a_quick_reconnect_raises_nothing(config: RulesConfig) -> None:
     state, _ = evaluate_node(EngineState(), status(False, 100, 90), now=at(100), config=config)
     state, changes = evaluate_node(state, status(True, 130, 131), now=at(131), config=config)
     assert changes == ()
-    state, changes = evaluate_node(state, status(True, 130, 200), now=at(400), config=config)
+    state, changes = evaluate_node(state, status(True, 130, 380), now=at(400), config=config)
     assert changes == ()
     assert state.conditions == {}
 

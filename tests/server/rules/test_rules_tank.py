@@ -64,12 +64,19 @@ def test_low_level_raises_after_its_minimum_duration(config: RulesConfig) -> Non
     assert raised.open_key == "tank-1|low_level"
 
 
-def test_a_brief_dip_never_raises(config: RulesConfig) -> None:
+def test_a_brief_dip_never_raises_and_is_forgotten(config: RulesConfig) -> None:
     readings = [(0, {"level_percent": 50.0}), (30, {"level_percent": 18.0}),
-                (60, {"level_percent": 40.0}), (300, {"level_percent": 40.0})]
+                (60, {"level_percent": 40.0}), (400, {"level_percent": 40.0})]
     state, changes = run(config, readings)
     assert changes == []
     assert state.get("tank-1", Condition.LOW_LEVEL) is None
+
+
+def test_isolated_glitches_do_not_add_up_to_a_raise(config: RulesConfig) -> None:
+    # One low reading every 10 minutes among normal ones (each counts for its 30 s).
+    readings = [(s, {"level_percent": 5.0 if s % 600 == 0 else 40.0}) for s in range(0, 7200, 30)]
+    _, changes = run(config, readings)
+    assert changes == []
 
 
 def test_level_flapping_around_the_threshold_raises_once(config: RulesConfig) -> None:
@@ -84,7 +91,8 @@ def test_level_flapping_around_the_threshold_raises_once(config: RulesConfig) ->
 
 def test_flapping_across_the_whole_band_for_a_minute_raises_once(config: RulesConfig) -> None:
     # A sloshing tank: 19 % and 26 % alternate for 60 s, then it settles low.
-    readings = [(s, {"level_percent": 19.0 if (s // 5) % 2 == 0 else 26.0}) for s in range(0, 60, 5)]
+    readings = [(s, {"level_percent": 19.0 if (s // 5) % 2 == 0 else 26.0})
+                for s in range(0, 60, 5)]
     readings += [(s, {"level_percent": 18.0}) for s in range(60, 600, 30)]
     _, changes = run(config, readings)
     assert transitions(changes, Condition.LOW_LEVEL) == [ChangeKind.RAISED]
@@ -125,7 +133,8 @@ def test_a_dip_while_clearing_cancels_the_clear(config: RulesConfig) -> None:
 
 
 def test_still_present_carries_fresh_evidence(config: RulesConfig) -> None:
-    readings = [(s, {"level_percent": 15.0}) for s in (0, 60, 120)] + [(180, {"level_percent": 12.0})]
+    readings = [(s, {"level_percent": 15.0}) for s in (0, 60, 120)]
+    readings += [(180, {"level_percent": 12.0})]
     _, changes = run(config, readings)
     present = [c for c in changes if c.kind is ChangeKind.PRESENT]
     assert len(present) == 1
@@ -141,10 +150,12 @@ def test_low_float_switch_raises_low_level_even_without_a_level(config: RulesCon
 def test_low_level_clears_only_when_level_and_float_agree(config: RulesConfig) -> None:
     readings = [(s, {"level_percent": 10.0, "low_float_down": True}) for s in (0, 60, 120)]
     # The level sensor says 40 % but the float still says low: hold.
-    readings += [(s, {"level_percent": 40.0, "low_float_down": True}) for s in range(200, 1000, 100)]
+    readings += [(s, {"level_percent": 40.0, "low_float_down": True})
+                 for s in range(200, 1000, 100)]
     state, changes = run(config, readings)
     assert transitions(changes, Condition.LOW_LEVEL) == [ChangeKind.RAISED]
-    readings = [(s, {"level_percent": 40.0, "low_float_down": False}) for s in range(1000, 1400, 100)]
+    readings = [(s, {"level_percent": 40.0, "low_float_down": False})
+                for s in range(1000, 1400, 100)]
     _, more = run(config, readings, state)
     assert transitions(more, Condition.LOW_LEVEL) == [ChangeKind.CLEARED]
 
@@ -230,4 +241,14 @@ def test_unknown_fields_neither_raise_nor_clear(config: RulesConfig) -> None:
     state, changes = run(config, readings)
     assert transitions(changes, Condition.LOW_LEVEL) == [ChangeKind.RAISED]
     assert kinds(changes, Condition.LOW_LEVEL).count(ChangeKind.PRESENT) == 0
+    assert state.is_raised("tank-1", Condition.LOW_LEVEL)
+
+
+def test_a_level_sloshing_across_the_band_for_an_hour_raises_once_and_stays(
+    config: RulesConfig,
+) -> None:
+    readings = [(s, {"level_percent": 19.0 if (s // 10) % 2 == 0 else 26.0})
+                for s in range(0, 3600, 10)]
+    state, changes = run(config, readings)
+    assert transitions(changes, Condition.LOW_LEVEL) == [ChangeKind.RAISED]
     assert state.is_raised("tank-1", Condition.LOW_LEVEL)
