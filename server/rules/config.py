@@ -53,7 +53,8 @@ def _seconds(default: float) -> Any:
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # validate_default: a cross-field check must also run when only the other field was set.
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
 
 
 def _must_exceed(other: str, value: float, info: ValidationInfo) -> None:

@@ -7,9 +7,12 @@ Every reading-driven condition runs through the same two steps:
    The comparator turns on in the raise zone, off in the clear zone, and holds in the dead band,
    so a level wobbling at 20 % does not toggle it. A signal a node does not report (``None``)
    also holds.
-2. **Minimum duration.** The condition is raised only once the comparator has stayed on for
-   ``raise_after``, and cleared only once it has stayed off for ``clear_after``, so a float
-   switch chattering for a minute raises one condition, not many.
+2. **Minimum duration.** The condition is raised once the comparator has been on for
+   ``raise_after`` in total during one *episode*, and cleared once it has stayed off for
+   ``clear_after`` without a break. An episode ends only after ``clear_after`` off, so a float
+   switch chattering for a minute raises one condition, not many, and a cabinet door banging in
+   the wind for half an hour still raises one (it is open half the time) instead of none. A lone
+   glitch reading adds only its own few seconds and is forgotten after ``clear_after``.
 
 The state of each (asset, condition) pair is a small :class:`ConditionState`; all of them make an
 :class:`EngineState`, which round-trips through JSON (``to_json`` / ``from_json``) so the server
@@ -71,12 +74,16 @@ class _Zone(Enum):
 class ConditionState:
     """Where one (asset, condition) pair stands.
 
-    ``active`` is the comparator's output and ``since`` when it last changed; ``raised`` says
-    whether the condition has been reported raised (and not yet cleared).
+    ``active`` is the comparator's output and ``since`` when it last changed. ``started`` is
+    when this episode began and ``on_s`` the seconds it was on before ``since`` (the time since
+    ``since`` counts too while it is on). ``raised`` says whether the condition has been
+    reported raised (and not yet cleared).
     """
 
     active: bool
     since: datetime
+    started: datetime
+    on_s: float = 0.0
     raised: bool = False
     raised_at: datetime | None = None
     evidence: Evidence = field(default_factory=dict)
@@ -116,6 +123,8 @@ class EngineState:
                     "condition": condition.value,
                     "active": cs.active,
                     "since": cs.since.isoformat(),
+                    "started": cs.started.isoformat(),
+                    "on_s": cs.on_s,
                     "raised": cs.raised,
                     "raised_at": cs.raised_at.isoformat() if cs.raised_at else None,
                     "evidence": dict(cs.evidence),
@@ -141,6 +150,8 @@ class EngineState:
                     ConditionState(
                         active=_bool(item["active"]),
                         since=_when(item["since"]),
+                        started=_when(item["started"]),
+                        on_s=_seconds(item["on_s"]),
                         raised=_bool(item["raised"]),
                         raised_at=_when(raised_at) if raised_at is not None else None,
                         evidence=dict(evidence),
@@ -160,6 +171,12 @@ def _bool(value: Any) -> bool:
     return value
 
 
+def _seconds(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        raise StateError(f"expected a non-negative number of seconds, got {value!r}")
+    return float(value)
+
+
 def _when(value: Any) -> datetime:
     if not isinstance(value, str):
         raise StateError(f"expected an ISO time, got {value!r}")
@@ -174,28 +191,31 @@ def _when(value: Any) -> datetime:
 
 def _compare(prev: ConditionState | None, zone: _Zone, at: datetime) -> ConditionState | None:
     if prev is None:
-        return ConditionState(active=True, since=at) if zone is _Zone.RAISE else None
+        return ConditionState(active=True, since=at, started=at) if zone is _Zone.RAISE else None
     if zone is _Zone.RAISE and not prev.active:
         return replace(prev, active=True, since=at)
     if zone is _Zone.CLEAR and prev.active:
-        return replace(prev, active=False, since=at)
+        on_for = max((at - prev.since).total_seconds(), 0.0)
+        return replace(prev, active=False, since=at, on_s=prev.on_s + on_for)
     return prev
+
+
+def _on_time(cs: ConditionState, at: datetime) -> timedelta:
+    current = at - cs.since if cs.active else timedelta(0)
+    return timedelta(seconds=cs.on_s) + max(current, timedelta(0))
 
 
 def _debounce(
     cs: ConditionState, at: datetime, timing: Timing
 ) -> tuple[ConditionState | None, ChangeKind | None]:
-    if cs.active and not cs.raised:
-        if at - cs.since >= timing.raise_after:
-            return replace(cs, raised=True, raised_at=at), ChangeKind.RAISED
-        return cs, None
-    if not cs.active and cs.raised:
-        if at - cs.since >= timing.clear_after:
-            return None, ChangeKind.CLEARED
-        return cs, ChangeKind.PRESENT
+    off_long_enough = not cs.active and at - cs.since >= timing.clear_after
     if cs.raised:
-        return cs, ChangeKind.PRESENT
-    return None, None  # off and not raised: nothing left to remember
+        return (None, ChangeKind.CLEARED) if off_long_enough else (cs, ChangeKind.PRESENT)
+    if off_long_enough:
+        return None, None  # the episode ended without reaching its duration: forget it
+    if cs.active and _on_time(cs, at) >= timing.raise_after:
+        return replace(cs, raised=True, raised_at=at), ChangeKind.RAISED
+    return cs, None
 
 
 @dataclass(frozen=True)
@@ -254,9 +274,17 @@ def _change(
         kind=kind,
         severity=config.severity_of(condition),
         at=at,
-        since=cs.since,
+        # A raise dates from the start of its episode, a clear from when the signal went off.
+        since=cs.since if kind is ChangeKind.CLEARED else cs.started,
         evidence=dict(cs.evidence),
     )
+
+
+def _logged(change: ConditionChange) -> ConditionChange:
+    if change.kind is not ChangeKind.PRESENT:
+        logger.info("%s %s on %s since %s", change.kind.value, change.condition.value,
+                    change.asset_id, change.since.isoformat())
+    return change
 
 
 def _apply_signals(
@@ -285,10 +313,7 @@ def _apply_signals(
         if kind is ChangeKind.PRESENT and signal.zone is None:
             continue  # this reading says nothing new about it
         if kind is not None:
-            changes.append(_change(config, asset_id, signal.condition, kind, at, cs))
-            if kind is not ChangeKind.PRESENT:
-                logger.info("%s %s on %s since %s", kind.value, signal.condition.value, asset_id,
-                            cs.since.isoformat())
+            changes.append(_logged(_change(config, asset_id, signal.condition, kind, at, cs)))
     last_seen = {**state.last_seen, asset_id: at}
     return EngineState(conditions=conditions, last_seen=last_seen), tuple(changes)
 
@@ -436,9 +461,7 @@ def evaluate_node(
     new_state = replace(state, conditions=conditions)
     if kind is None or kind is ChangeKind.PRESENT:
         return new_state, ()
-    logger.info("%s offline on node %s since %s", kind.value, status.node_id,
-                cs.since.isoformat())
-    return new_state, (_change(config, status.node_id, Condition.OFFLINE, kind, now, cs),)
+    return new_state, (_logged(_change(config, status.node_id, Condition.OFFLINE, kind, now, cs)),)
 
 
 def evaluate(
@@ -491,9 +514,7 @@ def tick(state: EngineState, *, now: datetime, config: RulesConfig) -> tuple[Eng
         else:
             conditions[key] = after
         if kind in (ChangeKind.RAISED, ChangeKind.CLEARED):
-            logger.info("%s %s on %s since %s (timer)", kind.value, condition.value, asset_id,
-                        cs.since.isoformat())
-            changes.append(_change(config, asset_id, condition, kind, now, cs))
+            changes.append(_logged(_change(config, asset_id, condition, kind, now, cs)))
     return replace(state, conditions=conditions), tuple(changes)
 
 
@@ -503,7 +524,7 @@ def next_deadline(state: EngineState, config: RulesConfig) -> datetime | None:
     for (asset_id, condition), cs in state.conditions.items():
         timing = _timing_of(config, asset_id, condition)
         if cs.active and not cs.raised:
-            deadlines.append(cs.since + timing.raise_after)
+            deadlines.append(cs.since + timing.raise_after - timedelta(seconds=cs.on_s))
         elif not cs.active and cs.raised:
             deadlines.append(cs.since + timing.clear_after)
     return min(deadlines, default=None)

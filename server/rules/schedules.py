@@ -234,19 +234,22 @@ def extinguisher_schedule(
 ) -> tuple[DueCondition, ...]:
     """Monthly inspection, maintenance by type and scrap age, each inside its lead window.
 
-    Maintenance is not raised when the scrap date comes first: the unit is replaced, not serviced.
+    Maintenance is not raised when the scrap date comes first or scrapping is already due: the
+    unit is replaced, not serviced.
     """
     today = config.local_date(now)
     rules = config.extinguisher_rules(ext.asset_id)
     scrap = scrap_on(ext, config)
     maintenance = maintenance_due_on(ext, config)
+    scrap_due = _due(ext, Condition.SCRAP_DUE, scrap, rules.scrap_lead_days, today, config)
+    replaced_first = scrap_due is not None or scrap <= maintenance
     found = [
         _due(ext, Condition.INSPECTION_DUE, inspection_due_on(ext, config),
              rules.inspection_lead_days, today, config),
-        None if scrap <= maintenance else _due(
+        None if replaced_first else _due(
             ext, Condition.MAINTENANCE_DUE, maintenance, rules.maintenance_lead_days, today, config
         ),
-        _due(ext, Condition.SCRAP_DUE, scrap, rules.scrap_lead_days, today, config),
+        scrap_due,
     ]
     return tuple(due for due in found if due is not None)
 
