@@ -133,7 +133,8 @@ class DemoServer:
         self._seq = 0
 
     def transport(self) -> httpx.MockTransport:
-        return httpx.MockTransport(self.handle)
+        # Looked up per request, so a test can wrap ``handle`` after the client exists.
+        return httpx.MockTransport(lambda request: self.handle(request))
 
     def handle(self, request: httpx.Request) -> httpx.Response:
         if not self.online:
