@@ -5,7 +5,7 @@
         ├── NotFound(LookupError)            404
         ├── Forbidden(PermissionError)       403
         ├── NotAuthenticated(PermissionError) 401
-        ├── Invalid(ValueError)              422  (a domain value that passed schema checks but is wrong)
+        ├── Invalid(ValueError)              422  (passed the schema, but wrong for the domain)
         ├── Conflict(ValueError)             409  (e.g. a request number already taken)
         ├── IllegalTransition(ValueError)    409  (the ticket lifecycle refuses the action)
         └── Throttled(RuntimeError)          429

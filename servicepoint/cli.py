@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 # name -> (entry point, one-line help). Each entry point owns its own --help and examples.
 COMMANDS: dict[str, tuple[str, str]] = {
     "server": ("server.cli:serve", "run the HTTP server (and, with a broker, sensor ingest)"),
-    "db": ("server.cli:db", "database maintenance: `db upgrade`, `db backup FILE`, `db restore FILE`"),
+    "db": ("server.cli:db", "database maintenance: `db upgrade`, `db backup FILE`"),
     "seed": ("server.cli:seed", "load places, squads, volunteers and staff from a TOML file"),
     "sensors": ("sensors.cli:main", "run the sensor node (`--simulate` for mock GPIO)"),
     "kiosk": ("kiosk.app:main", "run the touchscreen kiosk"),
@@ -36,7 +36,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="servicepoint",
         description="Community service point: kiosk, sensors and server.",
-        epilog="Example: servicepoint db upgrade && servicepoint seed --demo && servicepoint server",
+        epilog="Example: servicepoint seed --demo && servicepoint server",
     )
     parser.add_argument("--log-level", default=None, help="DEBUG, INFO (default), WARNING")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")

@@ -13,5 +13,5 @@ def configure_logging(level: str | None = None) -> None:
     chosen = (level or os.environ.get("SERVICEPOINT_LOG_LEVEL") or "INFO").upper()
     logging.basicConfig(level=chosen, format=_FORMAT)
     # Third-party chatter that drowns out our own events at INFO.
-    for noisy in ("uvicorn.access", "apprise", "alembic"):
+    for noisy in ("uvicorn.access", "apprise", "alembic", "httpx", "httpcore"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))

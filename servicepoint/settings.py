@@ -269,7 +269,8 @@ def load_settings(
             "still has the development placeholder; set SERVICEPOINT_SECRET_KEY",
             source,
         )
-    if settings.environment == "production" and settings.security.kiosk_key == _DEVELOPMENT_KIOSK_KEY:
+    kiosk_key = settings.security.kiosk_key
+    if settings.environment == "production" and kiosk_key == _DEVELOPMENT_KIOSK_KEY:
         raise ConfigError(
             "security.kiosk_key",
             "still has the development placeholder; set SERVICEPOINT_SECURITY__KIOSK_KEY",
