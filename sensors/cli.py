@@ -131,7 +131,7 @@ def main(argv: list[str]) -> int:
         pin_factory = MockFactory()
         # gpiozero's software SPI bus asks for the global factory; make it this one.
         Device.pin_factory = pin_factory
-        site = MockSite(config, pin_factory)
+        site = MockSite(config, pin_factory, jitter_cm=0.5, outlier_rate=0.05)
         model = SiteModel(config, site, speed=speed, steps=steps, on_stop=stop.set)
     elif config.node.pin_factory:
         os.environ.setdefault("GPIOZERO_PIN_FACTORY", config.node.pin_factory)

@@ -15,7 +15,9 @@ side of each wire is faked:
 
 from __future__ import annotations
 
+import random
 import threading
+import time
 from typing import Any
 
 from gpiozero.pins.mock import MockFactory, MockPin, MockSPIDevice, MockTriggerPin
@@ -23,9 +25,49 @@ from gpiozero.pins.mock import MockFactory, MockPin, MockSPIDevice, MockTriggerP
 from sensors.config import SensorsConfig
 from sensors.filters import CalibrationTable
 
-__all__ = ["FakeMCP3008", "MockSite"]
+__all__ = ["FakeMCP3008", "MockSite", "SteadyTriggerPin"]
 
 SPEED_OF_SOUND_M_S = 343.26  # the figure gpiozero's DistanceSensor uses
+
+
+class SteadyTriggerPin(MockTriggerPin):
+    """An HC-SR04 trigger pin whose echo pulse lasts exactly ``echo_time`` (plus chosen noise).
+
+    gpiozero's MockTriggerPin times the echo with sleep() in a thread; whenever another Python
+    thread holds the GIL (our own software-SPI ADC reads, paho) the pulse stretches by up to the
+    5 ms switch interval, i.e. tens of centimetres. Here the echo's edges are stamped with the
+    intended times instead, so the real DistanceSensor code measures what the model says, and
+    noise is whatever ``jitter_cm`` and ``outlier_rate`` ask for (seeded, so tests repeat).
+    """
+
+    def __init__(self, factory: Any, info: Any, echo_pin: Any = None, echo_time: float = 0.004,
+                 jitter_cm: float = 0.0, outlier_rate: float = 0.0, seed: int = 1) -> None:
+        super().__init__(factory, info, echo_pin=echo_pin, echo_time=echo_time)
+        self.jitter_cm = jitter_cm
+        self.outlier_rate = outlier_rate
+        self._random = random.Random(seed)
+
+    def _set_state(self, value: bool) -> None:
+        MockPin._set_state(self, value)
+        if value:
+            self._pulse()
+
+    def _pulse(self) -> None:
+        width = self.echo_time
+        if self.jitter_cm:
+            width += 2 * self._random.gauss(0.0, self.jitter_cm) / 100.0 / SPEED_OF_SOUND_M_S
+        if self.outlier_rate and self._random.random() < self.outlier_rate:
+            # An echo off a pipe or the inlet's splash: somewhere else entirely.
+            width = self._random.uniform(0.0002, 0.012)
+        width = max(width, 0.00005)
+        echo: Any = self.echo_pin
+        start = time.monotonic()
+        for level, stamp in ((True, start), (False, start + width)):
+            # MockPin passes _last_change to the device as the edge's timestamp.
+            echo._state = level
+            echo._last_change = stamp
+            if echo._when_changed is not None:
+                echo._call_when_changed()
 
 
 class FakeMCP3008(MockSPIDevice):
@@ -59,7 +101,8 @@ class FakeMCP3008(MockSPIDevice):
 class MockSite:
     """A whole site's wiring on a MockFactory, with setters in the units the world uses."""
 
-    def __init__(self, config: SensorsConfig, factory: MockFactory) -> None:
+    def __init__(self, config: SensorsConfig, factory: MockFactory, *, jitter_cm: float = 0.0,
+                 outlier_rate: float = 0.0) -> None:
         self.config = config
         self.factory = factory
         self._lock = threading.Lock()
@@ -68,14 +111,14 @@ class MockSite:
                     if config.adc is not None else None)
         self.tanks = {t.id: t for t in config.tanks}
         self.bays = {b.id: b for b in config.bays}
-        self._triggers: dict[str, MockTriggerPin] = {}
-        for tank in config.tanks:
+        self._triggers: dict[str, SteadyTriggerPin] = {}
+        for i, tank in enumerate(config.tanks):
             if tank.level_sensor == "ultrasonic":
                 assert tank.ultrasonic is not None
                 echo = factory.pin(tank.ultrasonic.echo_pin)
                 self._triggers[tank.id] = factory.pin(
-                    tank.ultrasonic.trigger_pin, pin_class=MockTriggerPin, echo_pin=echo,
-                    echo_time=0.004)
+                    tank.ultrasonic.trigger_pin, pin_class=SteadyTriggerPin, echo_pin=echo,
+                    echo_time=0.004, jitter_cm=jitter_cm, outlier_rate=outlier_rate, seed=i + 1)
 
     # ---------------------------------------------------------------- switches
     def _contact(self, pin: int, meaning_when: str, value: bool) -> None:

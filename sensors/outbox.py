@@ -196,6 +196,8 @@ class Outbox:
                 "SELECT value FROM counters WHERE name = 'thinned'").fetchone()[0])
 
     def close(self) -> None:
+        if self._lock_file.closed:
+            return
         with self._lock:
             self._db.close()
         try:
