@@ -68,5 +68,7 @@ def upgrade(engine: Engine) -> None:
     config = alembic_config(str(engine.url.render_as_string(hide_password=False)))
     with engine.begin() as connection:
         config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+        # "heads": parts of the server (library, sensor ingest) keep their own migration
+        # branches off the initial schema.
+        command.upgrade(config, "heads")
     log.info("database schema is current (%s tables)", len(inspect(engine).get_table_names()))

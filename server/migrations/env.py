@@ -3,6 +3,7 @@
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 
+import server.all_models  # noqa: F401  (every table, for autogenerate)
 from server.models import Base
 
 config = context.config

@@ -6,6 +6,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
 from server.db import make_engine, upgrade
+import server.all_models  # noqa: F401
 from server.models import Base
 
 

@@ -1,0 +1,4 @@
+"""Imports every module that defines tables, so Base.metadata is complete for migrations and
+drift checks. Each part of the server that adds tables adds one import line here."""
+
+import server.models  # noqa: F401
