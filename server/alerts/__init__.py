@@ -1,0 +1,85 @@
+"""Staff alerts: the notifier seam and the pure alert policy.
+
+- :class:`Notifier` is the one seam: ``send(alert, recipient) -> Delivery``. Production uses
+  :class:`AppriseNotifier` (WeCom and DingTalk group robots, e-mail, webhooks…); tests use
+  :class:`RecordingNotifier`. ``AppriseNotifier`` is imported lazily, so the pure parts load
+  without Apprise.
+- The policy functions (:func:`compose_alert`, :func:`due_levels`, :func:`release_at`,
+  :func:`retry_delay`, :func:`delivery_key`) are pure: the server's outbox worker stores one
+  row per :func:`delivery_key` and calls the notifier; see :mod:`server.alerts.policy`.
+- :func:`load_alerts_config` reads ``config/alerts.toml``; channel secrets come from the
+  environment.
+
+Errors::
+
+    ServicepointError
+    ├── ConfigError(ValueError)              a bad key in config/alerts.toml, named
+    └── AlertsError
+        ├── InvalidPolicy(ValueError)        an impossible ladder or retry policy
+        └── DeliveryFailed(ConnectionError)  only from Delivery.raise_for_failure()
+"""
+
+from typing import TYPE_CHECKING, Any
+
+from server.alerts.config import AlertsConfig, alerts_config_from_mapping, load_alerts_config
+from server.alerts.errors import AlertsError, DeliveryFailed, InvalidPolicy
+from server.alerts.model import Alert, AlertKind, Delivery, Recipient
+from server.alerts.notifier import Notifier, RecordingNotifier
+from server.alerts.policy import (
+    AlertSubject,
+    EscalationLadder,
+    QuietHours,
+    RetryPolicy,
+    SiteInfo,
+    compose_alert,
+    delivery_key,
+    due_levels,
+    in_quiet_hours,
+    next_attempt_at,
+    next_escalation_at,
+    recipients_for_level,
+    release_at,
+    retry_delay,
+)
+
+if TYPE_CHECKING:
+    from server.alerts.apprise_notifier import AppriseNotifier
+
+__all__ = [
+    "Alert",
+    "AlertKind",
+    "AlertSubject",
+    "AlertsConfig",
+    "AlertsError",
+    "AppriseNotifier",
+    "Delivery",
+    "DeliveryFailed",
+    "EscalationLadder",
+    "InvalidPolicy",
+    "Notifier",
+    "QuietHours",
+    "Recipient",
+    "RecordingNotifier",
+    "RetryPolicy",
+    "SiteInfo",
+    "alerts_config_from_mapping",
+    "compose_alert",
+    "delivery_key",
+    "due_levels",
+    "in_quiet_hours",
+    "load_alerts_config",
+    "next_attempt_at",
+    "next_escalation_at",
+    "recipients_for_level",
+    "release_at",
+    "retry_delay",
+]
+
+
+def __getattr__(name: str) -> Any:
+    # Apprise loads its many plugins at import; only the process that sends needs it.
+    if name == "AppriseNotifier":
+        from server.alerts.apprise_notifier import AppriseNotifier
+
+        return AppriseNotifier
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
