@@ -85,6 +85,9 @@ debounce_s = 0.05
 [[bay]]
 id = "ext-2"
 present_pin = 16
+
+[simulation]
+step_percent_per_s = 200
 """
 
 
