@@ -77,6 +77,7 @@ class Kiosk:
         return [w for w in visible_widgets(self.layer()) if isinstance(w, BigButton)]
 
     def button(self, *, text: str | None = None, key: str | None = None) -> BigButton:
+        pump(1)  # lay out whatever the last action put on screen
         found = [b for b in self.buttons()
                  if (text is None or _plain(b.text).split("\n")[0] == text)
                  and (key is None or b.key == key)]
@@ -91,9 +92,8 @@ class Kiosk:
         x, y = widget.to_window(*widget.center)
         touch = UnitTestTouch(x, y)
         touch.touch_down()
-        pump(1)
         touch.touch_up()
-        pump(2)
+        pump(1)
 
     def tap_text(self, text: str) -> None:
         self.tap(self.button(text=text))
@@ -129,7 +129,8 @@ def visible_widgets(root: Widget) -> Iterator[Widget]:
     if root.opacity <= 0 or root.width <= 0 or root.height <= 0:
         return
     yield root
-    for child in root.children:
+    # Kivy keeps children last-added first; reversed is reading order.
+    for child in reversed(root.children):
         yield from visible_widgets(child)
 
 
