@@ -192,6 +192,8 @@ def _when(value: Any) -> datetime:
 def _compare(prev: ConditionState | None, zone: _Zone, at: datetime) -> ConditionState | None:
     if prev is None:
         return ConditionState(active=True, since=at, started=at) if zone is _Zone.RAISE else None
+    # A change never dates from before the last one (a node's sign of life can be older).
+    at = max(at, prev.since)
     if zone is _Zone.RAISE and not prev.active:
         return replace(prev, active=True, since=at)
     if zone is _Zone.CLEAR and prev.active:
