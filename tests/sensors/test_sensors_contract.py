@@ -1,0 +1,183 @@
+"""The MQTT contract: topics, round trips, rejections, and totality under arbitrary input."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from sensors import contract
+from sensors.contract import ContractError
+from servicepoint.errors import ServicepointError
+
+CST = timezone(timedelta(hours=8))
+TS = datetime(2026, 11, 25, 17, 30, 5, 250000, tzinfo=CST)
+IDS = {"site_id": "site-01", "node_id": "pump-room"}
+
+EXAMPLES: list[contract.Message] = [
+    contract.TankState(**IDS, seq=1, ts=TS, asset_id="tank-1", level_percent=62.5,
+                       volume_l=5625.0, capacity_l=9000.0, overflow=False, low_level=False,
+                       turbidity_ntu=0.42),
+    contract.TankState(**IDS, seq=2, ts=TS, asset_id="tank-2", level_percent=None,
+                       volume_l=None, capacity_l=9000.0, overflow=None, low_level=None,
+                       turbidity_ntu=None),
+    contract.ExtinguisherBayState(**IDS, seq=3, ts=TS, asset_id="ext-1", present=False,
+                                  pressure_ok=True, door_open=None),
+    contract.TankEvent(**IDS, seq=4, ts=TS, asset_id="tank-1", event="low_level_tripped",
+                       level_percent=14.8),
+    contract.ExtinguisherBayEvent(**IDS, seq=5, ts=TS, asset_id="ext-1",
+                                  event="extinguisher_removed"),
+    contract.NodeHealth(**IDS, seq=6, ts=TS, uptime_s=3600.5, cpu_temp_c=None, outbox_depth=12,
+                        outbox_thinned=0),
+    contract.Availability("site-01", "pump-room", True),
+    contract.Availability("site-01", "pump-room", False),
+]
+
+
+@pytest.mark.parametrize("message", EXAMPLES, ids=lambda m: type(m).__name__)
+def test_round_trip(message):
+    topic = contract.topic_for(message, prefix="servicepoint")
+    assert contract.decode(topic, contract.encode(message)) == message
+
+
+def test_topics_and_parser():
+    assert contract.state_topic("servicepoint", "site-01", "pump-room", "tank-1") == (
+        "servicepoint/site-01/pump-room/state/tank-1")
+    assert contract.event_topic("sp", "site-01", "n1", "ext-1") == "sp/site-01/n1/event/ext-1"
+    assert contract.health_topic("sp", "site-01", "n1") == "sp/site-01/n1/health"
+    assert contract.availability_topic("sp", "site-01", "n1") == "sp/site-01/n1/availability"
+    assert contract.subscription("sp") == "sp/+/+/#"
+    assert contract.node_subscription("sp", "site-01", "n1") == "sp/site-01/n1/#"
+    assert contract.parse_topic("sp/site-01/n1/event/ext-1") == contract.TopicInfo(
+        "sp", "site-01", "n1", "event", "ext-1")
+    assert contract.parse_topic("sp/site-01/n1/availability").channel == "availability"
+    for bad in ["sp/site-01/n1/state", "sp/site-01/n1/health/x", "sp/Site/n1/health",
+                "sp/site-01/n1/foo", "sp/site-01/+/health", "", "a/b", "sp/s/n/state/#"]:
+        with pytest.raises(ContractError):
+            contract.parse_topic(bad)
+    with pytest.raises(ContractError, match="prefix"):
+        contract.parse_topic("other/site-01/n1/health", prefix="sp")
+    with pytest.raises(ContractError):
+        contract.state_topic("sp", "site-01", "n1", "Tank 1")
+
+
+def test_wire_format_is_what_docs_mqtt_md_shows():
+    body = json.loads(contract.encode(EXAMPLES[0]))
+    assert body == {"v": 1, "kind": "tank_state", "site_id": "site-01", "node_id": "pump-room",
+                    "seq": 1, "ts": "2026-11-25T17:30:05.250000+08:00", "asset_id": "tank-1",
+                    "level_percent": 62.5, "volume_l": 5625.0, "capacity_l": 9000.0,
+                    "overflow": False, "low_level": False, "turbidity_ntu": 0.42}
+    assert contract.encode(EXAMPLES[6]) == b"online"
+    assert contract.retained(EXAMPLES[0]) and not contract.retained(EXAMPLES[3])
+
+
+def _payload(**changes):
+    body = json.loads(contract.encode(EXAMPLES[0]))
+    body.update(changes)
+    return json.dumps(body).encode()
+
+
+TOPIC = "servicepoint/site-01/pump-room/state/tank-1"
+
+
+@pytest.mark.parametrize(("payload", "reason"), [
+    (b"\xff\xfe", "UTF-8"),
+    (b"{not json", "JSON"),
+    (b"[1, 2]", "object"),
+    (_payload(v=2), "version"),
+    (_payload(v=True), "version"),
+    (_payload(kind="tank_event"), "does not belong"),
+    (_payload(kind="pump_state"), "kind"),
+    (_payload(ts="2026-11-25T17:30:05"), "offset"),
+    (_payload(ts="yesterday"), "ISO"),
+    (_payload(level_percent=100.5), "level_percent"),
+    (_payload(level_percent="62"), "level_percent"),
+    (_payload(overflow=1), "overflow"),
+    (_payload(seq=-1), "seq"),
+    (_payload(seq=1.5), "seq"),
+    (_payload(asset_id="tank-2"), "asset_id"),
+    (_payload(site_id="site-02"), "match"),
+    (b'{"v": 1, "kind": "tank_state", "level_percent": NaN}', "JSON"),
+    (b"[" * 3000 + b"]" * 3000, "large"),
+    (b"[" * 2000 + b"]" * 2000, "JSON"),
+])
+def test_rejections_say_why(payload, reason):
+    with pytest.raises(ContractError, match=reason):
+        contract.decode(TOPIC, payload)
+
+
+def test_missing_field_and_unknown_fields():
+    body = json.loads(contract.encode(EXAMPLES[0]))
+    del body["capacity_l"]
+    with pytest.raises(ContractError, match="missing field capacity_l"):
+        contract.decode(TOPIC, json.dumps(body).encode())
+    # A field a later minor change adds is ignored, not an error.
+    assert contract.decode(TOPIC, _payload(colour="blue")) == EXAMPLES[0]
+
+
+def test_error_is_a_servicepoint_error_and_a_value_error():
+    with pytest.raises(ServicepointError):
+        contract.decode(TOPIC, b"")
+    with pytest.raises(ValueError):
+        contract.decode(TOPIC, b"")
+
+
+def test_encode_refuses_an_invalid_message():
+    bad = contract.TankEvent(**IDS, seq=1, ts=TS.replace(tzinfo=None), asset_id="tank-1",
+                             event="low_level_tripped", level_percent=10.0)
+    with pytest.raises(ContractError, match="timezone"):
+        contract.encode(bad)
+
+
+def test_contract_imports_no_paho_or_gpiozero():
+    import subprocess
+    import sys
+
+    code = ("import sys, sensors.contract; "
+            "bad = [m for m in ('paho', 'gpiozero') if m in sys.modules]; print(bad)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+topics = st.one_of(
+    st.text(max_size=80),
+    st.sampled_from([TOPIC, "servicepoint/site-01/pump-room/event/ext-1",
+                     "servicepoint/site-01/pump-room/health",
+                     "servicepoint/site-01/pump-room/availability"]),
+)
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=30),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner,
+                                                                 max_size=4),
+    max_leaves=10)
+
+
+@settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@given(topic=topics, payload=st.binary(max_size=300))
+def test_decode_is_total_on_arbitrary_bytes(topic, payload):
+    with contextlib.suppress(ContractError):
+        contract.decode(topic, payload)
+
+
+@settings(max_examples=400, deadline=None)
+@given(example=st.sampled_from(EXAMPLES[:6]), field=st.text(max_size=15) | st.sampled_from(
+    ["v", "kind", "seq", "ts", "asset_id", "site_id", "level_percent", "present", "event",
+     "uptime_s", "outbox_depth", "cpu_temp_c", "door_open"]), value=json_values,
+    drop=st.booleans())
+def test_decode_is_total_on_mutated_payloads(example, field, value, drop):
+    body = json.loads(contract.encode(example))
+    if drop:
+        body.pop(field, None)
+    else:
+        body[field] = value
+    topic = contract.topic_for(example, prefix="servicepoint")
+    try:
+        message = contract.decode(topic, json.dumps(body).encode())
+    except ContractError:
+        return
+    # Whatever passes is a proper message that encodes again.
+    assert contract.decode(topic, contract.encode(message)) == message

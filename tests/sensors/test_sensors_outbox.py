@@ -1,0 +1,65 @@
+"""The on-disk outbox: order, persisted sequence numbers, acknowledgement, the size bound."""
+
+from __future__ import annotations
+
+import pytest
+
+from sensors.outbox import Outbox, OutboxBusy, Outgoing
+
+
+def put(outbox: Outbox, topic: str = "t", periodic: bool = True) -> int:
+    return outbox.add(lambda seq: Outgoing(topic, f"{seq}".encode(), True, periodic))
+
+
+def test_sequence_survives_reopen_and_never_reuses_numbers(tmp_path):
+    path = tmp_path / "o.sqlite3"
+    with Outbox(path) as outbox:
+        assert [put(outbox) for _ in range(3)] == [1, 2, 3]
+        outbox.remove([1, 2, 3])
+        assert outbox.depth == 0
+    with Outbox(path) as outbox:
+        assert put(outbox) == 4
+        assert [(r.seq, r.payload) for r in outbox.after(0, limit=10)] == [(4, b"4")]
+
+
+def test_rows_come_out_in_order_and_leave_only_when_removed(tmp_path):
+    with Outbox(tmp_path / "o.sqlite3") as outbox:
+        for _ in range(5):
+            put(outbox)
+        assert [r.seq for r in outbox.after(2, limit=2)] == [3, 4]
+        outbox.remove([1, 3])
+        assert [r.seq for r in outbox.after(0, limit=10)] == [2, 4, 5]
+        assert outbox.depth == 3
+
+
+def test_a_failing_builder_stores_nothing_and_uses_no_number(tmp_path):
+    def boom(seq):
+        raise ValueError("bad message")
+
+    with Outbox(tmp_path / "o.sqlite3") as outbox:
+        with pytest.raises(ValueError):
+            outbox.add(boom)
+        assert put(outbox) == 1 and outbox.depth == 1
+
+
+def test_bound_thins_periodic_readings_and_keeps_every_event(tmp_path):
+    with Outbox(tmp_path / "o.sqlite3", max_rows=10) as outbox:
+        events = []
+        for i in range(40):
+            if i % 7 == 0:
+                events.append(put(outbox, "event", periodic=False))
+            else:
+                put(outbox)
+        rows = outbox.after(0, limit=100)
+        assert outbox.depth == len(rows) <= 10
+        assert [r.seq for r in rows if r.topic == "event"] == events  # all six events kept
+        assert outbox.thinned == 40 - len(rows)
+        assert rows[-1].seq == 40  # the newest reading is never the one dropped
+        for _ in range(20):
+            put(outbox, "event", periodic=False)
+        assert outbox.depth > 10  # only events left: over the bound, and kept
+
+
+def test_one_process_per_outbox(tmp_path):
+    with Outbox(tmp_path / "o.sqlite3"), pytest.raises(OutboxBusy):
+        Outbox(tmp_path / "o.sqlite3")
