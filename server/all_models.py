@@ -1,4 +1,5 @@
 """Imports every module that defines tables, so Base.metadata is complete for migrations and
 drift checks. Each part of the server that adds tables adds one import line here."""
 
+import server.library.models  # noqa: F401
 import server.models  # noqa: F401
