@@ -29,6 +29,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "sensors": ("sensors.cli:main", "run the sensor node (`--simulate` for mock GPIO)"),
     "kiosk": ("kiosk.app:main", "run the touchscreen kiosk"),
     "demo": ("servicepoint.demo:main", "bring up the whole system on this machine"),
+    "doctor": ("servicepoint.doctor:main", "check a deployment and say how to fix what is wrong"),
 }
 
 
