@@ -49,6 +49,15 @@ def db(argv: list[str]) -> int:
     sub.add_parser("upgrade", help="migrate the database to the newest schema")
     backup = sub.add_parser("backup", help="copy the SQLite database while the system runs")
     backup.add_argument("file", type=Path)
+    restore = sub.add_parser(
+        "restore", help="replace the SQLite database with a backup (keeps the current one)",
+        description="Check FILE is a servicepoint database, keep the current database as a "
+                    "timestamped copy beside it, copy FILE in and run the migrations.",
+        epilog="Example: sudo systemctl stop servicepoint-server; "
+               "servicepoint db restore /var/lib/servicepoint/backups/servicepoint-2026-01-31.db")
+    restore.add_argument("file", type=Path)
+    restore.add_argument("--force", action="store_true",
+                         help="restore even while another process (a server) has it open")
     args = parser.parse_args(argv)
     settings = load_settings()
     engine = make_engine(settings.database_url)
@@ -70,6 +79,11 @@ def db(argv: list[str]) -> int:
         target.close()
         print(f"backed up to {args.file}")
         return 0
+    if args.action == "restore":
+        from servicepoint.backup import run_restore
+
+        return run_restore(database_url=settings.database_url, source=args.file,
+                           migrate=lambda: upgrade(engine), force=args.force)
     return 2
 
 
