@@ -1,0 +1,357 @@
+#!/usr/bin/env bash
+# Install servicepoint on a Raspberry Pi running Raspberry Pi OS Bookworm, as services that start
+# at boot: the MQTT broker (with passwords), the server and the sensor node.
+#
+#   sudo scripts/install-pi.sh              install; after `git pull`, run it again to update
+#   sudo scripts/install-pi.sh --no-kiosk   without the touchscreen's Python packages (Kivy)
+#   scripts/install-pi.sh --dry-run         only show what it would do; changes nothing
+#
+# It is safe to run again: passwords and secrets made the first time are kept, settings files you
+# edited are kept (a newer shipped version is put beside them as FILE.new), and nothing is
+# installed twice. Every step says what it did; a summary comes at the end. A copy of everything
+# it prints goes to /var/log/servicepoint/install.log. Step-by-step guide: docs/DEPLOYMENT.md.
+set -euo pipefail
+
+SP_USER=servicepoint
+SERVER_MQTT_USER=servicepoint-server
+OPT=/opt/servicepoint
+VENV="$OPT/venv"
+ETC=/etc/servicepoint
+BROKER_ETC="$ETC/mosquitto"
+STATE=/var/lib/servicepoint
+LOG_DIR=/var/log/servicepoint
+UNIT_DIR=/etc/systemd/system
+WRAPPER=/usr/local/bin/servicepoint
+MQTT_LOCAL=127.0.0.1:1883
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+
+dry_run=0
+with_kiosk=1
+usage() { sed -n '2,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+while [ "$#" -gt 0 ]; do
+    case "$1" in
+        --dry-run) dry_run=1 ;;
+        --no-kiosk) with_kiosk=0 ;;
+        -h|--help) usage; exit 0 ;;
+        *) printf 'unknown option: %s\n\n' "$1" >&2; usage >&2; exit 2 ;;
+    esac
+    shift
+done
+
+summary=()
+step() { printf '\n==> %s\n' "$*"; }
+note() { printf '    %s\n' "$*"; }
+did() {
+    local line="$*"
+    [ "$dry_run" -eq 1 ] && line="(dry run) $line"
+    summary+=("$line"); note "$line"
+}
+warn() { summary+=("WARNING: $*"); printf '    WARNING: %s\n' "$*" >&2; }
+die() { printf '\nERROR: %s\n' "$*" >&2; exit 1; }
+# Every command that changes the machine goes through run, so --dry-run can show it instead.
+run() {
+    if [ "$dry_run" -eq 1 ]; then
+        printf '    would run:'; printf ' %q' "$@"; printf '\n'
+    else
+        "$@"
+    fi
+}
+
+# install_file SRC DEST MODE GROUP: put a file in place, but never overwrite one that differs
+# from what we ship (someone edited it on the Pi); the shipped version goes beside it as .new.
+install_file() {
+    local src="$1" dest="$2" mode="$3" group="$4"
+    if [ ! -e "$dest" ]; then
+        run install -m "$mode" -o root -g "$group" "$src" "$dest"
+        did "wrote $dest"
+    elif cmp -s "$src" "$dest"; then
+        note "$dest is already up to date"
+    else
+        run install -m "$mode" -o root -g "$group" "$src" "$dest.new"
+        warn "kept your edited $dest; the shipped version is in $dest.new (compare: diff $dest $dest.new)"
+    fi
+}
+
+# replace_file SRC DEST MODE: files of ours nobody edits on the Pi (units, drop-ins).
+replace_file() {
+    local src="$1" dest="$2" mode="$3"
+    if [ -e "$dest" ] && cmp -s "$src" "$dest"; then
+        note "$dest is already up to date"
+    else
+        run install -D -m "$mode" -o root -g root "$src" "$dest"
+        did "installed $dest"
+    fi
+}
+
+# env_value FILE KEY: the value of KEY=... in an environment file, empty when absent.
+env_value() {
+    [ -f "$1" ] || return 0
+    grep -E "^$2=" "$1" | tail -n 1 | cut -d= -f2- || true
+}
+
+# ensure_env FILE KEY VALUE: add KEY=VALUE unless the file already has KEY (never replaced, so
+# secrets made on the first run, and lines the installer added, survive every later run).
+ensure_env() {
+    local file="$1" key="$2" value="$3"
+    if [ -n "$(env_value "$file" "$key")" ]; then
+        note "$file already has $key (kept)"
+    elif [ "$dry_run" -eq 1 ]; then
+        note "would add $key to $file"
+    else
+        printf '%s=%s\n' "$key" "$value" >> "$file"
+        did "added $key to $file"
+    fi
+}
+
+secret() { openssl rand -hex "${1:-32}"; }
+
+# toml_get FILE DOTTED.KEY DEFAULT: read one setting with Python's own TOML parser.
+toml_get() {
+    python3 - "$1" "$2" "$3" <<'PY'
+import sys, tomllib
+path, key, default = sys.argv[1:]
+try:
+    node = tomllib.load(open(path, "rb"))
+    for part in key.split("."):
+        node = node[part]
+except (OSError, KeyError, TypeError):
+    node = default
+print(node)
+PY
+}
+
+# ------------------------------------------------------------------------------------------------
+step "0/9 Checking this machine"
+[ -f "$REPO/pyproject.toml" ] || die "run this from a servicepoint checkout (no pyproject.toml in $REPO)"
+if [ "$dry_run" -eq 0 ] && [ "$(id -u)" -ne 0 ]; then
+    die "run it with sudo: sudo $0 $*"
+fi
+codename=unknown
+if [ -r /etc/os-release ]; then
+    codename="$(. /etc/os-release && printf '%s' "${VERSION_CODENAME:-unknown}")"
+fi
+[ "$codename" = bookworm ] || warn "made for Raspberry Pi OS / Debian 12 (bookworm); this is '$codename'"
+pi_model=""
+if [ -r /proc/device-tree/model ]; then
+    pi_model="$(tr -d '\0' < /proc/device-tree/model)"
+fi
+note "source: $REPO"
+note "machine: ${pi_model:-not a Raspberry Pi} ($(uname -m)), OS: $codename"
+[ "$dry_run" -eq 1 ] && note "dry run: nothing will be changed"
+if [ "$dry_run" -eq 0 ]; then
+    install -d -m 0755 "$LOG_DIR"
+    # From here on, everything printed also goes to the install log.
+    exec > >(tee -a "$LOG_DIR/install.log") 2>&1
+    note "$(date -Is): install started (log: $LOG_DIR/install.log)"
+fi
+
+# ------------------------------------------------------------------------------------------------
+step "1/9 Debian packages"
+packages=(python3 python3-venv python3-pip mosquitto mosquitto-clients sqlite3 openssl
+          fonts-wqy-microhei libmtdev1 espeak-ng gpiod logrotate)
+# gpiozero needs lgpio on a Pi 5 (RPi.GPIO does not work there); it is a Pi-only package.
+if [ -n "$pi_model" ]; then packages+=(python3-lgpio); fi
+missing=()
+for pkg in "${packages[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
+        missing+=("$pkg")
+    fi
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+    note "installing: ${missing[*]} (a few minutes)"
+    run env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    run env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+    did "installed Debian packages: ${missing[*]}"
+else
+    note "all Debian packages are already installed"
+fi
+
+# ------------------------------------------------------------------------------------------------
+step "2/9 System user '$SP_USER'"
+if getent passwd "$SP_USER" >/dev/null; then
+    note "user $SP_USER already exists"
+else
+    run useradd --system --user-group --home-dir "$STATE" --shell /usr/sbin/nologin \
+        --comment "servicepoint services" "$SP_USER"
+    did "created system user $SP_USER (no login, no password)"
+fi
+# The sensor node reads GPIO and SPI devices, which these groups may open on Raspberry Pi OS.
+for group in gpio spi i2c; do
+    if getent group "$group" >/dev/null; then
+        if id -nG "$SP_USER" 2>/dev/null | tr ' ' '\n' | grep -qx "$group"; then
+            note "$SP_USER is already in group $group"
+        else
+            run usermod -aG "$group" "$SP_USER"
+            did "added $SP_USER to group $group"
+        fi
+    fi
+done
+
+# ------------------------------------------------------------------------------------------------
+step "3/9 Program in $VENV"
+run install -d -m 0755 "$OPT"
+if [ -x "$VENV/bin/python" ]; then
+    note "virtual environment already exists"
+else
+    # --system-site-packages lets gpiozero find python3-lgpio from apt, the way the Raspberry Pi
+    # documentation recommends; everything else is installed into the venv itself.
+    run python3 -m venv --system-site-packages "$VENV"
+    did "created $VENV"
+fi
+target="$REPO"
+[ "$with_kiosk" -eq 1 ] && target="${REPO}[kiosk]"
+note "installing servicepoint and its Python packages (several minutes on a Pi)"
+run "$VENV/bin/pip" install --quiet --disable-pip-version-check --upgrade pip
+run "$VENV/bin/pip" install --quiet --disable-pip-version-check --upgrade "$target"
+did "installed servicepoint $(sed -n 's/^version = "\(.*\)"/\1/p' "$REPO/pyproject.toml") into $VENV"
+run install -d -m 0755 "$OPT/docs"
+for doc in "$REPO"/docs/*.md; do replace_file "$doc" "$OPT/docs/$(basename "$doc")" 0644; done
+wrapper_tmp="$(mktemp)"
+trap 'rm -f "$wrapper_tmp" "${acl_tmp:-}"' EXIT
+cat > "$wrapper_tmp" <<EOF
+#!/bin/sh
+# servicepoint as the service user, with the deployment's settings and secrets ($ETC/env).
+# Installed by scripts/install-pi.sh. Example: sudo servicepoint doctor
+set -eu
+if [ "\$(id -u)" -ne 0 ]; then exec sudo "\$0" "\$@"; fi
+set -a; . $ETC/env; set +a
+cd $STATE
+exec runuser -u $SP_USER -- $VENV/bin/servicepoint "\$@"
+EOF
+replace_file "$wrapper_tmp" "$WRAPPER" 0755
+
+# ------------------------------------------------------------------------------------------------
+step "4/9 Settings in $ETC"
+run install -d -m 0750 -o root -g "$SP_USER" "$ETC"
+for file in "$REPO"/config/*.toml; do
+    name="$(basename "$file")"
+    [ "$name" = demo-site.toml ] && continue  # demo people and passwords do not belong on a site
+    install_file "$file" "$ETC/$name" 0640 "$SP_USER"
+done
+# Read the ids from the installed files (or the shipped ones on a dry run).
+settings_file="$ETC/servicepoint.toml"; [ -f "$settings_file" ] || settings_file="$REPO/config/servicepoint.toml"
+sensors_file="$ETC/sensors.toml"; [ -f "$sensors_file" ] || sensors_file="$REPO/config/sensors.toml"
+site_id="$(toml_get "$settings_file" site.id site-01)"
+timezone="$(toml_get "$settings_file" site.timezone Asia/Shanghai)"
+prefix="$(toml_get "$settings_file" mqtt.topic_prefix servicepoint)"
+discovery="$(toml_get "$settings_file" mqtt.discovery_prefix homeassistant)"
+node_id="$(toml_get "$sensors_file" node.id node-1)"
+has_adc="$(toml_get "$sensors_file" adc.chip none)"
+note "site '$site_id', sensor node '$node_id', topics under $prefix/$site_id/"
+# A node's MQTT login is its node id, and the ACL lets a login write under <prefix>/<site>/<login>/.
+case "$node_id" in
+    alerts|"$SERVER_MQTT_USER") die "[node].id '$node_id' in $sensors_file is reserved; choose another" ;;
+esac
+
+# ------------------------------------------------------------------------------------------------
+step "5/9 Secrets in $ETC/env and $ETC/sensors.env (made once, then kept)"
+for file in "$ETC/env" "$ETC/sensors.env"; do
+    if [ ! -e "$file" ]; then
+        run install -m 0640 -o root -g "$SP_USER" /dev/null "$file"
+        did "created $file (readable by root and $SP_USER only)"
+    fi
+done
+server_password="$(env_value "$ETC/env" SERVICEPOINT_MQTT_URL | sed -n 's#^mqtts\{0,1\}://[^:]*:\([^@]*\)@.*#\1#p')"
+[ -n "$server_password" ] || server_password="$(secret 24)"
+node_password="$(env_value "$ETC/sensors.env" SERVICEPOINT_MQTT_URL | sed -n 's#^mqtts\{0,1\}://[^:]*:\([^@]*\)@.*#\1#p')"
+[ -n "$node_password" ] || node_password="$(secret 24)"
+ensure_env "$ETC/env" SERVICEPOINT_ENVIRONMENT production
+ensure_env "$ETC/env" SERVICEPOINT_CONFIG "$ETC/servicepoint.toml"
+ensure_env "$ETC/env" SERVICEPOINT_DATA_DIR "$STATE"
+ensure_env "$ETC/env" SERVICEPOINT_SECRET_KEY "$(secret 32)"
+ensure_env "$ETC/env" SERVICEPOINT_SECURITY__KIOSK_KEY "$(secret 16)"
+ensure_env "$ETC/env" SERVICEPOINT_MQTT_URL "mqtt://$SERVER_MQTT_USER:$server_password@$MQTT_LOCAL"
+ensure_env "$ETC/sensors.env" SERVICEPOINT_MQTT_URL "mqtt://$node_id:$node_password@$MQTT_LOCAL"
+
+# ------------------------------------------------------------------------------------------------
+step "6/9 MQTT broker: passwords and access rules in $BROKER_ETC"
+run install -d -m 0750 -o root -g mosquitto "$BROKER_ETC"
+install_file "$REPO/config/mosquitto/mosquitto.conf" "$BROKER_ETC/mosquitto.conf" 0640 mosquitto
+acl_tmp="$(mktemp)"
+sed -e "s/@PREFIX@/$prefix/g" -e "s/@SITE_ID@/$site_id/g" -e "s/@DISCOVERY@/$discovery/g" \
+    -e "s/@SERVER_USER@/$SERVER_MQTT_USER/g" "$REPO/config/mosquitto/acl.template" > "$acl_tmp"
+install_file "$acl_tmp" "$BROKER_ETC/acl" 0640 mosquitto
+if [ ! -e "$BROKER_ETC/passwd" ]; then
+    run install -m 0640 -o root -g mosquitto /dev/null "$BROKER_ETC/passwd"
+    did "created $BROKER_ETC/passwd"
+fi
+# Setting a login again to the same password is harmless, so this runs every time: it also
+# repairs a password file that lost a login.
+run mosquitto_passwd -b "$BROKER_ETC/passwd" "$SERVER_MQTT_USER" "$server_password"
+run mosquitto_passwd -b "$BROKER_ETC/passwd" "$node_id" "$node_password"
+did "broker logins: $SERVER_MQTT_USER (the server) and $node_id (the sensor node)"
+# Debian's own broker service would take port 1883; ours replaces it.
+if systemctl is-enabled --quiet mosquitto.service 2>/dev/null || systemctl is-active --quiet mosquitto.service 2>/dev/null; then
+    run systemctl disable --now mosquitto.service
+    did "switched off Debian's mosquitto.service (servicepoint-broker replaces it)"
+fi
+
+# ------------------------------------------------------------------------------------------------
+step "7/9 Services, logs and clock"
+for unit in "$REPO"/config/systemd/servicepoint*; do
+    replace_file "$unit" "$UNIT_DIR/$(basename "$unit")" 0644
+done
+replace_file "$REPO/config/systemd/journald.conf.d/servicepoint.conf" /etc/systemd/journald.conf.d/servicepoint.conf 0644
+replace_file "$REPO/config/systemd/timesyncd.conf.d/servicepoint.conf" /etc/systemd/timesyncd.conf.d/servicepoint.conf 0644
+replace_file "$REPO/config/logrotate/servicepoint" /etc/logrotate.d/servicepoint 0644
+run install -d -m 0750 -o "$SP_USER" -g "$SP_USER" "$STATE"
+kiosk_units=()
+for unit in "$REPO"/config/kiosk/*.service; do
+    [ -e "$unit" ] || continue
+    replace_file "$unit" "$UNIT_DIR/$(basename "$unit")" 0644
+    kiosk_units+=("$(basename "$unit")")
+done
+run systemctl daemon-reload
+run systemctl restart systemd-journald
+if systemctl list-unit-files systemd-timesyncd.service >/dev/null 2>&1; then
+    run systemctl restart systemd-timesyncd
+fi
+run timedatectl set-timezone "$timezone"
+run timedatectl set-ntp true
+did "time zone $timezone, clock set from the network (ntp.aliyun.com first)"
+if [ "$has_adc" != none ]; then
+    if [ -e /dev/spidev0.0 ]; then
+        note "SPI is already on (the MCP3008 needs it)"
+    elif command -v raspi-config >/dev/null; then
+        run raspi-config nonint do_spi 0
+        warn "switched SPI on for the MCP3008: reboot once when this finishes (sudo reboot)"
+    else
+        warn "sensors.toml has an [adc] (MCP3008) but SPI is off and raspi-config is missing"
+    fi
+fi
+
+# ------------------------------------------------------------------------------------------------
+step "8/9 Database"
+run "$WRAPPER" db upgrade
+did "database in $STATE is up to date"
+
+# ------------------------------------------------------------------------------------------------
+step "9/9 Starting the services"
+units=(servicepoint-broker.service servicepoint-server.service servicepoint-sensors.service
+       servicepoint.target servicepoint-backup.timer)
+if [ "${#kiosk_units[@]}" -gt 0 ]; then units+=("${kiosk_units[@]}"); fi
+run systemctl enable "${units[@]}"
+# restart, not start: a second run (an update) must load the new program and settings.
+run systemctl restart servicepoint-broker.service
+run systemctl restart servicepoint-server.service servicepoint-sensors.service
+run systemctl start servicepoint-backup.timer
+did "enabled at boot and (re)started: ${units[*]}"
+
+printf '\n==> Checking the result (servicepoint doctor)\n'
+if [ "$dry_run" -eq 1 ]; then
+    note "would run: $WRAPPER doctor"
+elif ! "$WRAPPER" doctor; then
+    warn "servicepoint doctor found problems (above); each line says how to fix it"
+fi
+
+printf '\n==> Done. What this run did:\n'
+for line in "${summary[@]}"; do printf '  - %s\n' "$line"; done
+cat <<EOF
+
+Next:
+  - pins: edit $ETC/sensors.toml, then: sudo systemctl restart servicepoint-sensors
+  - people and places: sudo servicepoint seed /path/to/site.toml
+  - check everything: sudo servicepoint doctor
+  - logs: journalctl -u servicepoint-server -e   (also -broker, -sensors; add -f to follow)
+  - guide: $OPT/docs/DEPLOYMENT.md
+EOF
