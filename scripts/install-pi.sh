@@ -277,8 +277,15 @@ if [ ! -e "$BROKER_ETC/passwd" ]; then
 fi
 # Setting a login again to the same password is harmless, so this runs every time: it also
 # repairs a password file that lost a login.
-run mosquitto_passwd -b "$BROKER_ETC/passwd" "$SERVER_MQTT_USER" "$server_password"
-run mosquitto_passwd -b "$BROKER_ETC/passwd" "$node_id" "$node_password"
+set_broker_password() {
+    if [ "$dry_run" -eq 1 ]; then  # a dry run must not print the password
+        note "would run: mosquitto_passwd -b $BROKER_ETC/passwd $1 ********"
+    else
+        mosquitto_passwd -b "$BROKER_ETC/passwd" "$1" "$2"
+    fi
+}
+set_broker_password "$SERVER_MQTT_USER" "$server_password"
+set_broker_password "$node_id" "$node_password"
 did "broker logins: $SERVER_MQTT_USER (the server) and $node_id (the sensor node)"
 # Debian's own broker service would take port 1883; ours replaces it.
 if systemctl is-enabled --quiet mosquitto.service 2>/dev/null || systemctl is-active --quiet mosquitto.service 2>/dev/null; then
