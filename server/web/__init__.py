@@ -1,1 +1,2 @@
-"""Server-rendered pages: the resident's phone page (where the QR code leads)."""
+"""Server-rendered web pages: the resident's phone page, volunteers' tasks, staff's dashboard.
+See server/web/pages.py for the map."""

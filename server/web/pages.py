@@ -1,47 +1,35 @@
-"""Pages for people: the resident's phone page at /r/<token>.
+"""The server-rendered web pages, gathered into one router for the app factory.
 
-Mobile-first, Simplified Chinese by default and English with ?lang=en. The page shows one request
-and nothing else; the token in the link is the only key.
+Mobile first, Simplified Chinese by default with English a tap away on every page (the toggle
+keeps the choice in a cookie; ``?lang=en`` works on any link). Pages call the same services as
+the JSON API, so the rights and the lifecycle are decided in one place.
+
+    app.include_router(pages.router)
+    pages.mount_static(app)
+
+Who sees what:
+- ``/r/<token>``: the resident's phone page (server/web/phone.py), no sign-in;
+- ``/login``, ``/logout``, ``/lang/<zh|en>``: server/web/auth.py;
+- ``/v``: a volunteer's tasks (server/web/volunteer.py);
+- ``/staff``…: the queue, tickets, figures (server/web/staff.py) and the site's sensors and
+  alerts (server/web/site.py) for staff and squad leaders.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Annotated
-
-from fastapi import APIRouter, FastAPI, Path as PathParam, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
-from fastapi.templating import Jinja2Templates
 
-from server.api.deps import NowDep, SessionDep, SettingsDep
-from server.api.ratelimit import TrackLimit
-from server.api.views import request_public
-from server.lifecycle import status_zh
-from server.services.requests import request_by_token
+from server.web import auth, phone, site, staff, volunteer
+from server.web.common import HERE
+
+__all__ = ["mount_static", "router"]
 
 router = APIRouter(include_in_schema=False)
-HERE = Path(__file__).resolve().parent
-templates = Jinja2Templates(directory=str(HERE / "templates"))
-
-STEPS = ["new", "dispatched", "accepted", "in_progress", "resolved", "closed"]
-STATUS_EN = {"new": "Received", "dispatched": "Passed to a volunteer", "accepted": "Accepted",
-             "in_progress": "On the way / in progress", "resolved": "Done — please confirm",
-             "closed": "Closed", "cancelled": "Cancelled", "duplicate": "Duplicate"}
+for _part in (auth, phone, volunteer, staff, site):
+    router.include_router(_part.router, include_in_schema=False)
 
 
 def mount_static(app: FastAPI) -> None:
+    """Serve the pages' CSS and JavaScript under /static."""
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
-
-
-@router.get("/r/{token}", response_class=HTMLResponse)
-def phone_page(request: Request, db: SessionDep, now: NowDep, settings: SettingsDep,
-               _limit: TrackLimit,
-               token: Annotated[str, PathParam(pattern=r"^[A-Za-z0-9_-]{16,64}$")],
-               lang: Annotated[str, Query(pattern="^(zh|en)$")] = "zh") -> HTMLResponse:
-    view = request_public(request_by_token(db, token=token).ticket, now)
-    reached = STEPS.index(view.status) if view.status in STEPS else -1
-    return templates.TemplateResponse(request, "track.html", {
-        "r": view, "lang": lang, "site": settings.site, "steps": STEPS, "reached": reached,
-        "status_zh": status_zh, "status_en": STATUS_EN, "token": token,
-    })

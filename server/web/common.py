@@ -1,0 +1,320 @@
+"""What every web page shares: the language, rendering, CSRF, the sign-in cookie and error pages.
+
+Pages are routes on routers built with :class:`WebRoute`. It turns the errors services raise on
+purpose (``server.errors``) into an HTML page in the reader's language instead of the API's
+JSON, and a missing sign-in into a redirect to ``/login``; the JSON API keeps its own handlers.
+
+    router = APIRouter(route_class=WebRoute)
+
+    @router.get("/x")
+    def x(request: Request, user: WebStaff) -> HTMLResponse:
+        return render(request, "x.html", {"user": user})
+
+CSRF: every visitor gets a random ``sp_csrf`` cookie; each form carries
+HMAC(secret_key, cookie | session token). A cross-site page can neither read the cookie nor
+compute the HMAC, and binding it to the session means a token stops working at sign-out.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import secrets
+from collections.abc import Callable, Coroutine
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import quote, urlsplit
+from zoneinfo import ZoneInfo
+
+from fastapi import Depends, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.routing import APIRoute
+from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
+
+from server.api.deps import NowDep, SessionDep
+from server.errors import Forbidden, NotAuthenticated, ServerError, Throttled
+from server.lifecycle import status_zh
+from server.models import User
+from server.security import user_for_token
+from servicepoint.settings import Settings
+
+__all__ = [
+    "CsrfChecked",
+    "LoginRequired",
+    "WebDispatcher",
+    "WebRoute",
+    "WebStaff",
+    "WebUser",
+    "WebVolunteer",
+    "lang_of",
+    "redirect",
+    "render",
+    "set_session_cookie",
+    "clear_session_cookie",
+]
+
+log = logging.getLogger(__name__)
+
+HERE = Path(__file__).resolve().parent
+LANGS = ("zh", "en")
+SESSION_COOKIE = "sp_session"  # the name server.api.deps.session_token also reads
+CSRF_COOKIE = "sp_csrf"
+LANG_COOKIE = "sp_lang"
+CSRF_FIELD = "csrf_token"
+
+templates = Jinja2Templates(directory=str(HERE / "templates"))
+
+STATUS_EN = {"new": "Received", "dispatched": "Dispatched", "accepted": "Accepted",
+             "in_progress": "In progress", "resolved": "Done", "closed": "Closed",
+             "cancelled": "Cancelled", "duplicate": "Duplicate"}
+ACTION_ZH = {"file": "登记", "dispatch": "派单", "accept": "接单", "decline": "婉拒",
+             "start": "开始处理", "resolve": "完成", "reopen": "重新处理", "close": "关闭",
+             "cancel": "取消", "duplicate": "标为重复", "note": "备注", "overdue": "超时提醒",
+             "cleared": "状况解除"}
+ACTION_EN = {"file": "Filed", "dispatch": "Dispatched", "accept": "Accepted",
+             "decline": "Declined", "start": "Started", "resolve": "Done", "reopen": "Reopened",
+             "close": "Closed", "cancel": "Cancelled", "duplicate": "Marked duplicate",
+             "note": "Note", "overdue": "Overdue", "cleared": "Condition cleared"}
+ROLE_ZH = {"admin": "站长", "staff": "工作人员", "squad_leader": "小分队队长",
+           "volunteer": "志愿者"}
+ROLE_EN = {"admin": "Administrator", "staff": "Staff", "squad_leader": "Squad leader",
+           "volunteer": "Volunteer"}
+
+
+# --- language -------------------------------------------------------------------------------
+
+def lang_of(request: Request) -> str:
+    """?lang= wins (links shared between people), then the toggle's cookie, then Chinese."""
+    asked = request.query_params.get("lang")
+    if asked in LANGS:
+        return asked
+    kept = request.cookies.get(LANG_COOKIE)
+    return kept if kept in LANGS else "zh"
+
+
+def safe_next(target: str | None, default: str = "/") -> str:
+    """Only a path on this site: never an open redirect to another host."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return default
+    return target
+
+
+def _toggle_href(request: Request, lang: str) -> str:
+    other = "en" if lang == "zh" else "zh"
+    query = "&".join(f"{quote(k)}={quote(v)}" for k, v in request.query_params.multi_items()
+                     if k != "lang")
+    here = request.url.path + (f"?{query}" if query else "")
+    return f"/lang/{other}?next={quote(here, safe='')}"
+
+
+# --- CSRF -----------------------------------------------------------------------------------
+
+def _settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def _csrf_for(request: Request, cookie: str) -> str:
+    secret = _settings(request).security.secret_key.encode()
+    session = request.cookies.get(SESSION_COOKIE, "")
+    return hmac.new(secret, f"{cookie}|{session}".encode(), hashlib.sha256).hexdigest()
+
+
+class CsrfRefused(Forbidden):
+    code = "csrf"
+
+
+async def check_csrf(request: Request) -> None:
+    """Refuse a form that did not come from one of our own pages."""
+    origin = request.headers.get("origin")
+    if origin and origin != "null":
+        host = urlsplit(origin).netloc
+        if host != request.headers.get("host"):
+            log.warning("form to %s refused: origin %s", request.url.path, origin[:80])
+            raise CsrfRefused("this form came from another site")
+    form = await request.form()
+    sent = form.get(CSRF_FIELD)
+    cookie = request.cookies.get(CSRF_COOKIE)
+    if not isinstance(sent, str) or not cookie or not hmac.compare_digest(
+            sent.encode(), _csrf_for(request, cookie).encode()):
+        log.warning("form to %s refused: missing or stale CSRF token", request.url.path)
+        raise CsrfRefused("the form has expired; go back, reload the page and try again")
+
+
+CsrfChecked = Annotated[None, Depends(check_csrf)]
+
+
+# --- rendering ------------------------------------------------------------------------------
+
+@pass_context
+def _local(context: Any, value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """A stored UTC time shown in the site's own time zone."""
+    if value is None:
+        return ""
+    return value.astimezone(ZoneInfo(context["site"].timezone)).strftime(fmt)
+
+
+templates.env.filters["local"] = _local
+
+
+def render(request: Request, name: str, context: dict[str, Any] | None = None, *,
+           status: int = 200, user: User | None = None) -> HTMLResponse:
+    """Render a page with what every template needs: language, site, user, a CSRF token."""
+    lang = lang_of(request)
+    settings = _settings(request)
+    cookie = request.cookies.get(CSRF_COOKIE)
+    fresh = cookie is None
+    if fresh:
+        cookie = secrets.token_urlsafe(24)
+    assert cookie is not None
+
+    def t(zh: str, en: str) -> str:
+        return en if lang == "en" else zh
+
+    def status_text(status_code: str) -> str:
+        return STATUS_EN.get(status_code, status_code) if lang == "en" else status_zh(status_code)
+
+    def action_text(action: str) -> str:
+        table = ACTION_EN if lang == "en" else ACTION_ZH
+        return table.get(action, action)
+
+    def role_text(role: str) -> str:
+        return (ROLE_EN if lang == "en" else ROLE_ZH).get(role, role)
+
+    base: dict[str, Any] = {
+        "lang": lang, "t": t, "pick": lambda zh, en: (en or zh) if lang == "en" else zh,
+        "site": settings.site, "user": user, "csrf_token": _csrf_for(request, cookie),
+        "csrf_field": CSRF_FIELD, "toggle_href": _toggle_href(request, lang),
+        "status_text": status_text, "action_text": action_text, "role_text": role_text,
+        "path": request.url.path,
+    }
+    base.update(context or {})
+    response = templates.TemplateResponse(request, name, base, status_code=status)
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["Referrer-Policy"] = "no-referrer"  # phone tokens live in URLs
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    if fresh:
+        response.set_cookie(CSRF_COOKIE, cookie, httponly=True, samesite="lax",
+                            secure=_secure(request), path="/")
+    return response
+
+
+def redirect(target: str) -> RedirectResponse:
+    """After a form: 303 so that reloading the next page does not post again."""
+    return RedirectResponse(target, status_code=303)
+
+
+def _secure(request: Request) -> bool:
+    return _settings(request).http.public_url.startswith("https://")
+
+
+def set_session_cookie(request: Request, response: Response, token: str) -> None:
+    hours = _settings(request).security.session_hours
+    response.set_cookie(SESSION_COOKIE, token, max_age=hours * 3600, httponly=True,
+                        samesite="lax", secure=_secure(request), path="/")
+
+
+def clear_session_cookie(request: Request, response: Response) -> None:
+    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax",
+                           secure=_secure(request))
+
+
+# --- who is signed in -----------------------------------------------------------------------
+
+class LoginRequired(NotAuthenticated):
+    """No valid session cookie: the page answers with a redirect to the sign-in form."""
+
+
+def web_user(request: Request, db: SessionDep, now: NowDep) -> User:
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token:
+        raise LoginRequired("sign in first")
+    try:
+        return user_for_token(db, token=token, now=now)
+    except NotAuthenticated:
+        raise LoginRequired("the session has expired") from None
+
+
+WebUser = Annotated[User, Depends(web_user)]
+
+
+def _roles(*roles: str) -> Callable[[User], User]:
+    def check(user: WebUser) -> User:
+        if user.role not in roles:
+            raise Forbidden("this page is not for your role")
+        return user
+
+    return check
+
+
+WebStaff = Annotated[User, Depends(_roles("admin", "staff"))]
+WebDispatcher = Annotated[User, Depends(_roles("admin", "staff", "squad_leader"))]
+WebVolunteer = Annotated[User, Depends(_roles("volunteer"))]
+
+
+# --- errors as pages ------------------------------------------------------------------------
+
+_ERROR_TEXT = {
+    400: ("请求有误", "Bad request", "请返回上一页再试一次。", "Go back and try again."),
+    401: ("请先登录", "Please sign in", "请登录后再打开此页面。", "Sign in to open this page."),
+    403: ("无权访问", "Not allowed", "您的账号不能打开此页面或执行此操作。",
+          "Your account may not open this page or do this."),
+    404: ("找不到页面", "Not found", "链接可能有误或已失效。如需帮助，请致电服务站。",
+          "The link may be wrong or out of date. Call the service point for help."),
+    409: ("状态已变化", "Already changed", "这张单子刚刚被其他人处理过，请返回并刷新页面。",
+          "Someone else has just acted on this; go back and reload the page."),
+    422: ("输入有误", "Check the input", "请返回上一页检查填写的内容。",
+          "Go back and check what was entered."),
+    429: ("操作太频繁", "Too many tries", "请稍等一两分钟再试。",
+          "Wait a minute or two and try again."),
+}
+_CSRF_TEXT = ("页面已过期", "This page has expired",
+              "为了安全，表单需要从本站最新的页面提交。请返回上一页，刷新后再提交一次。",
+              "For safety, forms must come from a fresh page of this site. Go back, reload "
+              "the page and send it again.")
+
+
+def error_page(request: Request, status: int, detail: str = "", *,
+               csrf: bool = False) -> HTMLResponse:
+    zh, en, hint_zh, hint_en = _CSRF_TEXT if csrf else _ERROR_TEXT.get(
+        status, _ERROR_TEXT[400])
+    return render(request, "error.html", {
+        "status": status, "title_zh": zh, "title_en": en, "hint_zh": hint_zh,
+        "hint_en": hint_en, "detail": detail}, status=status)
+
+
+class WebRoute(APIRoute):
+    """A page route: purposeful errors become a page, a missing sign-in a redirect."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def page(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except LoginRequired:
+                back = request.url.path if request.method == "GET" else "/"
+                if request.method == "GET" and request.url.query:
+                    back += "?" + request.url.query
+                return redirect(f"/login?next={quote(back, safe='')}")
+            except CsrfRefused as exc:
+                return error_page(request, 403, exc.message, csrf=True)
+            except Throttled as exc:
+                return error_page(request, 429, exc.message)
+            except ServerError as exc:
+                return error_page(request, exc.status_code, exc.message)
+            except RequestValidationError as exc:
+                # A bad path (a mangled phone link) is "not found" to a person.
+                first = exc.errors()[0] if exc.errors() else {}
+                status = 404 if first.get("loc", ("",))[0] == "path" else 422
+                return error_page(request, status, str(first.get("msg", "")))
+
+        return page

@@ -1,0 +1,80 @@
+"""A volunteer's pages: the tasks the squad gave me, accept (接单) or decline, start, mark done
+with a note; and my history.
+
+    GET  /v                                  my tasks and history
+    POST /v/tasks/<id>/accept|decline|start|resolve
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Path, Request
+from fastapi.responses import HTMLResponse, Response
+
+from server.api.deps import NowDep, SessionDep
+from server.errors import IllegalTransition
+from server.lifecycle import Action
+from server.models import User
+from server.services import tickets as ticket_service
+from server.services.requests import mask_phone, place_label
+from server.services.web_choices import categories
+from server.web.common import CsrfChecked, WebRoute, WebVolunteer, lang_of, redirect, render
+from server.web.views import answer_lines
+
+__all__ = ["router"]
+
+log = logging.getLogger(__name__)
+router = APIRouter(route_class=WebRoute)
+TicketId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+MAX_NOTE = 500
+_ACTIONS = {"accept": Action.ACCEPT, "decline": Action.DECLINE, "start": Action.START,
+            "resolve": Action.RESOLVE}
+
+
+def _tasks_page(request: Request, db: SessionDep, now: NowDep, user: User, *,
+                status: int = 200, errors: dict[int, str] | None = None,
+                notes: dict[int, str] | None = None) -> HTMLResponse:
+    current, done = ticket_service.tasks_for(db, user=user)
+    lang = lang_of(request)
+    skill_names = {c.skill: c for c in categories(db).values()}
+    return render(request, "volunteer.html", {
+        "volunteer": user.volunteer,
+        "offered": [t for t in current if t.status == "dispatched"],
+        "working": [t for t in current if t.status != "dispatched"],
+        "finished": done[:30],
+        "skill_names": skill_names,
+        "place": place_label, "mask_phone": mask_phone,
+        "answers": lambda t: answer_lines(t, lang),
+        "is_overdue": lambda t: ticket_service.is_overdue(t, now),
+        "errors": errors or {}, "notes": notes or {},
+    }, status=status, user=user)
+
+
+@router.get("/v", response_class=HTMLResponse)
+def my_tasks(request: Request, db: SessionDep, now: NowDep, user: WebVolunteer) -> Response:
+    return _tasks_page(request, db, now, user)
+
+
+@router.post("/v/tasks/{ticket_id}/{action}", response_class=HTMLResponse)
+def act(request: Request, db: SessionDep, now: NowDep, user: WebVolunteer, _csrf: CsrfChecked,
+        ticket_id: TicketId,
+        action: Annotated[str, Path(pattern="^(accept|decline|start|resolve)$")],
+        note: Annotated[str, Form()] = "") -> Response:
+    note_clean = note.strip()
+    if len(note_clean) > MAX_NOTE:
+        return _tasks_page(request, db, now, user, status=422, errors={ticket_id: "too_long"},
+                           notes={ticket_id: note})
+    if action == "resolve" and not note_clean:
+        return _tasks_page(request, db, now, user, status=422, errors={ticket_id: "need_note"},
+                           notes={ticket_id: note})
+    ticket = ticket_service.get_ticket(db, ticket_id=ticket_id)
+    try:
+        ticket_service.volunteer_action(db, ticket=ticket, user=user, action=_ACTIONS[action],
+                                        now=now, note=note_clean)
+    except IllegalTransition:
+        db.rollback()
+        return _tasks_page(request, db, now, user, status=409, errors={ticket_id: "changed"},
+                           notes={ticket_id: note})
+    return redirect(f"/v?done={action}#t{ticket_id}")
