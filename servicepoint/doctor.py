@@ -165,6 +165,10 @@ def check_broker(settings: Settings, probes: Probes) -> CheckResult:
     except TimeoutError:
         return CheckResult("broker", "FAIL", f"no answer from {where} within {timeout:g} s.",
                            "check the address and that no firewall is in the way; " + start_fix)
+    except (ConnectionResetError, ConnectionAbortedError, BrokenPipeError) as exc:
+        if broker.tls:  # the TCP connection was up, so it was the handshake that broke
+            return _tls_failed(where, exc, settings)
+        return CheckResult("broker", "FAIL", f"{where} closed the connection: {exc}.", start_fix)
     except OSError as exc:
         return CheckResult("broker", "FAIL", f"cannot reach {where}: {exc}.", start_fix)
     deadline = time.monotonic() + timeout
@@ -204,8 +208,11 @@ def check_broker(settings: Settings, probes: Probes) -> CheckResult:
                        "read the broker's log: journalctl -u servicepoint-broker -e.")
 
 
-def _tls_failed(where: str, exc: ssl.SSLError, settings: Settings) -> CheckResult:
-    reason = getattr(exc, "verify_message", None) or exc.reason or str(exc)
+def _tls_failed(where: str, exc: OSError, settings: Settings) -> CheckResult:
+    if isinstance(exc, ssl.SSLError):
+        reason = getattr(exc, "verify_message", None) or exc.reason or str(exc)
+    else:
+        reason = f"the connection was closed during the handshake ({exc.strerror or exc})"
     if settings.mqtt.broker.tls:
         fix = ("check that mqtt.ca_file is the CA that signed the broker's certificate and that "
                "the certificate's name matches the host in SERVICEPOINT_MQTT_URL; if the broker "
