@@ -88,7 +88,10 @@ def render(out: Path, size: tuple[int, int] = (800, 480),
                 written.append(target)
                 log.info("wrote %s", target)
     finally:
-        app.shutdown()
+        # on_stop rather than App.stop(): the window may be shared (tests), and KV's cached
+        # `app` must be let go of.
+        app.dispatch("on_stop")
+        Window.remove_widget(app.root)
         shutil.rmtree(data, ignore_errors=True)
     return written
 

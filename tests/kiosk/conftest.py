@@ -66,7 +66,7 @@ def make_kiosk(tmp_path: Path) -> Iterator[Callable[..., Any]]:
         if real_server_url is not None:
             settings_env.setdefault("SERVICEPOINT_KIOSK__SERVER_URL", real_server_url)
             settings_env.setdefault("SERVICEPOINT_HTTP__PUBLIC_URL", real_server_url)
-            settings_env.setdefault("SERVICEPOINT_KIOSK__REQUEST_TIMEOUT_S", "3")
+            settings_env.setdefault("SERVICEPOINT_KIOSK__REQUEST_TIMEOUT_S", "20")
             demo = None
         else:
             demo = DemoServer() if server is default else server

@@ -51,7 +51,7 @@ class Kiosk:
     def pump(self, frames: int = 2) -> None:
         pump(frames)
 
-    def wait_until(self, condition: Callable[[], Any], timeout: float = 15.0,
+    def wait_until(self, condition: Callable[[], Any], timeout: float = 30.0,
                    what: str = "condition") -> None:
         """Pump frames until ``condition()`` holds; fail with ``what`` after ``timeout``."""
         deadline = time.monotonic() + timeout
