@@ -1,4 +1,4 @@
-"""Smaller parts of the kiosk: the strings, the voice seam, QR codes, the audit itself, screenshots."""
+"""Smaller parts of the kiosk: strings, the voice seam, QR codes, the audit, screenshots."""
 
 from __future__ import annotations
 
@@ -118,6 +118,7 @@ def test_the_screenshot_command_renders_real_pixels(tmp_path):
     assert {p.stem for p in written} >= {"home", "done", "staff", "idle_warning"}
     home = Image.open(tmp_path / "zh_CN" / "home.png")
     assert home.size == (800, 480)
-    assert len(home.convert("RGB").getcolors(maxcolors=1 << 20)) > 50  # text and tiles, not a blank frame
+    # Text and tiles, not a blank frame.
+    assert len(home.convert("RGB").getcolors(maxcolors=1 << 20)) > 50
     done = Image.open(tmp_path / "zh_CN" / "done.png")
     assert [s.data.decode() for s in decode(done)][0].startswith("http://127.0.0.1:8080/r/")
