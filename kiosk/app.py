@@ -51,12 +51,15 @@ def configure_kivy(*, fullscreen: bool, size: tuple[int, int]) -> None:
     from kivy.config import Config
 
     Config.set("kivy", "exit_on_escape", "0")
-    # A long press must not turn into a right click, nor a double tap into anything else.
-    Config.set("input", "mouse", "mouse,disable_multitouch")
     if fullscreen:
+        # On the Pi the touchscreen comes in through the [input] providers of
+        # config/kiosk/kivy-config.ini; SDL's mouse events made from the same touches would
+        # double every tap, so no mouse provider is added here.
         Config.set("graphics", "fullscreen", "auto")
         Config.set("graphics", "show_cursor", "0")
     else:
+        # A long press with the mouse must not become a red multitouch dot (right click).
+        Config.set("input", "mouse", "mouse,disable_multitouch")
         Config.set("graphics", "fullscreen", "0")
         Config.set("graphics", "width", str(size[0]))
         Config.set("graphics", "height", str(size[1]))

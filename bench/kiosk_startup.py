@@ -1,0 +1,102 @@
+"""Kiosk cold start: from launching a fresh Python process to an interactive home screen.
+
+    .venv/bin/python bench/kiosk_startup.py            # 7 runs, headless (SDL offscreen)
+    .venv/bin/python bench/kiosk_startup.py --runs 11 --display   # on the Pi's own screen
+
+Each run is a new process, so imports, the window, GL, the CJK font and the KV rules are all
+paid again. "Interactive" means: the home screen's service tiles are laid out, a frame has been
+drawn, and the event loop is turning. The catalog comes from the on-disk cache, as on every boot
+after the first; the server is the built-in demo (no network). Prints the median, min and max
+start-up time and the resident memory (VmRSS, and the peak VmHWM) at that moment.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _child(data_dir: str, started: float, offscreen: bool) -> None:
+    os.environ.setdefault("KIVY_NO_ARGS", "1")
+    os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")
+    os.environ.setdefault("KIVY_NO_FILELOG", "1")
+    if offscreen:
+        os.environ.setdefault("KIVY_WINDOW", "sdl2")
+        os.environ.setdefault("SDL_VIDEODRIVER", "offscreen")
+    sys.path.insert(0, str(REPO))
+    from kiosk.app import configure_kivy
+
+    configure_kivy(fullscreen=not offscreen, size=(800, 480))
+    from kivy.base import EventLoop
+
+    from kiosk.demo import DemoServer
+    from kiosk.ui import KioskApp
+    from servicepoint.settings import load_settings
+
+    settings = load_settings(REPO / "config" / "servicepoint.toml",
+                             env={"SERVICEPOINT_DATA_DIR": data_dir})
+    app = KioskApp(settings, transport=DemoServer().transport())
+    app._run_prepare()
+    tiles = app.root.get_screen("home").ids.tiles
+    while len(tiles.children) < 8 or tiles.children[0].width <= 0:
+        EventLoop.idle()
+    EventLoop.idle()  # one frame drawn with the tiles in place
+    ready = time.time() - started
+    while not app.catalog_loaded:  # let the first run fill the cache before exiting
+        EventLoop.idle()
+    status = Path("/proc/self/status").read_text()
+    memory = {line.split(":")[0]: int(line.split()[1]) for line in status.splitlines()
+              if line.startswith(("VmRSS", "VmHWM"))}
+    print(json.dumps({"ready_s": ready, "rss_kb": memory["VmRSS"], "hwm_kb": memory["VmHWM"]}))
+    sys.stdout.flush()
+    os._exit(0)  # skip Kivy's teardown: it is not part of what is measured
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--display", action="store_true",
+                        help="use the real display (full screen) instead of SDL offscreen")
+    parser.add_argument("--child", nargs=2, metavar=("DATA_DIR", "STARTED"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        _child(args.child[0], float(args.child[1]), offscreen=not args.display)
+        return 0
+    data_dir = tempfile.mkdtemp(prefix="sp-kiosk-bench-")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SERVICEPOINT_")}
+    env["KIVY_HOME"] = tempfile.mkdtemp(prefix="sp-kivy-home-")
+
+    def one_run() -> dict[str, float]:
+        cmd = [sys.executable, __file__, "--child", data_dir, repr(time.time())]
+        if args.display:
+            cmd.append("--display")
+        out = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120,
+                             check=True).stdout
+        return json.loads(out.strip().splitlines()[-1])
+
+    one_run()  # fills the catalog cache and the OS file cache; not counted
+    results = [one_run() for _ in range(args.runs)]
+    ready = [r["ready_s"] for r in results]
+    rss = [r["rss_kb"] / 1024 for r in results]
+    hwm = [r["hwm_kb"] / 1024 for r in results]
+    print(f"kiosk cold start to interactive home, {args.runs} fresh processes "
+          f"({'display' if args.display else 'SDL offscreen, Mesa llvmpipe'}), 800x480:")
+    print(f"  start-up  median {statistics.median(ready):.2f} s  "
+          f"(min {min(ready):.2f}, max {max(ready):.2f})")
+    print(f"  memory    median RSS {statistics.median(rss):.0f} MiB, "
+          f"peak (VmHWM) {statistics.median(hwm):.0f} MiB")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
