@@ -118,6 +118,11 @@ class UltrasonicLevelSensor:
         return metres * 100.0
 
     def close(self) -> None:
+        # gpiozero's DistanceSensor.close() drops the trigger pin before it stops its sampling
+        # thread, which can then fail mid-reading; stop the thread first.
+        queue = getattr(self._sensor, "_queue", None)
+        if queue is not None:
+            queue.stop()
         self._sensor.close()
 
 

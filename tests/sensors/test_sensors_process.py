@@ -119,9 +119,11 @@ def test_simulation_steps_and_stdin_commands(broker, listen, node_process):
     listener.wait_for(lambda ms: any(isinstance(m, contract.ExtinguisherBayEvent)
                                      and m.event == "extinguisher_removed" for m in ms),
                       20, "the scripted removal")
-    low = listener.wait_for(lambda ms: [m for m in ms if isinstance(m, contract.TankEvent)
-                                        and m.event == "low_level_tripped"], 20, "low level")
-    assert low[0].level_percent is not None and low[0].level_percent < 30
+    listener.wait_for(lambda ms: [m for m in ms if isinstance(m, contract.TankEvent)
+                                  and m.event == "low_level_tripped"], 20, "low level")
+    listener.wait_for(lambda ms: [m for m in ms if isinstance(m, contract.TankState)
+                                  and m.low_level and m.level_percent is not None
+                                  and m.level_percent < 8], 20, "the drained level")
     assert proc.stdin is not None
     proc.stdin.write(b"open ext-1\nnonsense here\n")
     proc.stdin.flush()
