@@ -301,7 +301,7 @@ done
 replace_file "$REPO/config/systemd/journald.conf.d/servicepoint.conf" /etc/systemd/journald.conf.d/servicepoint.conf 0644
 replace_file "$REPO/config/systemd/timesyncd.conf.d/servicepoint.conf" /etc/systemd/timesyncd.conf.d/servicepoint.conf 0644
 replace_file "$REPO/config/logrotate/servicepoint" /etc/logrotate.d/servicepoint 0644
-run install -d -m 0750 -o "$SP_USER" -g "$SP_USER" "$STATE"
+run install -d -m 0750 -o "$SP_USER" -g "$SP_USER" "$STATE" "$STATE/backups"
 kiosk_units=()
 for unit in "$REPO"/config/kiosk/*.service; do
     [ -e "$unit" ] || continue
