@@ -85,6 +85,17 @@ def _summary(settings: Any, config: SensorsConfig) -> str:
     return "\n".join(lines)
 
 
+def _site_timezone(name: str) -> Any:
+    """The site's zone for timestamps; the machine's own offset if the zone is unknown here."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        log.warning("timezone %r is not known on this machine; using its local offset", name)
+        return None
+
+
 def _read_stdin(model: Any, stop: threading.Event) -> None:
     from sensors.simulation import ScenarioError
 
@@ -112,7 +123,7 @@ def main(argv: list[str]) -> int:
     from gpiozero import Device
 
     from sensors.discovery import discovery_messages
-    from sensors.node import SensorNode
+    from sensors.node import SensorNode, SystemClock
     from sensors.outbox import Outbox, outbox_path
     from sensors.publisher import Publisher
 
@@ -149,7 +160,8 @@ def main(argv: list[str]) -> int:
     threads: list[threading.Thread] = []
     try:
         node = SensorNode(config, site_id=settings.site.id, topic_prefix=settings.mqtt.topic_prefix,
-                          outbox=outbox, pin_factory=pin_factory)
+                          outbox=outbox, pin_factory=pin_factory,
+                          clock=SystemClock(_site_timezone(settings.site.timezone)))
         if model is not None:
             site.sync()
             threads.append(threading.Thread(target=model.run, args=(stop,), name="simulation",

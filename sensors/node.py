@@ -23,7 +23,7 @@ import logging
 import math
 import threading
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -47,10 +47,18 @@ class Clock(Protocol):
 
 
 class SystemClock:
-    """Wall time with the local offset (+08:00 on a Changsha Pi) and a monotonic timer."""
+    """Wall time in the site's timezone (+08:00 in Changsha) and a monotonic timer.
+
+    Without a timezone it uses the machine's local offset.
+    """
+
+    def __init__(self, timezone: tzinfo | None = None) -> None:
+        self.timezone = timezone
 
     def now(self) -> datetime:
-        return datetime.now().astimezone()
+        if self.timezone is None:
+            return datetime.now().astimezone()
+        return datetime.now(self.timezone)
 
     def monotonic(self) -> float:
         import time
