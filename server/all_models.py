@@ -3,3 +3,4 @@ drift checks. Each part of the server that adds tables adds one import line here
 
 import server.library.models  # noqa: F401
 import server.models  # noqa: F401
+import server.sensing.models  # noqa: F401

@@ -34,7 +34,16 @@ def serve(argv: list[str]) -> int:
     engine = make_engine(settings.database_url)
     if not args.no_upgrade:
         upgrade(engine)
-    app = create_app(settings, engine=engine)
+    ingest_factory = None
+    if settings.ingest.enabled:
+        from server.alerts import AppriseNotifier
+        from server.sensing.ingest import Ingest
+
+        notifier = AppriseNotifier()
+
+        def ingest_factory(**kwargs):  # type: ignore[no-untyped-def]
+            return Ingest.from_settings(settings, notifier=notifier, **kwargs)
+    app = create_app(settings, engine=engine, ingest_factory=ingest_factory)
     host, port = args.host or settings.http.host, args.port or settings.http.port
     log.info("listening on http://%s:%s (phone links: %s)", host, port, settings.http.public_url)
     uvicorn.run(app, host=host, port=port, log_config=None, access_log=False)

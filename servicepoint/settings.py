@@ -34,6 +34,7 @@ __all__ = [
     "BrokerAddress",
     "DatabaseSettings",
     "HttpSettings",
+    "IngestSettings",
     "KioskSettings",
     "MqttSettings",
     "SecuritySettings",
@@ -163,6 +164,32 @@ class KioskSettings(_Section):
     request_timeout_s: float = Field(default=5.0, gt=0, le=60)
 
 
+class IngestSettings(_Section):
+    """Sensor ingest in the server process."""
+
+    enabled: bool = True
+    # Stable per replica: the broker keeps this client's session (and queues readings for it)
+    # while the server is down. Give each replica its own, e.g. SERVICEPOINT_INGEST__CLIENT_ID.
+    client_id: str = Field(default="servicepoint-server", pattern=r"^[A-Za-z0-9_.-]{1,64}$")
+    # Replicas in one group share the readings (MQTT 5 shared subscription). Empty: a plain
+    # subscription, for a single server.
+    shared_group: str = Field(default="", pattern=r"^[A-Za-z0-9_-]{0,40}$")
+    batch_size: int = Field(default=500, ge=1, le=10_000)
+    batch_wait_ms: int = Field(default=50, ge=0, le=5_000)
+    queue_limit: int = Field(default=20_000, ge=100)
+    retention_days: int = Field(default=400, ge=1)
+    evidence_interval_s: int = Field(default=600, ge=0)
+    node_report_interval_s: float = Field(default=60.0, gt=0)
+    tick_interval_s: float = Field(default=5.0, gt=0, le=3600)
+    schedule_interval_s: float = Field(default=3600.0, gt=0)
+    delivery_interval_s: float = Field(default=2.0, gt=0, le=600)
+    # Conditions whose maintenance ticket resolves itself when the condition clears.
+    auto_resolve: list[str] = ["low_level", "high_level", "overflow", "missing", "pressure_low",
+                               "door_open", "offline"]
+    rules_file: Path = Path("rules.toml")
+    alerts_file: Path = Path("alerts.toml")
+
+
 class Settings(_Section):
     environment: Literal["development", "production", "test"] = "development"
     data_dir: Path = Path("data")
@@ -174,6 +201,7 @@ class Settings(_Section):
     http: HttpSettings = HttpSettings()
     security: SecuritySettings = SecuritySettings()
     kiosk: KioskSettings = KioskSettings()
+    ingest: IngestSettings = IngestSettings()
     source: str | None = Field(default=None, exclude=True)
 
     @property
@@ -190,7 +218,7 @@ _NAMED_OVERRIDES = {
     "SERVICEPOINT_ENVIRONMENT": ("environment",),
 }
 _PATH_KEYS = {("data_dir",), ("categories_file",), ("sensors_file",), ("kiosk", "font_path"),
-              ("mqtt", "ca_file")}
+              ("mqtt", "ca_file"), ("ingest", "rules_file"), ("ingest", "alerts_file")}
 
 
 def find_config_file(env: Mapping[str, str] | None = None) -> Path | None:
@@ -227,7 +255,7 @@ def load_settings(
     config_path = Path(path) if path is not None else find_config_file(env)
     raw: dict[str, Any] = {}
     source = str(config_path) if config_path else None
-    base = config_path.parent if config_path else Path.cwd()
+    base = config_path.resolve().parent if config_path else Path.cwd()
     if config_path is not None:
         try:
             raw = tomllib.loads(config_path.read_text(encoding="utf-8"))
@@ -249,9 +277,11 @@ def load_settings(
     if _get(raw, ("data_dir",)) is None:
         _set(raw, ("data_dir",), str((base / "data").resolve() if config_path is None
                                      else (base.parent / "data").resolve()))
-    for keys in (("categories_file",), ("sensors_file",)):
+    for keys, default in ((("categories_file",), "categories.toml"),
+                          (("sensors_file",), "sensors.toml"),
+                          (("ingest", "rules_file"), "rules.toml"),
+                          (("ingest", "alerts_file"), "alerts.toml")):
         if _get(raw, keys) is None:
-            default = "categories.toml" if keys[0] == "categories_file" else "sensors.toml"
             _set(raw, keys, str(base / default))
     try:
         settings = Settings.model_validate(raw)

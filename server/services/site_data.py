@@ -12,6 +12,7 @@ import logging
 import secrets
 import tomllib
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -94,7 +95,30 @@ class UserSpec(_Strict):
         return self
 
 
+class TankSpec(_Strict):
+    asset_id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,39}$")
+    name: str
+    building: str | None = None
+    capacity_l: float | None = Field(default=None, gt=0)
+    cleaning_interval_days: int | None = Field(default=None, ge=90, le=365)
+    last_cleaned_on: date | None = None
+    last_passed_test_on: date | None = None
+
+
+class ExtinguisherSpec(_Strict):
+    asset_id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,39}$")
+    name: str
+    building: str | None = None
+    type: str = Field(pattern="^(water|dry_powder|co2|clean_agent)$")
+    manufactured_on: date
+    last_maintained_on: date | None = None
+    last_inspected_on: date | None = None
+
+
 class SiteData(_Strict):
+    site_id: str = "site-01"
+    tank: list[TankSpec] = Field(default_factory=list)
+    extinguisher: list[ExtinguisherSpec] = Field(default_factory=list)
     squad: list[SquadSpec] = Field(default_factory=list)
     grid: list[GridSpec] = Field(default_factory=list)
     compound: list[CompoundSpec] = Field(default_factory=list)
@@ -158,6 +182,31 @@ def _upsert(db: Session, model: type[Any], key: str, value: str) -> Any:
     return row
 
 
+def _apply_register(db: Session, data: SiteData) -> None:
+    """The asset register: tanks and extinguisher bays the sensors report on."""
+    from server.sensing.models import ExtinguisherBay, Tank
+
+    for t in data.tank:
+        tank = db.get(Tank, t.asset_id) or Tank(asset_id=t.asset_id)
+        tank.site_id, tank.name, tank.building_code = data.site_id, t.name, t.building
+        tank.capacity_l, tank.cleaning_interval_days = t.capacity_l, t.cleaning_interval_days
+        # Dates already recorded by staff (a cleaning) are newer than the file's; keep them.
+        tank.last_cleaned_on = max(filter(None, [tank.last_cleaned_on, t.last_cleaned_on]),
+                                   default=None)
+        tank.last_passed_test_on = max(
+            filter(None, [tank.last_passed_test_on, t.last_passed_test_on]), default=None)
+        db.add(tank)
+    for e in data.extinguisher:
+        bay = db.get(ExtinguisherBay, e.asset_id) or ExtinguisherBay(asset_id=e.asset_id)
+        bay.site_id, bay.name, bay.building_code = data.site_id, e.name, e.building
+        bay.extinguisher_type, bay.manufactured_on = e.type, e.manufactured_on
+        bay.last_maintained_on = max(filter(None, [bay.last_maintained_on,
+                                                   e.last_maintained_on]), default=None)
+        bay.last_inspected_on = max(filter(None, [bay.last_inspected_on, e.last_inspected_on]),
+                                    default=None)
+        db.add(bay)
+
+
 def apply_site_data(db: Session, *, data: SiteData) -> LoadReport:
     report = LoadReport()
     squads: dict[str, Squad] = {}
@@ -206,6 +255,7 @@ def apply_site_data(db: Session, *, data: SiteData) -> LoadReport:
     for u in data.user:
         login(u.username, u.role, u.display_name or u.username, u.password,
               squads.get(u.squad) if u.squad else None)
+    _apply_register(db, data)
     for v in data.volunteer:
         volunteer = _upsert(db, Volunteer, "code", v.code)
         volunteer.given_name, volunteer.full_name, volunteer.phone = (

@@ -81,6 +81,11 @@ def apply_action(db: Session, *, ticket: Ticket, action: Action, actor: Actor, n
     """Move the ticket by ``action`` (IllegalTransition if refused), stamp times, log history."""
     before = ticket.status
     after = transition(before, action, staff=staff)
+    if action is Action.CLOSE and ticket.condition in ("cleaning_due", "turbidity_high"):
+        # GB 17051: the cleaning is done only when the water tests clean afterwards.
+        from server.sensing.services import check_cleaning_close
+
+        check_cleaning_close(db, ticket=ticket)
     ticket.status = after
     if action is Action.ACCEPT:
         ticket.accepted_at = now

@@ -1,0 +1,189 @@
+"""Staff alerts in the database: created in the same transaction as the ticket change, then
+delivered through the notifier seam by a worker, retried with backoff, escalated while nobody
+acknowledges, and sent at most once per recipient — across restarts too.
+
+At most once: a delivery row is marked ``sending`` and committed *before* the notifier is
+called. If the process dies mid-send the row stays ``sending`` and is never sent again; the
+alert still shows on the dashboard and the MQTT alert topic, so nobody is left unaware.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Callable
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from server.alerts import Alert as AlertMessage
+from server.alerts import (
+    AlertKind,
+    AlertsConfig,
+    AlertSubject,
+    Notifier,
+    Recipient,
+    SiteInfo,
+    compose_alert,
+    delivery_key,
+    due_levels,
+    next_attempt_at,
+    release_at,
+)
+from server.lifecycle import OPEN_STATUSES
+from server.models import Ticket
+from server.rules import ConditionChange, DueCondition
+from server.sensing.metrics import Metrics
+from server.sensing.models import Alert, AlertDelivery, ExtinguisherBay, Tank
+
+__all__ = ["AlertBook"]
+
+log = logging.getLogger(__name__)
+
+
+class AlertBook:
+    def __init__(self, *, config: AlertsConfig, site: SiteInfo, timezone: str,
+                 public_url: str, metrics: Metrics) -> None:
+        self.config = config
+        self.site = site
+        self.timezone = timezone
+        self.public_url = public_url
+        self.metrics = metrics
+
+    # --- creating alerts (inside the caller's transaction) -----------------------------------
+
+    def _asset_name(self, db: Session, asset_id: str | None) -> str | None:
+        if asset_id is None:
+            return None
+        asset = db.get(Tank, asset_id) or db.get(ExtinguisherBay, asset_id)
+        return asset.name if asset is not None else None
+
+    def _create(self, db: Session, *, ticket: Ticket, kind: AlertKind, subject: AlertSubject,
+                now: datetime, level: int = 0, levels: tuple[int, ...] = (0,)) -> Alert:
+        message = compose_alert(kind=kind, subject=subject, site=self.site, ticket_id=ticket.id,
+                                at=now, level=level, timezone=self.timezone,
+                                link=f"{self.public_url}/staff/tickets/{ticket.id}")
+        row = Alert(ticket_id=ticket.id, kind=kind.value, level=level, urgent=subject.urgent,
+                    site_id=self.site.id, asset_id=subject.asset_id, condition=subject.condition,
+                    title=message.title[:300], body=message.body, created_at=now)
+        db.add(row)
+        db.flush()
+        self.metrics.inc("servicepoint_alerts_created_total", kind=kind.value)
+        not_before = release_at(now, urgent=subject.urgent, quiet=self.config.quiet_hours)
+        for each in levels:
+            for recipient in self.config.recipients(self.site.id, level=each,
+                                                    urgent=subject.urgent):
+                self._enqueue(db, row, message, recipient, not_before)
+        log.info("alert %s (%s, ticket %s): %s", row.id, kind.value, ticket.id, row.title)
+        return row
+
+    def _enqueue(self, db: Session, row: Alert, message: AlertMessage, recipient: Recipient,
+                 not_before: datetime) -> None:
+        key = delivery_key(message, recipient)[:200]
+        if db.scalar(select(AlertDelivery.id).where(AlertDelivery.key == key)) is not None:
+            return
+        db.add(AlertDelivery(key=key, alert_id=row.id, level=recipient.level,
+                             staff_id=recipient.staff_id, channel=recipient.channel,
+                             status="pending", attempts=0, next_attempt_at=not_before))
+
+    def raised(self, db: Session, *, ticket: Ticket, change: ConditionChange, now: datetime
+               ) -> Alert:
+        subject = AlertSubject.from_change(change,
+                                           asset_name=self._asset_name(db, change.asset_id))
+        return self._create(db, ticket=ticket, kind=AlertKind.RAISED, subject=subject, now=now)
+
+    def due(self, db: Session, *, ticket: Ticket, due: DueCondition, now: datetime) -> Alert:
+        subject = AlertSubject.from_due(due, asset_name=self._asset_name(db, due.asset_id))
+        return self._create(db, ticket=ticket, kind=AlertKind.RAISED, subject=subject, now=now)
+
+    def cleared(self, db: Session, *, ticket: Ticket, change: ConditionChange, now: datetime
+                ) -> Alert | None:
+        told = sorted(set(db.scalars(
+            select(AlertDelivery.level).join(Alert).where(Alert.ticket_id == ticket.id))))
+        if db.scalar(select(Alert.id).where(Alert.ticket_id == ticket.id,
+                                            Alert.kind == AlertKind.CLEARED.value)):
+            return None
+        subject = AlertSubject.from_change(change,
+                                           asset_name=self._asset_name(db, change.asset_id))
+        return self._create(db, ticket=ticket, kind=AlertKind.CLEARED, subject=subject, now=now,
+                            levels=tuple(told) or (0,))
+
+    # --- escalation -------------------------------------------------------------------------
+
+    def escalate(self, db: Session, *, now: datetime) -> int:
+        """Tell the next level about raised alerts nobody acknowledged in time."""
+        added = 0
+        pending = db.scalars(select(Alert).join(Ticket).where(
+            Alert.kind == AlertKind.RAISED.value, Alert.acknowledged_at.is_(None),
+            Ticket.status.in_([s.value for s in OPEN_STATUSES]))).all()
+        for first in pending:
+            started = release_at(first.created_at, urgent=first.urgent,
+                                 quiet=self.config.quiet_hours)
+            levels = due_levels(started_at=started, acknowledged=False, now=now,
+                                ladder=self.config.ladder(first.urgent))
+            done = set(db.scalars(select(Alert.level).where(
+                Alert.ticket_id == first.ticket_id, Alert.kind == AlertKind.ESCALATED.value)))
+            for level in levels:
+                if level == 0 or level in done:
+                    continue
+                subject = _subject_of(first, self._asset_name(db, first.asset_id))
+                self._create(db, ticket=first.ticket, kind=AlertKind.ESCALATED,
+                             subject=subject, now=now, level=level, levels=(level,))
+                added += 1
+        db.commit()
+        return added
+
+    # --- delivery ---------------------------------------------------------------------------
+
+    def deliver_due(self, sessions: Callable[[], Session], notifier: Notifier, *,
+                    now: datetime, rand: Callable[[], float] = random.random,
+                    limit: int = 50) -> int:
+        """Send what is due. Each row is claimed (``sending``) and committed before sending."""
+        recipients = {r.key: r for site in self.config.sites.values() for r in site}
+        sent = 0
+        with sessions() as db:
+            due = db.scalars(select(AlertDelivery).where(
+                AlertDelivery.status == "pending", AlertDelivery.next_attempt_at <= now)
+                .order_by(AlertDelivery.id).limit(limit)).all()
+            for row in due:
+                recipient = recipients.get(f"{row.staff_id}/{row.channel}")
+                if recipient is None:
+                    row.status, row.last_error = "failed", "recipient no longer configured"
+                    db.commit()
+                    continue
+                row.status, row.attempts = "sending", row.attempts + 1
+                db.commit()
+                result = notifier.send(_message_of(row.alert), recipient)
+                if result.ok:
+                    row.status, row.sent_at = "sent", now
+                    sent += 1
+                    self.metrics.inc("servicepoint_alert_deliveries_total", outcome="sent")
+                else:
+                    retry_at = next_attempt_at(now, row.attempts, self.config.retry, rand) \
+                        if result.retryable else None
+                    row.last_error = result.detail[:500]
+                    row.status = "pending" if retry_at else "failed"
+                    row.next_attempt_at = retry_at or row.next_attempt_at
+                    self.metrics.inc("servicepoint_alert_deliveries_total", outcome="failed")
+                    log.warning("alert %s to %s failed (attempt %s): %s", row.alert_id,
+                                recipient.key, row.attempts, result.detail[:200])
+                db.commit()
+        return sent
+
+
+def _subject_of(alert: Alert, asset_name: str | None) -> AlertSubject:
+    from server.rules import Condition, title_of
+
+    zh, en = (title_of(Condition(alert.condition)) if alert.condition
+              else (alert.title, alert.title))
+    return AlertSubject(title_zh=zh, title_en=en, urgent=alert.urgent, asset_id=alert.asset_id,
+                        asset_name=asset_name, condition=alert.condition)
+
+
+def _message_of(row: Alert) -> AlertMessage:
+    return AlertMessage(key=f"{row.site_id}:ticket-{row.ticket_id}:{row.kind}:{row.level}",
+                        kind=AlertKind(row.kind), urgent=row.urgent, level=row.level,
+                        site_id=row.site_id, ticket_id=str(row.ticket_id), title=row.title,
+                        body=row.body, created_at=row.created_at, asset_id=row.asset_id,
+                        condition=row.condition)

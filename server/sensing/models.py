@@ -1,0 +1,172 @@
+"""Tables of the sensor side: the asset register, reading history, latest state, dead letters,
+persisted rule state, and staff alerts with their delivery outbox."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Boolean, Date, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from server.models import Base, Ticket, User, utcnow
+
+__all__ = [
+    "Alert",
+    "AlertDelivery",
+    "AssetState",
+    "DeadLetter",
+    "ExtinguisherBay",
+    "ReadingRow",
+    "RuleStateRow",
+    "SensorNode",
+    "Tank",
+    "TankCleaning",
+]
+
+
+class Tank(Base):
+    """A secondary-supply storage tank (二次供水蓄水池) in the register."""
+
+    __tablename__ = "tanks"
+    asset_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    site_id: Mapped[str] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(String(100))
+    building_code: Mapped[str | None] = mapped_column(String(40))
+    capacity_l: Mapped[float | None] = mapped_column(Float)
+    cleaning_interval_days: Mapped[int | None] = mapped_column(Integer)
+    last_cleaned_on: Mapped[date | None] = mapped_column(Date)
+    last_passed_test_on: Mapped[date | None] = mapped_column(Date)
+
+
+class TankCleaning(Base):
+    """One cleaning and disinfection, with the water test that followed it."""
+
+    __tablename__ = "tank_cleanings"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    asset_id: Mapped[str] = mapped_column(ForeignKey("tanks.asset_id"), index=True)
+    cleaned_on: Mapped[date] = mapped_column(Date)
+    water_test_passed: Mapped[bool] = mapped_column(Boolean)
+    turbidity_ntu: Mapped[float | None] = mapped_column(Float)
+    notes: Mapped[str] = mapped_column(Text, default="")
+    recorded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ExtinguisherBay(Base):
+    """A fire-extinguisher bay and the extinguisher in it."""
+
+    __tablename__ = "extinguisher_bays"
+    asset_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    site_id: Mapped[str] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(String(100))
+    building_code: Mapped[str | None] = mapped_column(String(40))
+    extinguisher_type: Mapped[str] = mapped_column(String(20))  # water|dry_powder|co2|clean_agent
+    manufactured_on: Mapped[date] = mapped_column(Date)
+    last_maintained_on: Mapped[date | None] = mapped_column(Date)
+    last_inspected_on: Mapped[date | None] = mapped_column(Date)
+
+
+class SensorNode(Base):
+    __tablename__ = "sensor_nodes"
+    node_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    site_id: Mapped[str] = mapped_column(String(40))
+    online: Mapped[bool | None] = mapped_column(Boolean)
+    availability_at: Mapped[datetime | None]
+    last_state_at: Mapped[datetime | None]
+    last_seq: Mapped[int] = mapped_column(Integer, default=0)
+    report_interval_s: Mapped[float] = mapped_column(Float, default=60.0)
+    uptime_s: Mapped[float | None] = mapped_column(Float)
+    cpu_temp_c: Mapped[float | None] = mapped_column(Float)
+    outbox_depth: Mapped[int | None] = mapped_column(Integer)
+
+
+class ReadingRow(Base):
+    """Every reading and event, once: (node, seq) is unique, so a redelivery changes nothing."""
+
+    __tablename__ = "readings"
+    __table_args__ = (UniqueConstraint("node_id", "seq", name="uq_readings_node_seq"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[str] = mapped_column(String(40))
+    node_id: Mapped[str] = mapped_column(String(40))
+    seq: Mapped[int] = mapped_column(Integer)
+    asset_id: Mapped[str | None] = mapped_column(String(40))
+    kind: Mapped[str] = mapped_column(String(20))
+    ts: Mapped[datetime] = mapped_column(index=True)
+    received_at: Mapped[datetime]
+    level_percent: Mapped[float | None] = mapped_column(Float)
+    turbidity_ntu: Mapped[float | None] = mapped_column(Float)
+    payload: Mapped[dict[str, Any]] = mapped_column()
+
+
+class AssetState(Base):
+    """The latest state of each asset, always current."""
+
+    __tablename__ = "asset_states"
+    asset_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    node_id: Mapped[str] = mapped_column(String(40))
+    kind: Mapped[str] = mapped_column(String(20))
+    ts: Mapped[datetime]
+    seq: Mapped[int] = mapped_column(Integer)
+    payload: Mapped[dict[str, Any]] = mapped_column()
+
+
+class DeadLetter(Base):
+    """A message that broke the contract, kept for staff to read."""
+
+    __tablename__ = "dead_letters"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    received_at: Mapped[datetime] = mapped_column(index=True)
+    topic: Mapped[str] = mapped_column(String(300))
+    payload: Mapped[str] = mapped_column(Text)
+    size: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(String(300))
+
+
+class RuleStateRow(Base):
+    """The rules engine's state (pending durations, raised flags), so restarts forget nothing."""
+
+    __tablename__ = "rule_state"
+    site_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    state: Mapped[dict[str, Any]] = mapped_column()
+    updated_at: Mapped[datetime]
+
+
+class Alert(Base):
+    """A staff alert about a ticket: raised, escalated or cleared."""
+
+    __tablename__ = "alerts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    level: Mapped[int] = mapped_column(Integer, default=0)
+    urgent: Mapped[bool] = mapped_column(Boolean)
+    site_id: Mapped[str] = mapped_column(String(40))
+    asset_id: Mapped[str | None] = mapped_column(String(40))
+    condition: Mapped[str | None] = mapped_column(String(40))
+    title: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(index=True)
+    acknowledged_at: Mapped[datetime | None]
+    acknowledged_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    published: Mapped[bool] = mapped_column(Boolean, default=False)
+    ticket: Mapped[Ticket] = relationship()
+    acknowledger: Mapped[User | None] = relationship()
+
+
+class AlertDelivery(Base):
+    """One alert to one recipient on one channel; the unique key makes it at most once."""
+
+    __tablename__ = "alert_deliveries"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id"), index=True)
+    level: Mapped[int] = mapped_column(Integer, default=0)
+    staff_id: Mapped[str] = mapped_column(String(60))
+    channel: Mapped[str] = mapped_column(String(60))
+    status: Mapped[str] = mapped_column(String(12), default="pending", index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime]
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    sent_at: Mapped[datetime | None]
+    alert: Mapped[Alert] = relationship()
