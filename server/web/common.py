@@ -22,7 +22,7 @@ import hmac
 import logging
 import secrets
 from collections.abc import Callable, Coroutine
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote, urlsplit
@@ -74,11 +74,29 @@ STATUS_EN = {"new": "Received", "dispatched": "Dispatched", "accepted": "Accepte
 ACTION_ZH = {"file": "登记", "dispatch": "派单", "accept": "接单", "decline": "婉拒",
              "start": "开始处理", "resolve": "完成", "reopen": "重新处理", "close": "关闭",
              "cancel": "取消", "duplicate": "标为重复", "note": "备注", "overdue": "超时提醒",
-             "cleared": "状况解除"}
+             "cleared": "状况解除", "acknowledge": "确认告警", "cleaning_recorded": "记录清洗",
+             "evidence": "传感器读数", "raised": "传感器报警"}
 ACTION_EN = {"file": "Filed", "dispatch": "Dispatched", "accept": "Accepted",
              "decline": "Declined", "start": "Started", "resolve": "Done", "reopen": "Reopened",
              "close": "Closed", "cancel": "Cancelled", "duplicate": "Marked duplicate",
-             "note": "Note", "overdue": "Overdue", "cleared": "Condition cleared"}
+             "note": "Note", "overdue": "Overdue", "cleared": "Condition cleared",
+             "acknowledge": "Alert acknowledged", "cleaning_recorded": "Cleaning recorded",
+             "evidence": "Sensor reading", "raised": "Sensor alarm"}
+CONDITION_ZH = {"low_level": "低水位", "high_level": "高水位", "overflow": "溢流",
+                "turbidity_high": "浊度偏高", "cleaning_due": "到期需清洗消毒",
+                "missing": "灭火器不在位", "pressure_low": "压力不在绿区", "door_open": "箱门打开",
+                "inspection_due": "需月度检查", "maintenance_due": "需送修保养",
+                "scrap_due": "需报废更换", "offline": "离线"}
+CONDITION_EN = {"low_level": "Low level", "high_level": "High level", "overflow": "Overflow",
+                "turbidity_high": "Turbidity high", "cleaning_due": "Cleaning due",
+                "missing": "Extinguisher missing", "pressure_low": "Gauge out of green",
+                "door_open": "Cabinet door open", "inspection_due": "Monthly check due",
+                "maintenance_due": "Maintenance due", "scrap_due": "Scrap due",
+                "offline": "Offline"}
+AGENT_ZH = {"water": "水基型", "dry_powder": "干粉", "co2": "二氧化碳", "clean_agent": "洁净气体"}
+AGENT_EN = {"water": "Water-based", "dry_powder": "Dry powder", "co2": "CO₂",
+            "clean_agent": "Clean agent"}
+CHANNEL_ZH = {"kiosk": "一体机", "phone": "手机", "open311": "Open311", "staff": "工作人员代登记"}
 ROLE_ZH = {"admin": "站长", "staff": "工作人员", "squad_leader": "小分队队长",
            "volunteer": "志愿者"}
 ROLE_EN = {"admin": "Administrator", "staff": "Staff", "squad_leader": "Squad leader",
@@ -154,10 +172,17 @@ CsrfChecked = Annotated[None, Depends(check_csrf)]
 # --- rendering ------------------------------------------------------------------------------
 
 @pass_context
-def _local(context: Any, value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    """A stored UTC time shown in the site's own time zone."""
-    if value is None:
+def _local(context: Any, value: datetime | str | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """A stored UTC time (or its ISO text, as the sensing views give) in the site's time zone."""
+    if value is None or value == "":
         return ""
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return value
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
     return value.astimezone(ZoneInfo(context["site"].timezone)).strftime(fmt)
 
 
@@ -188,11 +213,22 @@ def render(request: Request, name: str, context: dict[str, Any] | None = None, *
     def role_text(role: str) -> str:
         return (ROLE_EN if lang == "en" else ROLE_ZH).get(role, role)
 
+    def condition_text(condition: str) -> str:
+        return (CONDITION_EN if lang == "en" else CONDITION_ZH).get(condition, condition)
+
+    def agent_text(agent: str) -> str:
+        return (AGENT_EN if lang == "en" else AGENT_ZH).get(agent, agent)
+
+    def channel_text(channel: str) -> str:
+        return channel if lang == "en" else CHANNEL_ZH.get(channel, channel)
+
     base: dict[str, Any] = {
         "lang": lang, "t": t, "pick": lambda zh, en: (en or zh) if lang == "en" else zh,
         "site": settings.site, "user": user, "csrf_token": _csrf_for(request, cookie),
         "csrf_field": CSRF_FIELD, "toggle_href": _toggle_href(request, lang),
         "status_text": status_text, "action_text": action_text, "role_text": role_text,
+        "condition_text": condition_text, "agent_text": agent_text,
+        "channel_text": channel_text,
         "path": request.url.path,
     }
     base.update(context or {})

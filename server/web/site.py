@@ -66,7 +66,8 @@ def _tz(settings: Any) -> ZoneInfo:
 # --- the overview ---------------------------------------------------------------------------
 
 @router.get("/staff/site", response_class=HTMLResponse)
-def site_page(request: Request, db: SessionDep, now: NowDep, user: WebDispatcher) -> Response:
+def site_page(request: Request, db: SessionDep, now: NowDep, settings: SettingsDep,
+              user: WebDispatcher) -> Response:
     s = sensing()
     if s is None:
         return render(request, "site.html", {"ready": False}, user=user)
@@ -74,7 +75,8 @@ def site_page(request: Request, db: SessionDep, now: NowDep, user: WebDispatcher
     return render(request, "site.html", {
         "ready": True, "tanks": overview.get("tanks", []),
         "nodes": overview.get("nodes", []), "alerts": overview.get("alerts", []),
-        "register": s.extinguisher_register(db, now=now), "today": now.date(),
+        "register": s.extinguisher_register(db, now=now),
+        "today": now.astimezone(_tz(settings)).date(),
         "as_date": _as_date,
     }, user=user)
 
@@ -208,7 +210,8 @@ def alerts_feed(db: SessionDep, user: WebDispatcher,
         batch = s.alerts_since(db, after_id=cursor, limit=200)
         if not batch:
             break
-        found.extend(a for a in batch if not a.get("acknowledged"))
+        found.extend(a for a in batch
+                     if not a.get("acknowledged") and a.get("kind") != "cleared")
         cursor = max(cursor, *(int(a["id"]) for a in batch))
         if len(batch) < 200:
             break

@@ -143,3 +143,58 @@ def shoot(page, name: str) -> None:  # type: ignore[no-untyped-def]
         page.set_viewport_size(size)
         page.screenshot(path=str(SHOTS / f"{name}-{label}.png"), full_page=True)
     page.set_viewport_size(before)
+
+
+# --- moving a request along through the JSON API (what other people did meanwhile) ---------
+
+def session_for(app, username: str) -> str:  # type: ignore[no-untyped-def]  # noqa: F811
+    """A session token for a demo user, opened directly: the password check (Argon2, slow on
+    purpose) is tested once in test_auth, not paid again in every test."""
+    from sqlalchemy import select
+
+    from server.models import User
+    from server.security import open_session
+
+    with app.state.sessions() as db:
+        user = db.scalar(select(User).where(User.username == username))
+        assert user is not None, username
+        return open_session(db, user=user, now=app.state.clock(), hours=12)
+
+
+def api_headers(client: TestClient, username: str) -> dict[str, str]:  # noqa: F811
+    return {"Authorization": f"Bearer {session_for(client.app, username)}"}
+
+
+def cookie_sign_in(client: TestClient, username: str) -> None:  # noqa: F811
+    """Be signed in on the web pages as ``username`` (the cookie the login form would set)."""
+    client.cookies.set("sp_session", session_for(client.app, username))
+
+
+def volunteer_id(client: TestClient, ticket_id: int, given_name: str) -> int:  # noqa: F811
+    headers = api_headers(client, "staff")
+    proposals = client.get(f"/api/v1/tickets/{ticket_id}/proposals", headers=headers).json()
+    return next(p["volunteer_id"] for p in proposals["proposals"]
+                if p["given_name"] == given_name)
+
+
+def advance(client: TestClient, ticket_id: int, to: str, *,  # noqa: F811
+            volunteer: str = "lijianguo", given_name: str = "建国") -> None:
+    """Move a fresh request to ``to`` (dispatched, accepted or resolved) via the API."""
+    staff = api_headers(client, "staff")
+    vid = volunteer_id(client, ticket_id, given_name)
+    assert client.post(f"/api/v1/tickets/{ticket_id}/dispatch", headers=staff,
+                       json={"volunteer_id": vid}).status_code == 200
+    if to == "dispatched":
+        return
+    mine = api_headers(client, volunteer)
+    assert client.post(f"/api/v1/tickets/{ticket_id}/accept", headers=mine).status_code == 200
+    if to == "accepted":
+        return
+    assert client.post(f"/api/v1/tickets/{ticket_id}/resolve", headers=mine,
+                       json={"note": "换了水龙头"}).status_code == 200
+
+
+def ticket_id_of(client: TestClient, number: str) -> int:  # noqa: F811
+    rows = client.get("/api/v1/tickets?status=&limit=500",
+                      headers=api_headers(client, "staff")).json()["tickets"]
+    return next(r["id"] for r in rows if r["number"] == number)
