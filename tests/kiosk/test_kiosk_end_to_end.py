@@ -13,6 +13,8 @@ import pytest
 from tests.kiosk.kiosk_support import qr_codes_on_screen, walk_to_review
 from tests.support.server import ServerProcess
 
+# One real server for the module: keep both tests on one xdist worker (--dist loadgroup).
+pytestmark = pytest.mark.xdist_group("kiosk-end-to-end")
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
