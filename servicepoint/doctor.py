@@ -127,12 +127,13 @@ def check_config(settings: Settings, probes: Probes) -> CheckResult:
 
 def check_broker(settings: Settings, probes: Probes) -> CheckResult:
     import paho.mqtt.client as mqtt
+    from paho.mqtt.enums import CallbackAPIVersion
 
     broker = settings.mqtt.broker
     where = f"{broker.host}:{broker.port}"
     who = f"user '{broker.username}'" if broker.username else "no username"
     timeout = probes.broker_timeout
-    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2,
+    client = mqtt.Client(CallbackAPIVersion.VERSION2,
                          client_id=f"servicepoint-doctor-{os.getpid()}")
     client.connect_timeout = timeout
     if broker.username:
