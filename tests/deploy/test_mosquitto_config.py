@@ -262,3 +262,14 @@ def test_retained_state_survives_a_broker_restart(deployed_broker: Broker) -> No
     assert server.wait_for(topic)
     assert server.received == [(topic, b'{"level": 81}')]
     close(server)
+
+
+def test_server_reads_through_a_shared_subscription(deployed_broker: Broker) -> None:
+    # Server replicas share one subscription (ingest.shared_group); the ACL must allow it too.
+    server, _ = connect(deployed_broker, SERVER,
+                        subscribe=f"$share/ingest/{PREFIX}/{SITE}/+/#")
+    node, _ = connect(deployed_broker, "pump-room")
+    reading = f"{PREFIX}/{SITE}/pump-room/state/ext-1"
+    publish(node, reading)
+    assert server.wait_for(reading)
+    close(server, node)
