@@ -262,6 +262,15 @@ ensure_env "$ETC/env" SERVICEPOINT_SECRET_KEY "$(secret 32)"
 ensure_env "$ETC/env" SERVICEPOINT_SECURITY__KIOSK_KEY "$(secret 16)"
 ensure_env "$ETC/env" SERVICEPOINT_MQTT_URL "mqtt://$SERVER_MQTT_USER:$server_password@$MQTT_LOCAL"
 ensure_env "$ETC/sensors.env" SERVICEPOINT_MQTT_URL "mqtt://$node_id:$node_password@$MQTT_LOCAL"
+# The kiosk needs only its staff-mode key, not the server's secrets or broker login.
+if [ ! -e "$ETC/kiosk.env" ]; then
+    run install -m 0640 -o root -g "$SP_USER" /dev/null "$ETC/kiosk.env"
+    did "created $ETC/kiosk.env"
+fi
+ensure_env "$ETC/kiosk.env" SERVICEPOINT_CONFIG "$ETC/servicepoint.toml"
+ensure_env "$ETC/kiosk.env" SERVICEPOINT_ENVIRONMENT production
+kiosk_key="$(env_value "$ETC/env" SERVICEPOINT_SECURITY__KIOSK_KEY)"
+ensure_env "$ETC/kiosk.env" SERVICEPOINT_SECURITY__KIOSK_KEY "${kiosk_key:-$(secret 16)}"
 
 # ------------------------------------------------------------------------------------------------
 step "6/9 MQTT broker: passwords and access rules in $BROKER_ETC"
@@ -305,8 +314,17 @@ run install -d -m 0750 -o "$SP_USER" -g "$SP_USER" "$STATE" "$STATE/backups"
 kiosk_units=()
 for unit in "$REPO"/config/kiosk/*.service; do
     [ -e "$unit" ] || continue
-    replace_file "$unit" "$UNIT_DIR/$(basename "$unit")" 0644
-    kiosk_units+=("$(basename "$unit")")
+    [ "$with_kiosk" -eq 1 ] || continue
+    for ini in "$REPO"/config/kiosk/*.ini; do
+        [ -e "$ini" ] && replace_file "$ini" "$OPT/config/kiosk/$(basename "$ini")" 0644
+    done
+    # The kiosk's unit is its own part's; enable it only once it runs this installer's program.
+    if grep -q "$VENV/bin/servicepoint" "$unit"; then
+        replace_file "$unit" "$UNIT_DIR/$(basename "$unit")" 0644
+        kiosk_units+=("$(basename "$unit")")
+    else
+        warn "$(basename "$unit") does not start $VENV/bin/servicepoint yet: not installed; see config/kiosk/README.md"
+    fi
 done
 run systemctl daemon-reload
 run systemctl restart systemd-journald
