@@ -63,6 +63,7 @@ class Ingest:
         self.clock = clock
         self.config = settings.ingest
         self.prefix = settings.mqtt.topic_prefix
+        self.alerts_prefix = f"{self.prefix}/{settings.site.id}/alerts/"
         self.inbox: queue.Queue[Any] = queue.Queue(maxsize=self.config.queue_limit)
         self.connected = threading.Event()
         self._stopping = threading.Event()
@@ -131,8 +132,13 @@ class Ingest:
         if not self._stopping.is_set():
             log.warning("ingest lost the broker (%s); reconnecting with backoff", reason)
 
-    def _on_message(self, _client: mqtt.Client, _userdata: Any,
+    def _on_message(self, client: mqtt.Client, _userdata: Any,
                     msg: mqtt.MQTTMessage) -> None:
+        if msg.topic.startswith(self.alerts_prefix):
+            # Our own alert channel sits under the site's topics; it is not a sensor node.
+            if msg.qos:
+                client.ack(msg.mid, msg.qos)
+            return
         received = self.clock()
         self.metrics.inc("servicepoint_mqtt_messages_received_total")
         try:
@@ -260,7 +266,7 @@ class Ingest:
         with self.sessions() as db:
             for alert in db.scalars(select(Alert).where(Alert.published.is_(False))
                                     .order_by(Alert.id).limit(100)):
-                topic = f"{self.prefix}/{alert.site_id}/alerts/{alert.id}"
+                topic = f"{self.alerts_prefix}{alert.id}"
                 body = {"v": 1, "id": alert.id, "ticket_id": alert.ticket_id, "kind": alert.kind,
                         "level": alert.level, "urgent": alert.urgent, "asset_id": alert.asset_id,
                         "condition": alert.condition, "title": alert.title,

@@ -17,6 +17,7 @@ from server.rules import load_rules_config
 from server.sensing.alerting import AlertBook
 from server.sensing.metrics import Metrics
 from server.sensing.processing import Inbound, Processor
+from tests.sensors.conftest import mock_factory, start_node  # noqa: F401  (fixtures for e2e)
 from tests.server.conftest import CONFIG, FakeClock
 
 ALERTS = {
