@@ -11,4 +11,12 @@ paho or gpiozero. Everything else is imported only by ``servicepoint sensors``.
     sensors.publisher   drains the outbox to the broker; birth, last will, discovery
     sensors.simulation  a small physical model behind gpiozero's MockFactory
     sensors.cli         ``servicepoint sensors``
+
+Errors (each also a builtin, like gpiozero's)::
+
+    ServicepointError
+    ├── ConfigError(ValueError)        sensors.toml or a scenario file; names the key
+    ├── ContractError(ValueError)      sensors.contract: a topic or payload breaks the contract
+    ├── OutboxBusy(RuntimeError)       sensors.outbox: another process holds this node's outbox
+    └── ScenarioError(ValueError)      sensors.simulation: a command it cannot understand
 """

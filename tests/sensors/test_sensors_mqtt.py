@@ -243,3 +243,20 @@ def test_graceful_stop_says_offline(broker, start_node, listen):
     listener.wait_for(lambda ms: contract.Availability(SITE, NODE, True) in ms)
     running.close()
     listener.wait_for(lambda ms: ms[-1] == contract.Availability(SITE, NODE, False))
+
+
+def test_tls_and_login_come_from_the_broker_url(tmp_path):
+    from sensors.outbox import Outbox
+    from sensors.publisher import Publisher
+    from servicepoint.settings import MqttSettings
+
+    with Outbox(tmp_path / "o.sqlite3") as outbox:
+        publisher = Publisher(outbox, mqtt_settings=MqttSettings(
+            url="mqtts://node:p%40ss@broker.example:8883"), site_id=SITE, node_id=NODE)
+        client = publisher.client
+        # Checked on paho's own state: nothing is sent until start().
+        assert client._ssl_context is not None
+        assert (client._username, client._password) == (b"node", b"p@ss")
+        assert client._will_topic == f"{PREFIX}/{SITE}/{NODE}/availability".encode()
+        assert (client._will_payload, client._will_qos, client._will_retain) == (
+            b"offline", 1, True)
