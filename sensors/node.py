@@ -22,6 +22,7 @@ from __future__ import annotations
 import logging
 import math
 import threading
+import time
 from collections.abc import Callable
 from datetime import datetime, tzinfo
 from pathlib import Path
@@ -61,8 +62,6 @@ class SystemClock:
         return datetime.now(self.timezone)
 
     def monotonic(self) -> float:
-        import time
-
         return time.monotonic()
 
 

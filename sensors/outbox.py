@@ -9,9 +9,9 @@ node uses are gap-free and keep rising across restarts. The only gaps a listener
 from the size bound:
 
 Bound policy: past ``max_rows`` rows, periodic readings (state and health) are thinned out,
-oldest first, by dropping every second one, so a long outage is kept at a coarser resolution
-rather than cut off. Events are never dropped; if only events are left the outbox grows past the
-bound (and says so in the log).
+oldest first, by dropping every second one (down to 10 % under the bound), so a long outage is
+kept at a coarser resolution rather than cut off. Events are never dropped; if only events are
+left the outbox grows past the bound (and says so in the log).
 
 One process at a time: the outbox takes an exclusive lock on ``<file>.lock``; the OS releases it
 when the process dies, even by kill -9.
@@ -131,8 +131,12 @@ class Outbox:
         return seq
 
     def _thin(self) -> None:
-        """Drop every second periodic reading, oldest first, until under the bound."""
-        excess = self._depth - self.max_rows
+        """Drop every second periodic reading, oldest first, until 10 % under the bound.
+
+        Going 10 % under (not just 1 row) makes thinning an occasional batch rather than a
+        delete and a log line on every reading of a long outage.
+        """
+        excess = self._depth - (self.max_rows - max(1, self.max_rows // 10))
         dropped = 0
         while excess > 0:
             rows = [r[0] for r in self._db.execute(
@@ -150,7 +154,7 @@ class Outbox:
                              (dropped,))
             log.warning("outbox over %d rows: thinned %d periodic readings", self.max_rows,
                         dropped)
-        if self._depth > self.max_rows:
+        if self._depth > self.max_rows and self._depth % 1000 == 1:
             log.warning("outbox holds %d rows, over its bound of %d: only events left, all kept",
                         self._depth, self.max_rows)
 
