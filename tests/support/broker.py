@@ -12,6 +12,7 @@ deployment does.
 
 from __future__ import annotations
 
+import os
 import shutil
 import signal
 import subprocess
@@ -74,6 +75,10 @@ class MosquittoBroker:
                       "autosave_interval 1"]
         else:
             lines.append("persistence false")
+        if os.geteuid() == 0 and "user " not in self.extra:
+            # As root Mosquitto drops to the `mosquitto` user, which cannot read the password
+            # file or write the store in a test's private temp folder (CI runs as root).
+            lines.append("user root")
         if self.extra:
             lines.append(self.extra)
         config = self.workdir / "mosquitto.conf"
