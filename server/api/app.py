@@ -22,10 +22,13 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from server.api.errors import install_error_handlers
 from server.api.ratelimit import SlidingWindowLimiter
-from server.api.routes import open311, public, staff
+from server.api.routes import open311, public, sensing, staff
 from server.db import make_engine, session_factory
 from server.library import routes as library_routes
 from server.models import utcnow
+from server.rules import load_rules_config
+from server.sensing.metrics import Metrics
+from server.sensing.services import site_overview
 from server.services.categories import load_category_specs, sync_categories
 from server.services.tickets import flag_overdue
 from server.web import pages
@@ -57,12 +60,17 @@ class BodyLimit:
 
 def create_app(settings: Settings, *, engine: Engine | None = None,
                clock: Callable[[], datetime] = utcnow, background: bool = True,
-               extra_lifespan: list[Callable[[FastAPI], Any]] | None = None) -> FastAPI:
+               ingest_factory: Callable[..., Any] | None = None) -> FastAPI:
     """Build the app. ``background=False`` skips the periodic sweeps (for tests that drive the
-    clock themselves). ``extra_lifespan`` hooks start more services (sensor ingest) with the app.
+    clock themselves). ``ingest_factory(sessions=…, clock=…, metrics=…)`` makes the sensor
+    ingest, which starts and stops with the app.
     """
     engine = engine or make_engine(settings.database_url)
     sessions = session_factory(engine)
+    rules = load_rules_config(settings.ingest.rules_file, timezone=settings.site.timezone)
+    metrics = Metrics()
+    ingest = (ingest_factory(sessions=sessions, clock=clock, metrics=metrics)
+              if ingest_factory else None)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -72,7 +80,8 @@ def create_app(settings: Settings, *, engine: Engine | None = None,
         tasks = []
         if background:
             tasks.append(asyncio.create_task(_sweep_overdue(app)))
-        stops = [hook(app) for hook in (extra_lifespan or [])]
+        if ingest is not None:
+            ingest.start()
         log.info("server ready: %s, database %s", settings.site.id,
                  engine.url.render_as_string(hide_password=True))
         try:
@@ -80,9 +89,8 @@ def create_app(settings: Settings, *, engine: Engine | None = None,
         finally:
             for task in tasks:
                 task.cancel()
-            for stop in stops:
-                if callable(stop):
-                    await run_in_threadpool(stop)
+            if ingest is not None:
+                await run_in_threadpool(ingest.stop)
 
     app = FastAPI(title="servicepoint", version="1", lifespan=lifespan,
                   description="Community service point: requests, dispatch, tickets, Open311.")
@@ -91,11 +99,17 @@ def create_app(settings: Settings, *, engine: Engine | None = None,
     app.state.sessions = sessions
     app.state.clock = clock
     app.state.track_limiter = SlidingWindowLimiter(limit=60, window_s=60)
+    app.state.rules = rules
+    app.state.metrics = metrics
+    app.state.ingest = ingest
+    app.state.site_status_extra = lambda db, now: site_overview(db, now=now, rules=rules)
     install_error_handlers(app)
     app.include_router(public.router)
     app.include_router(staff.router)
     app.include_router(open311.router)
     app.include_router(library_routes.router)
+    app.include_router(sensing.router)
+    app.include_router(sensing.metrics_router)
     app.include_router(pages.router)
     pages.mount_static(app)
     app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
