@@ -29,6 +29,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "sensors": ("sensors.cli:main", "run the sensor node (`--simulate` for mock GPIO)"),
     "kiosk": ("kiosk.app:main", "run the touchscreen kiosk"),
     "demo": ("servicepoint.demo:main", "bring up the whole system on this machine"),
+    "library": ("server.library.cli:main",
+                "library: import the catalog, print labels and cards, send reminders"),
     "doctor": ("servicepoint.doctor:main", "check a deployment and say how to fix what is wrong"),
 }
 
