@@ -160,7 +160,6 @@ class KioskSettings(_Section):
     voice: bool = False
     voice_command: str = "espeak-ng -v cmn -s 140"
     staff_pin: str = Field(default="2468", pattern=r"^\d{4,8}$")
-    # The service point's own phone number, shown for "I will come back" and on the phone page.
     request_timeout_s: float = Field(default=5.0, gt=0, le=60)
 
 

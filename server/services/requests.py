@@ -114,17 +114,21 @@ def file_request(db: Session, *, new: NewRequest, now: datetime, site_id: str
         raise Invalid(f"category {new.category!r}: no such service")
     _check_answers(category, new.answers)
     unit, building = _find_place(db, new.place_code)
-    if new.number is not None:
-        if not NUMBER_PATTERN.match(new.number):
+    number = new.number
+    if number is not None:
+        if not NUMBER_PATTERN.match(number):
             raise Invalid("number: must look like K1-0042")
-        if db.scalar(select(Ticket.id).where(Ticket.number == new.number)) is not None:
-            raise Conflict(f"number {new.number} is already used by another request")
+        if db.scalar(select(Ticket.id).where(Ticket.number == number)) is not None:
+            # A reinstalled kiosk restarts its sequence. Refusing would strand the resident's
+            # request; give it a server number instead (the phone link still works).
+            log.warning("kiosk number %s is taken; the server assigns one", number)
+            number = None
     token = new.phone_token or new_phone_token()
     if db.scalar(select(ServiceRequest.id).where(ServiceRequest.phone_token == token)):
         raise Conflict("phone_token is already used by another request")
     squad_id = building.grid.squad_id if building.grid else None
     ticket = Ticket(
-        number=new.number or f"tmp-{uuid4().hex}", kind="request", category=category,
+        number=number or f"tmp-{uuid4().hex}", kind="request", category=category,
         title=f"{category.name_zh}", status=Status.NEW.value, priority=category.priority,
         site_id=site_id, squad_id=squad_id, unit=unit, building=building, created_at=now,
         updated_at=now, due_at=now + timedelta(hours=category.target_hours),
@@ -140,7 +144,7 @@ def file_request(db: Session, *, new: NewRequest, now: datetime, site_id: str
            note=f"via {new.channel}")
     try:
         db.flush()
-        if new.number is None:
+        if number is None:
             ticket.number = f"{ticket.id:06d}"
         db.commit()
     except IntegrityError:

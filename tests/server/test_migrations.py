@@ -5,8 +5,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
-from server.db import make_engine, upgrade
 import server.all_models  # noqa: F401
+from server.db import make_engine, upgrade
 from server.models import Base
 
 
