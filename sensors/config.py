@@ -15,7 +15,6 @@ go one way::
 from __future__ import annotations
 
 import math
-import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal
@@ -23,6 +22,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from servicepoint.errors import ConfigError
+from servicepoint.tomlfile import read_toml
 
 __all__ = [
     "AdcConfig",
@@ -340,10 +340,5 @@ def load_sensors_config(path: Path | str) -> SensorsConfig:
     """Read and check a sensors.toml file."""
     path = Path(path)
     source = str(path)
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError("sensors_file", f"no such file: {path}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError("(file)", f"is not valid TOML: {exc}", source) from None
+    raw = read_toml(path, key='sensors_file')
     return parse_sensors_config(raw, source)

@@ -38,7 +38,6 @@ import math
 import re
 import threading
 import time
-import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -49,6 +48,7 @@ from sensors.config import SensorsConfig, TankConfig
 from sensors.filters import TankShape
 from sensors.mockhw import MockSite
 from servicepoint.errors import ConfigError, ServicepointError
+from servicepoint.tomlfile import read_toml
 
 __all__ = ["ScenarioError", "SiteModel", "Step", "load_scenario", "parse_step"]
 
@@ -117,12 +117,7 @@ def load_scenario(path: Path | str, config: SensorsConfig) -> list[Step]:
     """Read a scenario TOML file; ConfigError names the bad step."""
     path = Path(path)
     source = str(path)
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError("--scenario", f"no such file: {path}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError("(file)", f"is not valid TOML: {exc}", source) from None
+    raw = read_toml(path, key="--scenario")
     unknown = set(raw) - {"step", "description", "speed"}
     if unknown:
         raise ConfigError(sorted(unknown)[0], "is not a known scenario key", source)
@@ -145,7 +140,7 @@ def load_scenario(path: Path | str, config: SensorsConfig) -> list[Step]:
 
 
 def scenario_speed(path: Path | str) -> float | None:
-    raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    raw = read_toml(path, key="--scenario")
     speed = raw.get("speed")
     return float(speed) if isinstance(speed, int | float) and speed > 0 else None
 

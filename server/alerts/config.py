@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import logging
 import os
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import time
@@ -34,6 +33,7 @@ from server.alerts.policy import (
     recipients_for_level,
 )
 from servicepoint.errors import ConfigError
+from servicepoint.tomlfile import read_toml
 
 __all__ = ["AlertsConfig", "alerts_config_from_mapping", "load_alerts_config"]
 
@@ -210,11 +210,6 @@ def load_alerts_config(
     if path is None:
         return alerts_config_from_mapping({}, env=env, timezone=timezone)
     source = str(path)
-    try:
-        raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError("(file)", "no such file", source) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError("(file)", f"is not valid TOML: {exc}", source) from None
+    raw = read_toml(path, key='ingest.alerts_file')
     return alerts_config_from_mapping(raw, env=env, timezone=timezone,
                                       require_secrets=require_secrets, source=source)

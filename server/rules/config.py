@@ -13,7 +13,6 @@ the schedules.
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -26,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationIn
 from server.rules.conditions import DEFAULT_SEVERITY, Condition, Severity
 from server.rules.observations import ExtinguisherType
 from servicepoint.errors import ConfigError
+from servicepoint.tomlfile import read_toml
 
 __all__ = [
     "ExtinguisherAges",
@@ -357,10 +357,5 @@ def load_rules_config(
     if path is None:
         return RulesConfig(timezone=timezone)
     source = str(path)
-    try:
-        raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError("(file)", "no such file", source) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError("(file)", f"is not valid TOML: {exc}", source) from None
+    raw = read_toml(path, key='ingest.rules_file')
     return rules_config_from_mapping(raw, timezone=timezone, source=source)

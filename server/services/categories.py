@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from server.models import Category
 from servicepoint.errors import ConfigError
+from servicepoint.tomlfile import read_toml
 
 __all__ = ["CategorySpec", "load_category_specs", "sync_categories"]
 
@@ -58,12 +58,7 @@ class CategorySpec(BaseModel):
 def load_category_specs(path: Path) -> list[CategorySpec]:
     """Read and validate the categories file; ConfigError names the bad key."""
     source = str(path)
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError("categories_file", f"no such file: {path}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError("(file)", f"is not valid TOML: {exc}", source) from None
+    raw = read_toml(path, key='categories_file')
     entries = raw.get("category")
     if not isinstance(entries, list) or not entries:
         raise ConfigError("category", "needs at least one [[category]] table", source)

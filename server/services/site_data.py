@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import secrets
-import tomllib
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -23,6 +22,7 @@ from sqlalchemy.orm import Session
 from server.models import Building, Compound, Grid, Squad, Unit, User, Volunteer, VolunteerSkill
 from server.security import hash_password
 from servicepoint.errors import ConfigError
+from servicepoint.tomlfile import read_toml
 
 __all__ = ["SiteData", "LoadReport", "load_site_data", "apply_site_data"]
 
@@ -160,12 +160,7 @@ class LoadReport:
 
 def load_site_data(path: Path) -> SiteData:
     source = str(path)
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError("seed file", f"no such file: {path}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError("(file)", f"is not valid TOML: {exc}", source) from None
+    raw = read_toml(path, key='seed file')
     try:
         return SiteData.model_validate(raw)
     except ValidationError as exc:
