@@ -18,7 +18,7 @@ from html import escape
 __all__ = ["LevelSummary", "bucket_means", "level_chart", "summarise"]
 
 WIDTH, HEIGHT = 720, 260
-LEFT, RIGHT, TOP, BOTTOM = 48, 12, 12, 30
+LEFT, RIGHT, TOP, BOTTOM = 78, 30, 14, 38
 
 
 def bucket_means(points: Iterable[tuple[datetime, float]], *, since: datetime,
@@ -63,19 +63,23 @@ def level_chart(points: list[tuple[datetime, float]], *, since: datetime, until:
 
     parts = [f'<svg viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
              f'xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>']
+    # Labels marked "minor" are hidden on a phone, where the chart is drawn at half size.
     for level in (0, 25, 50, 75, 100):
         y = y_of(level)
+        minor = " minor" if level in (25, 75) else ""
         parts.append(f'<line class="gridline" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" '
-                     f'y2="{y:.1f}"/><text class="lbl" x="{LEFT - 6}" y="{y + 4:.1f}" '
+                     f'y2="{y:.1f}"/><text class="lbl{minor}" x="{LEFT - 8}" y="{y + 5:.1f}" '
                      f'text-anchor="end">{level}%</text>')
-    tick_at = since
+    tick_at, index = since, 0
     while tick_at <= until:
         x = x_of(tick_at)
+        minor = " minor" if index % 2 else ""
         parts.append(f'<line class="gridline" x1="{x:.1f}" x2="{x:.1f}" y1="{TOP}" '
-                     f'y2="{TOP + plot_h}"/><text class="lbl" x="{x:.1f}" '
+                     f'y2="{TOP + plot_h}"/><text class="lbl{minor}" x="{x:.1f}" '
                      f'y="{HEIGHT - 10}" text-anchor="middle">'
                      f'{escape(tick_at.astimezone(tz).strftime(tick_format))}</text>')
         tick_at += tick
+        index += 1
     parts.append(f'<line class="axis" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{TOP + plot_h}" '
                  f'y2="{TOP + plot_h}"/>')
     means = bucket_means(points, since=since, bucket=bucket)

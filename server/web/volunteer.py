@@ -38,7 +38,12 @@ def _tasks_page(request: Request, db: SessionDep, now: NowDep, user: User, *,
                 notes: dict[int, str] | None = None) -> HTMLResponse:
     current, done = ticket_service.tasks_for(db, user=user)
     lang = lang_of(request)
-    skill_names = {c.skill: c for c in categories(db).values()}
+    # Several categories may share a skill; name it after the one with the same code, or the
+    # first in the kiosk's order.
+    skill_names: dict[str, object] = {}
+    for category in categories(db).values():
+        if category.code == category.skill or category.skill not in skill_names:
+            skill_names[category.skill] = category
     return render(request, "volunteer.html", {
         "volunteer": user.volunteer,
         "offered": [t for t in current if t.status == "dispatched"],
