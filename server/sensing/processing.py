@@ -145,11 +145,13 @@ class Processor:
         row = db.scalar(query)
         if row is None:
             row = RuleStateRow(site_id=self.site_id, state={}, updated_at=self.clock())
-            db.add(row)
             try:
-                db.flush()
-            except IntegrityError:  # another replica made it first
-                db.rollback()
+                # A savepoint, not a rollback of the whole transaction: the batch's readings
+                # are already flushed in it and must be committed with the rule state.
+                with db.begin_nested():
+                    db.add(row)
+                    db.flush()
+            except IntegrityError:  # another replica made it first: take its row
                 return self._load_state(db)
             return row, EngineState()
         try:
