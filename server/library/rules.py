@@ -397,7 +397,9 @@ def validate_catalog_rows(rows: Iterable[tuple[int, Mapping[str, str]]], *,
     titles: dict[str, str] = dict(existing_titles or {})
     for line, row in rows:
         def cell(name: str, row: Mapping[str, str] = row) -> str:
-            return (row.get(name) or "").strip()
+            # Line breaks and runs of spaces inside a cell are spreadsheet artefacts; a title
+            # is printed on one label line and matched by equality, so collapse them.
+            return " ".join((row.get(name) or "").split())
 
         title, raw_copy, raw_isbn = cell("title"), cell("copy_id"), cell("isbn")
         if not title:

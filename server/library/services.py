@@ -582,7 +582,7 @@ def reminder_counts(db: Session, *, loan_ids: Sequence[int]) -> dict[int, int]:
         return {}
     rows = db.execute(select(Reminder.loan_id, func.count()).where(Reminder.loan_id.in_(loan_ids))
                       .group_by(Reminder.loan_id))
-    return dict(rows)
+    return {loan_id: count for loan_id, count in rows}
 
 
 def patron_reminders(db: Session, *, patron: Patron, limit: int = 20) -> list[Reminder]:
@@ -619,7 +619,7 @@ def run_daily_reminders(db: Session, *, now: datetime, policy: LendingPolicy | N
     on one day records nothing new (and two replicas running it at once cannot double up)."""
     policy = policy or LendingPolicy()
     today = local_today(now, tz)
-    loans = list(db.scalars(select(Loan).where(Loan.returned_at.is_(None))))
+    loans = list(db.scalars(select(Loan).where(Loan.returned_at.is_(None)).order_by(Loan.id)))
     have = set(db.execute(select(Reminder.loan_id, Reminder.key).join(Loan)
                           .where(Loan.returned_at.is_(None))))
     counts = {"due_soon": 0, "overdue": 0}

@@ -15,7 +15,7 @@ from server.library.models import Patron
 from server.library.rules import LendingPolicy
 from server.models import Resident
 from servicepoint.settings import Settings
-from tests.server.conftest import (  # noqa: F401  (fixtures, found by pytest through this import)
+from tests.server.conftest import (  # the server's fixtures, found by pytest through this import
     CONFIG,
     FakeClock,
     app,
@@ -27,6 +27,10 @@ from tests.server.conftest import (  # noqa: F401  (fixtures, found by pytest th
     sign_in,
     sqlite_template,
 )
+
+__all__ = ["CONFIG", "DEMO_CSV", "KIOSK", "POLICY", "FakeClock", "Readers", "add_resident",
+           "app", "catalog", "client", "clock", "db", "db_url", "postgres_template", "readers",
+           "settings", "sign_in", "sqlite_template"]
 
 POLICY = LendingPolicy()
 DEMO_CSV = CONFIG / "library-demo.csv"
