@@ -172,3 +172,31 @@ def test_monthly_figures_page(client: TestClient, live_url: str, desktop,
     with desktop.expect_download() as download:
         desktop.click("text=下载 CSV")
     assert download.value.suggested_filename == "servicepoint-figures-2026.csv"
+
+
+def test_a_real_sensor_event_appears_live_on_the_staff_page(
+        client: TestClient, live_url: str, desktop, app, clock: FakeClock) -> None:  # type: ignore[no-untyped-def]
+    """The real sensing services behind the page: the tank's level falls and stays low, sensor
+    ingest's processor raises the condition, and the alert shows up on an open page with no
+    reload."""
+    sensing = pytest.importorskip("server.sensing.services")
+    rigs = pytest.importorskip("tests.server.sensing.conftest")
+    rig = rigs.Rig(app.state.sessions, clock)
+    _sign_in(desktop, live_url, "staff", "staff-demo")
+    desktop.wait_for_load_state("networkidle")
+    assert desktop.locator(".alert-item").count() == 0
+    rig.feed(rig.node.tank(60))
+    for _ in range(5):  # below the low mark for longer than the rule's minimum duration
+        clock.advance(minutes=1)
+        rig.feed(rig.node.tank(12))
+        rig.tick()
+    with app.state.sessions() as db:
+        assert sensing.alerts_since(db, after_id=0, limit=10)
+    alert = desktop.wait_for_selector(".alert-item", timeout=15_000)
+    assert "蓄水池水位过低" in alert.inner_text() and "查看工单" in alert.inner_text()
+    shoot(desktop, "staff-live-sensor-alert")
+    desktop.click(".alert-item button:has-text('确认知悉')")
+    desktop.wait_for_selector(".alert-item", state="detached")
+    desktop.goto(f"{live_url}/staff/site")
+    assert "没有未确认的告警" in desktop.content()
+    assert "低水位" in desktop.content() and "12%" in desktop.content()

@@ -126,3 +126,21 @@ def test_without_sensor_ingest_the_pages_say_so(client: TestClient,
     assert "传感器数据尚未接入" in client.get("/staff/site").text
     assert client.get("/staff/alerts.json").json() == {"alerts": [], "cursor": 0,
                                                         "sensing": False}
+
+
+def test_the_pages_work_on_the_real_sensing_services(client: TestClient) -> None:
+    """With sensor ingest installed: the demo site's tank and bays, and a cleaning recorded
+    through the form lands in the real cleaning log and restarts the schedule."""
+    pytest.importorskip("server.sensing.services")
+    cookie_sign_in(client, "staff")
+    site = client.get("/staff/site")
+    assert site.status_code == 200 and "灭火器台账" in site.text and "tank-1" in site.text
+    page = client.get("/staff/site/tanks/tank-1")
+    assert page.status_code == 200 and "<svg" in page.text
+    reply = client.post("/staff/site/tanks/tank-1/cleaning", data={
+        "cleaned_on": "2026-11-24", "water_test": "passed", "turbidity_ntu": "0.4",
+        "notes": "市疾控检测合格", "csrf_token": csrf_of(page.text)}, follow_redirects=False)
+    assert reply.status_code == 303
+    after = client.get(reply.headers["location"]).text
+    assert "清洗记录已保存" in after and "市疾控检测合格" in after and "0.4 NTU" in after
+    assert client.get("/staff/alerts.json").json()["sensing"] is True
