@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -19,6 +18,7 @@ from pathlib import Path
 
 import httpx
 
+from tests.support import process
 from tests.support.ports import free_port
 
 REPO = Path(__file__).resolve().parents[2]
@@ -70,19 +70,11 @@ class ServerProcess:
             time.sleep(0.05)
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        process.stop(self.process)
         self.process = None
 
     def kill(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.kill()
-            self.process.wait()
+        process.kill(self.process)
         self.process = None
 
     def login(self, username: str, password: str) -> dict[str, str]:
