@@ -12,12 +12,13 @@ docs/LIBRARY.md is the contract for the kiosk's screens.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
+import contextlib
+from collections.abc import AsyncIterator, Callable, Coroutine
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request, Response
 from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.routing import APIRoute
@@ -69,8 +70,20 @@ _REFUSALS: dict[int | str, dict[str, Any]] = {
     404: {"model": s.RefusalPublic}, 409: {"model": s.RefusalPublic},
     422: {"model": ErrorPublic}, 429: {"model": s.RefusalPublic},
 }
+
+
+@contextlib.asynccontextmanager
+async def _load_policy(app: FastAPI) -> AsyncIterator[None]:
+    """Read library.toml when the server starts, so a bad value stops it with the key's name
+    instead of failing the first borrow."""
+    settings: Settings = app.state.settings
+    if getattr(app.state, "library_policy", None) is None:
+        app.state.library_policy = load_policy(library_config_path(settings))
+    yield
+
+
 router = APIRouter(prefix="/api/v1/library", route_class=LibraryRoute, tags=["library"],
-                   responses=_REFUSALS)
+                   responses=_REFUSALS, lifespan=_load_policy)
 
 
 # --- dependencies ---------------------------------------------------------------------------

@@ -105,3 +105,23 @@ def test_values_in_library_toml_reach_the_policy(tmp_path: Path) -> None:
     assert (policy.loan_days, policy.max_items, policy.due_soon_days, policy.max_renewals) == (
         21, 3, 2, 2)
     assert library_config_path(Settings(), env={"SERVICEPOINT_LIBRARY_CONFIG": str(path)}) == path
+
+
+def test_the_server_will_not_start_with_a_bad_library_toml(
+        sqlite_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import shutil
+
+    from fastapi.testclient import TestClient
+
+    from server.api import create_app
+    from servicepoint.settings import load_settings
+
+    shutil.copy(sqlite_template, tmp_path / "servicepoint.db")
+    (tmp_path / "library.toml").write_text("[loans]\nmax_items = 0\n", encoding="utf-8")
+    monkeypatch.setenv("SERVICEPOINT_LIBRARY_CONFIG", str(tmp_path / "library.toml"))
+    app = create_app(load_settings(CONFIG / "servicepoint.toml", env={
+        "SERVICEPOINT_DATABASE_URL": f"sqlite:///{tmp_path / 'servicepoint.db'}",
+        "SERVICEPOINT_DATA_DIR": str(tmp_path)}), background=False)
+    with pytest.raises(ConfigError, match="loans.max_items"), TestClient(app):
+        pass
+    app.state.engine.dispose()
