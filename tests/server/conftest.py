@@ -57,9 +57,12 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def postgres_template(postgres_cluster) -> str:  # type: ignore[no-untyped-def]
-    postgres_cluster.execute_autocommit("CREATE DATABASE sp_template")
-    _prepare(postgres_cluster.url("sp_template"))
-    return "sp_template"
+    # A unique name: a conftest that imports this fixture gets its own instance of it, and both
+    # share the worker's cluster.
+    name = f"sp_template_{uuid.uuid4().hex[:8]}"
+    postgres_cluster.execute_autocommit(f"CREATE DATABASE {name}")
+    _prepare(postgres_cluster.url(name))
+    return name
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

@@ -48,7 +48,7 @@ class ServerProcess:
         return subprocess.run([sys.executable, "-m", "servicepoint", *args], env=self.env,
                               cwd=REPO, capture_output=True, text=True, timeout=120, check=True)
 
-    def start(self, timeout: float = 30.0) -> ServerProcess:
+    def start(self, timeout: float = 90.0) -> ServerProcess:
         if self.seed and not self._seeded:
             self.command("seed", "--demo")
             self._seeded = True
