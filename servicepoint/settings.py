@@ -173,6 +173,9 @@ class IngestSettings(_Section):
     # Replicas in one group share the readings (MQTT 5 shared subscription). Empty: a plain
     # subscription, for a single server.
     shared_group: str = Field(default="", pattern=r"^[A-Za-z0-9_-]{0,40}$")
+    # A district's central server: take every site's readings (<prefix>/+/+/#), not only
+    # site.id's; rule state, tickets and alerts then follow the site of each message.
+    all_sites: bool = False
     batch_size: int = Field(default=500, ge=1, le=10_000)
     batch_wait_ms: int = Field(default=50, ge=0, le=5_000)
     queue_limit: int = Field(default=20_000, ge=100)

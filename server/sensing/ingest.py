@@ -3,6 +3,7 @@
 - MQTT 5, clean start off and a session expiry, QoS 1: while the server is down the broker keeps
   its session and queues readings, which arrive when it is back.
 - With ``ingest.shared_group`` set, replicas share one subscription (``$share/<group>/…``).
+- With ``ingest.all_sites`` set (a district's central server), it takes every site's topics.
 - Manual acknowledgements: a message is acknowledged only after the batch holding it is
   committed, so killing the server never loses an acknowledged reading; the broker redelivers
   the rest, and (node, seq) idempotency makes redelivery harmless.
@@ -63,7 +64,6 @@ class Ingest:
         self.clock = clock
         self.config = settings.ingest
         self.prefix = settings.mqtt.topic_prefix
-        self.alerts_prefix = f"{self.prefix}/{settings.site.id}/alerts/"
         self.inbox: queue.Queue[Any] = queue.Queue(maxsize=self.config.queue_limit)
         self.connected = threading.Event()
         self._stopping = threading.Event()
@@ -88,7 +88,7 @@ class Ingest:
                               evidence_interval_s=settings.ingest.evidence_interval_s,
                               auto_resolve=settings.ingest.auto_resolve,
                               node_report_interval_s=settings.ingest.node_report_interval_s,
-                              clock=clock)
+                              clock=clock, all_sites=settings.ingest.all_sites)
         return cls(settings=settings, sessions=sessions, processor=processor, alerts=book,
                    notifier=notifier, metrics=metrics, clock=clock)
 
@@ -112,9 +112,16 @@ class Ingest:
 
     @property
     def topic_filter(self) -> str:
-        base = contract.subscription(self.prefix, self.settings.site.id)
+        base = contract.subscription(
+            self.prefix, None if self.config.all_sites else self.settings.site.id)
         group = self.config.shared_group
         return f"$share/{group}/{base}" if group else base
+
+    def _is_alert_topic(self, topic: str) -> bool:
+        """``<prefix>/<site>/alerts/…``: our own alert channel, not a sensor node."""
+        parts = topic.split("/", 3)
+        return len(parts) > 3 and parts[0] == self.prefix and parts[2] == "alerts" and (
+            self.config.all_sites or parts[1] == self.settings.site.id)
 
     def _on_connect(self, client: mqtt.Client, _userdata: Any, _flags: Any,
                     reason: Any, _properties: Any) -> None:
@@ -134,7 +141,7 @@ class Ingest:
 
     def _on_message(self, client: mqtt.Client, _userdata: Any,
                     msg: mqtt.MQTTMessage) -> None:
-        if msg.topic.startswith(self.alerts_prefix):
+        if self._is_alert_topic(msg.topic):
             # Our own alert channel sits under the site's topics; it is not a sensor node.
             if msg.qos:
                 client.ack(msg.mid, msg.qos)
@@ -266,7 +273,7 @@ class Ingest:
         with self.sessions() as db:
             for alert in db.scalars(select(Alert).where(Alert.published.is_(False))
                                     .order_by(Alert.id).limit(100)):
-                topic = f"{self.alerts_prefix}{alert.id}"
+                topic = f"{self.prefix}/{alert.site_id}/alerts/{alert.id}"
                 body = {"v": 1, "id": alert.id, "ticket_id": alert.ticket_id, "kind": alert.kind,
                         "level": alert.level, "urgent": alert.urgent, "asset_id": alert.asset_id,
                         "condition": alert.condition, "title": alert.title,

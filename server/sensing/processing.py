@@ -3,6 +3,10 @@ tickets, create alerts. Framework-free apart from SQLAlchemy; the MQTT client li
 
 Idempotent on (node, seq): a redelivered reading finds its row already there and changes
 nothing, so the broker's at-least-once delivery and replays after a crash are harmless.
+
+One site (the default) or, with ``all_sites``, every site of a district: then the rule state,
+the ticket's site and the alert's site follow the site each message comes from, and the
+periodic work covers every site in the register.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from sensors import contract
+from server.alerts import SiteInfo
 from server.lifecycle import OPEN_STATUSES, Action, Status
 from server.models import Building, Ticket
 from server.rules import (
@@ -126,25 +131,55 @@ class Processor:
 
     def __init__(self, *, site_id: str, rules: RulesConfig, alerts: AlertBook, metrics: Metrics,
                  evidence_interval_s: int, auto_resolve: Sequence[str],
-                 node_report_interval_s: float, clock: Callable[[], datetime]) -> None:
+                 node_report_interval_s: float, clock: Callable[[], datetime],
+                 all_sites: bool = False) -> None:
         self.site_id = site_id
+        self.all_sites = all_sites
         self.rules = rules
         self.alerts = alerts
+        self._books: dict[str, AlertBook] = {site_id: alerts}
         self.metrics = metrics
         self.evidence_interval = timedelta(seconds=evidence_interval_s)
         self.auto_resolve = set(auto_resolve)
         self.node_interval = node_report_interval_s
         self.clock = clock
 
+    # --- sites ------------------------------------------------------------------------------
+
+    def _site_of(self, message: contract.Message) -> str:
+        return message.site_id if self.all_sites else self.site_id
+
+    def _sites(self, db: Session) -> list[str]:
+        """The sites the periodic work covers, in a fixed order (see _load_state)."""
+        if not self.all_sites:
+            return [self.site_id]
+        return sorted(set(db.scalars(select(SensorNode.site_id)))
+                      | set(db.scalars(select(RuleStateRow.site_id))))
+
+    def _alerts_for(self, site_id: str) -> AlertBook:
+        """The alert book of a site: its recipients in alerts.toml, its id on the alert."""
+        book = self._books.get(site_id)
+        if book is None:
+            # Only the configured site's names are known here; another site is named by its id.
+            base = self.alerts
+            book = self._books[site_id] = AlertBook(
+                config=base.config, site=SiteInfo(id=site_id, name_zh=site_id, name_en=site_id),
+                timezone=base.timezone, public_url=base.public_url, metrics=self.metrics)
+        return book
+
     # --- the rule engine's state, one row per site ---------------------------------------
 
-    def _load_state(self, db: Session) -> tuple[RuleStateRow, EngineState]:
-        query = select(RuleStateRow).where(RuleStateRow.site_id == self.site_id)
+    def _load_state(self, db: Session, site_id: str | None = None
+                    ) -> tuple[RuleStateRow, EngineState]:
+        # A transaction that needs several sites' rows takes them in sorted order, so two
+        # replicas waiting on each other's rows can never deadlock.
+        site_id = site_id or self.site_id
+        query = select(RuleStateRow).where(RuleStateRow.site_id == site_id)
         if db.get_bind().dialect.name == "postgresql":
             query = query.with_for_update()  # replicas take turns on the rules
         row = db.scalar(query)
         if row is None:
-            row = RuleStateRow(site_id=self.site_id, state={}, updated_at=self.clock())
+            row = RuleStateRow(site_id=site_id, state={}, updated_at=self.clock())
             try:
                 # A savepoint, not a rollback of the whole transaction: the batch's readings
                 # are already flushed in it and must be committed with the rule state.
@@ -152,7 +187,7 @@ class Processor:
                     db.add(row)
                     db.flush()
             except IntegrityError:  # another replica made it first: take its row
-                return self._load_state(db)
+                return self._load_state(db, site_id)
             return row, EngineState()
         try:
             return row, EngineState.from_json(row.state)
@@ -190,10 +225,15 @@ class Processor:
             seen.add(key)
             fresh.append(item)
         self._store(db, fresh)
-        row, state = self._load_state(db)
+        sites = sorted({self._site_of(i.message) for i in fresh} | (
+            set() if self.all_sites else {self.site_id}))
+        states = {site: self._load_state(db, site) for site in sites}
         for item in fresh:
-            state = self._evaluate(db, state, item, now)
-        row.state, row.updated_at = state.to_json(), now
+            site = self._site_of(item.message)
+            row, state = states[site]
+            states[site] = (row, self._evaluate(db, state, item, now, site))
+        for row, state in states.values():
+            row.state, row.updated_at = state.to_json(), now
         db.commit()
         self.metrics.inc("servicepoint_ingest_batches_total")
         stored = sum(1 for i in fresh if not isinstance(i.message, contract.Availability))
@@ -267,8 +307,8 @@ class Processor:
         db.add_all(rows)
         db.flush()
 
-    def _evaluate(self, db: Session, state: EngineState, item: Inbound, now: datetime
-                  ) -> EngineState:
+    def _evaluate(self, db: Session, state: EngineState, item: Inbound, now: datetime,
+                  site_id: str) -> EngineState:
         message = item.message
         observation: TankReading | ExtinguisherBayReading | NodeStatus | None
         if isinstance(message, contract.Availability):
@@ -282,7 +322,7 @@ class Processor:
         if observation is None:
             return state
         state, changes = evaluate(state, observation, now=now, config=self.rules)
-        self.apply_changes(db, changes, now=now)
+        self.apply_changes(db, changes, now=now, site_id=site_id)
         return state
 
     # --- periodic work ----------------------------------------------------------------------
@@ -290,17 +330,18 @@ class Processor:
     def tick(self, db: Session) -> None:
         """Fire pending raises and clears, and notice nodes that went silent."""
         now = self.clock()
-        row, state = self._load_state(db)
-        for node in db.scalars(select(SensorNode).where(SensorNode.site_id == self.site_id)):
-            state, changes = evaluate(state, NodeStatus(
-                node.node_id, online=node.online, availability_at=node.availability_at,
-                last_state_at=node.last_state_at, report_interval_s=node.report_interval_s),
-                now=now, config=self.rules)
-            self.apply_changes(db, changes, now=now)
-        state, changes = tick(state, now=now, config=self.rules)
-        self.apply_changes(db, changes, now=now)
-        row.state, row.updated_at = state.to_json(), now
-        db.commit()
+        for site_id in self._sites(db):  # one transaction per site: one row lock at a time
+            row, state = self._load_state(db, site_id)
+            for node in db.scalars(select(SensorNode).where(SensorNode.site_id == site_id)):
+                state, changes = evaluate(state, NodeStatus(
+                    node.node_id, online=node.online, availability_at=node.availability_at,
+                    last_state_at=node.last_state_at, report_interval_s=node.report_interval_s),
+                    now=now, config=self.rules)
+                self.apply_changes(db, changes, now=now, site_id=site_id)
+            state, changes = tick(state, now=now, config=self.rules)
+            self.apply_changes(db, changes, now=now, site_id=site_id)
+            row.state, row.updated_at = state.to_json(), now
+            db.commit()
 
     def run_schedules(self, db: Session) -> int:
         """Raise cleaning, inspection, maintenance and scrap tickets that are due (once each)."""
@@ -308,18 +349,21 @@ class Processor:
         tanks = [TankRecord(t.asset_id, last_cleaned_on=t.last_cleaned_on,
                             last_passed_test_on=t.last_passed_test_on,
                             cleaning_interval_days=t.cleaning_interval_days)
-                 for t in db.scalars(select(Tank).where(Tank.site_id == self.site_id))]
+                 for t in db.scalars(self._of_site(select(Tank), Tank.site_id))]
         bays = [ExtinguisherRecord(b.asset_id, type=ExtinguisherType(b.extinguisher_type),
                                    manufactured_on=b.manufactured_on,
                                    last_maintained_on=b.last_maintained_on,
                                    last_inspected_on=b.last_inspected_on)
-                for b in db.scalars(select(ExtinguisherBay)
-                                    .where(ExtinguisherBay.site_id == self.site_id))]
+                for b in db.scalars(self._of_site(select(ExtinguisherBay),
+                                                  ExtinguisherBay.site_id))]
         raised = 0
         for due in due_conditions(tanks=tanks, extinguishers=bays, now=now, config=self.rules):
             raised += self._raise_due(db, due, now)
         db.commit()
         return raised
+
+    def _of_site(self, query: Any, column: Any) -> Any:
+        return query if self.all_sites else query.where(column == self.site_id)
 
     def prune(self, db: Session, *, retention_days: int) -> int:
         cutoff = self.clock() - timedelta(days=retention_days)
@@ -328,6 +372,14 @@ class Processor:
         return int(getattr(result, "rowcount", 0) or 0)
 
     # --- conditions become tickets ------------------------------------------------------------
+
+    def _site_of_asset(self, db: Session, asset_id: str, fallback: str) -> str:
+        """Where a scheduled ticket belongs: its asset's site (a node's, for offline)."""
+        if not self.all_sites:
+            return self.site_id
+        asset = db.get(Tank, asset_id) or db.get(ExtinguisherBay, asset_id) \
+            or db.get(SensorNode, asset_id)
+        return asset.site_id if asset is not None else fallback
 
     def _squad_for(self, db: Session, asset_id: str) -> tuple[int | None, int | None]:
         asset = db.get(Tank, asset_id) or db.get(ExtinguisherBay, asset_id)
@@ -344,14 +396,15 @@ class Processor:
 
     def _new_ticket(self, db: Session, *, asset_id: str, condition: Condition, title: str,
                     urgent: bool, now: datetime, note: str, open_key: str,
-                    due_key: str | None = None) -> Ticket | None:
+                    site_id: str | None = None, due_key: str | None = None) -> Ticket | None:
         """Insert a maintenance ticket; None if the database says one is already open (a
         racing replica won), in which case the caller treats this as evidence."""
         building_id, squad_id = self._squad_for(db, asset_id)
         ticket = Ticket(number=f"tmp-{open_key}-{now.timestamp()}", kind="maintenance",
                         category_code=CATEGORY_OF[condition], title=title[:200],
                         status=Status.NEW.value, priority="urgent" if urgent else "high",
-                        site_id=self.site_id, squad_id=squad_id, building_id=building_id,
+                        site_id=site_id or self.site_id, squad_id=squad_id,
+                        building_id=building_id,
                         asset_id=asset_id, condition=condition.value, open_key=open_key,
                         due_key=due_key, created_at=now, updated_at=now)
         try:
@@ -367,8 +420,10 @@ class Processor:
         log.info("ticket %s raised: %s on %s", ticket.number, condition.value, asset_id)
         return ticket
 
-    def apply_changes(self, db: Session, changes: Sequence[ConditionChange], *, now: datetime
-                      ) -> None:
+    def apply_changes(self, db: Session, changes: Sequence[ConditionChange], *, now: datetime,
+                      site_id: str | None = None) -> None:
+        site_id = site_id or self.site_id
+        alerts = self._alerts_for(site_id)
         for change in changes:
             ticket = self._open_ticket(db, change.open_key)
             evidence = ", ".join(f"{k}={v}" for k, v in change.evidence.items() if v is not None)
@@ -376,9 +431,9 @@ class Processor:
                 ticket = self._new_ticket(
                     db, asset_id=change.asset_id, condition=change.condition,
                     title=f"{change.title_zh} · {change.asset_id}", urgent=change.urgent,
-                    now=now, note=evidence, open_key=change.open_key)
+                    now=now, note=evidence, open_key=change.open_key, site_id=site_id)
                 if ticket is not None:
-                    self.alerts.raised(db, ticket=ticket, change=change, now=now)
+                    alerts.raised(db, ticket=ticket, change=change, now=now)
                     continue
                 ticket = self._open_ticket(db, change.open_key)
             if ticket is None:
@@ -387,7 +442,7 @@ class Processor:
                 record(db, ticket=ticket, action="condition_cleared", actor=SENSOR, now=now,
                        note=f"情况已恢复 / condition cleared. {evidence}".strip(),
                        from_status=ticket.status)
-                self.alerts.cleared(db, ticket=ticket, change=change, now=now)
+                alerts.cleared(db, ticket=ticket, change=change, now=now)
                 if change.condition.value in self.auto_resolve and \
                         ticket.status in OPEN_STATUSES and ticket.status != Status.RESOLVED:
                     apply_action(db, ticket=ticket, action=Action.RESOLVE, actor=SENSOR, now=now,
@@ -404,11 +459,12 @@ class Processor:
         if self._open_ticket(db, open_key) is not None:
             return 0
         title = f"{due.title_zh} · {due.asset_id}"
+        site_id = self._site_of_asset(db, due.asset_id, self.site_id)
         ticket = self._new_ticket(db, asset_id=due.asset_id, condition=due.condition,
                                   title=title, urgent=False, now=now,
                                   note=f"到期 due {due.due_on}" if due.due_on else "",
-                                  open_key=open_key, due_key=due.due_key)
+                                  open_key=open_key, site_id=site_id, due_key=due.due_key)
         if ticket is None:
             return 0
-        self.alerts.due(db, ticket=ticket, due=due, now=now)
+        self._alerts_for(site_id).due(db, ticket=ticket, due=due, now=now)
         return 1
