@@ -59,7 +59,9 @@ def test_dispatch_to_the_suggested_volunteer(client: TestClient) -> None:
                               "csrf_token": csrf_of(page.text)}, follow_redirects=False)
     assert reply.status_code == 303
     detail = client.get(reply.headers["location"]).text
-    assert "已派单" in detail and "请今天上门" in detail and "派单给志愿者" in detail
+    assert "已派单" in detail and "请今天上门" in detail
+    assert "改派给其他志愿者" in detail and "当前" in detail
+    assert "\" checked>" not in detail  # a reassignment is never preselected
 
 
 def test_dispatch_without_a_choice_explains_and_keeps_the_note(client: TestClient) -> None:

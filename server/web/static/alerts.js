@@ -19,7 +19,7 @@
     if (isNaN(d)) { return ""; }
     return d.toLocaleString(en ? "en-GB" : "zh-CN", {
       month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit",
-      timeZone: "Asia/Shanghai"
+      timeZone: box.dataset.tz || "Asia/Shanghai"
     });
   }
 
