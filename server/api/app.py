@@ -17,6 +17,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -79,7 +80,9 @@ def create_app(settings: Settings, *, engine: Engine | None = None,
             await run_in_threadpool(sync_categories, db, specs=specs)
         tasks = []
         if background:
-            tasks.append(asyncio.create_task(_sweep_overdue(app)))
+            tasks.append(asyncio.create_task(_every(app, 60.0, _flag_overdue)))
+            # Idempotent per day, so hourly is safe and a restart never skips a day.
+            tasks.append(asyncio.create_task(_every(app, 3600.0, _library_reminders)))
         if ingest is not None:
             ingest.start()
         log.info("server ready: %s, database %s", settings.site.id,
@@ -126,11 +129,25 @@ def create_app(settings: Settings, *, engine: Engine | None = None,
     return app
 
 
-async def _sweep_overdue(app: FastAPI, interval_s: float = 60.0) -> None:
+def _flag_overdue(app: FastAPI, db: Session) -> None:
+    flag_overdue(db, now=app.state.clock())
+
+
+def _library_reminders(app: FastAPI, db: Session) -> None:
+    from server.library.services import run_daily_reminders
+
+    run_daily_reminders(db, now=app.state.clock(),
+                                  policy=getattr(app.state, "library_policy", None),
+                                  tz=app.state.settings.site.timezone)
+
+
+async def _every(app: FastAPI, interval_s: float, job: Callable[[FastAPI, Session], None]
+                 ) -> None:
+    """Run ``job`` now and then every ``interval_s``; a failed run is logged, never fatal."""
     while True:
         try:
             with app.state.sessions() as db:
-                await run_in_threadpool(flag_overdue, db, now=app.state.clock())
-        except Exception:  # a failed sweep must not end the sweeping
-            log.exception("overdue sweep failed")
+                await run_in_threadpool(job, app, db)
+        except Exception:
+            log.exception("background job %s failed", job.__name__)
         await asyncio.sleep(interval_s)
