@@ -12,6 +12,7 @@ periodic work covers every site in the register.
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -400,7 +401,9 @@ class Processor:
         """Insert a maintenance ticket; None if the database says one is already open (a
         racing replica won), in which case the caller treats this as evidence."""
         building_id, squad_id = self._squad_for(db, asset_id)
-        ticket = Ticket(number=f"tmp-{open_key}-{now.timestamp()}", kind="maintenance",
+        # A placeholder until the id is known; unique and short enough for the column (40)
+        # whatever the asset id is ("tmp-<open_key>-<time>" overflowed it on PostgreSQL).
+        ticket = Ticket(number=f"tmp-{uuid.uuid4().hex}", kind="maintenance",
                         category_code=CATEGORY_OF[condition], title=title[:200],
                         status=Status.NEW.value, priority="urgent" if urgent else "high",
                         site_id=site_id or self.site_id, squad_id=squad_id,
