@@ -19,6 +19,7 @@ import io
 import logging
 from datetime import datetime
 from typing import Annotated
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Form, Path, Query, Request
@@ -79,8 +80,8 @@ def queue(request: Request, db: SessionDep, now: NowDep, user: WebDispatcher,
         "statuses": [s.value for s in Status], "squads": squads(db),
         "categories": categories(db), "place": place_label,
         "is_overdue": lambda t: ticket_service.is_overdue(t, now),
-        "query_without_page": "&".join(
-            f"{k}={v}" for k, v in request.query_params.items() if k != "page"),
+        "query_without_page": urlencode(
+            [(k, v) for k, v in request.query_params.multi_items() if k != "page"]),
     }, user=user)
 
 

@@ -141,3 +141,20 @@ def test_monthly_figures_page_and_csv_for_excel(client: TestClient) -> None:
     assert english.startswith("month,category,category_code,squad,requests")
     assert client.get("/staff/figures.csv?year=2025").content.decode("utf-8-sig").count(
         "\n") == 1  # a year with nothing: just the header
+
+
+def test_the_queue_pages_through_long_lists(client: TestClient) -> None:
+    from server.web import staff
+
+    for _ in range(3):
+        file_request(client)
+    cookie_sign_in(client, "staff")
+    original = staff.PAGE_SIZE
+    staff.PAGE_SIZE = 2
+    try:
+        first = client.get("/staff?category=water_electric").text
+        assert 'href="/staff?category=water_electric&page=2"' in first
+        second = client.get("/staff?category=water_electric&page=2").text
+        assert "上一页" in second and "下一页" not in second
+    finally:
+        staff.PAGE_SIZE = original
