@@ -42,11 +42,14 @@ NowDep = Annotated[datetime, Depends(get_now)]
 
 def session_token(request: Request,
                   credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)) -> str:
-    """A bearer token from the Authorization header, or the web pages' session cookie."""
+    """A bearer token from the Authorization header; or, for reading only, the web pages'
+    session cookie. A cookie alone never authorises a change through the JSON API: a browser
+    sends cookies with cross-site form posts, and these routes carry no CSRF token (the pages'
+    own forms do)."""
     if credentials is not None and credentials.scheme.lower() == "bearer":
         return credentials.credentials
     cookie = request.cookies.get("sp_session")
-    if cookie:
+    if cookie and request.method in ("GET", "HEAD"):
         return cookie
     raise NotAuthenticated("sign in first")
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -39,6 +40,7 @@ from server.services.tickets import Actor, apply_action, record
 __all__ = [
     "acknowledge_alert",
     "alerts_since",
+    "latest_alert_id",
     "cleaning_log",
     "dead_letters",
     "extinguisher_register",
@@ -130,20 +132,20 @@ def tank_history(db: Session, *, asset_id: str, since: datetime, until: datetime
     rows = db.execute(select(ReadingRow.ts, ReadingRow.level_percent).where(
         ReadingRow.asset_id == asset_id, ReadingRow.kind == "tank_state",
         ReadingRow.level_percent.is_not(None), ReadingRow.ts >= since, ReadingRow.ts <= until)
-        .order_by(ReadingRow.ts)).tuples().all()
+        .order_by(ReadingRow.ts)).all()
     step = max(1, len(rows) // max_points)
     return [(ts, float(level)) for ts, level in rows[::step]]
 
 
 def record_cleaning(db: Session, *, asset_id: str, user: User, cleaned_on: date,
                     water_test_passed: bool, turbidity_ntu: float | None, notes: str,
-                    now: datetime) -> TankCleaning:
+                    now: datetime, timezone: str = "Asia/Shanghai") -> TankCleaning:
     """Log a cleaning and its water test. A passed test restarts the schedule and closes the
     tank's open cleaning ticket; a failed one is logged and keeps the ticket open."""
     tank = db.get(Tank, asset_id)
     if tank is None:
         raise NotFound(f"no tank {asset_id}")
-    if cleaned_on > now.date():
+    if cleaned_on > now.astimezone(ZoneInfo(timezone)).date():  # the site's today, not UTC's
         raise Invalid("cleaned_on: a cleaning cannot be in the future")
     entry = TankCleaning(asset_id=asset_id, cleaned_on=cleaned_on,
                          water_test_passed=water_test_passed, turbidity_ntu=turbidity_ntu,
@@ -221,6 +223,11 @@ def alerts_since(db: Session, *, after_id: int = 0, limit: int = 50) -> list[dic
     """Alerts newer than ``after_id``, oldest first: the dashboard's live feed."""
     rows = db.scalars(select(Alert).where(Alert.id > after_id).order_by(Alert.id).limit(limit))
     return [_alert_view(a) for a in rows]
+
+
+def latest_alert_id(db: Session) -> int:
+    """The newest alert's id (0 when there is none): where a live feed starts."""
+    return int(db.scalar(select(func.max(Alert.id))) or 0)
 
 
 def acknowledge_alert(db: Session, *, alert_id: int, user: User, now: datetime) -> Alert:

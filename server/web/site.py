@@ -178,7 +178,8 @@ def record_cleaning(request: Request, db: SessionDep, now: NowDep, settings: Set
     day, passed, turbidity, text = parsed
     try:
         s.record_cleaning(db, asset_id=asset_id, user=user, cleaned_on=day,
-                          water_test_passed=passed, turbidity_ntu=turbidity, notes=text, now=now)
+                          water_test_passed=passed, turbidity_ntu=turbidity, notes=text, now=now,
+                          timezone=settings.site.timezone)
     except Invalid as exc:
         db.rollback()
         return _tank_page(request, db, now, settings, user, asset_id, status=422,

@@ -155,12 +155,13 @@ def cleanings(asset_id: AssetId, db: SessionDep, _user: DispatcherUser) -> dict[
 
 
 @router.post("/tanks/{asset_id}/cleanings", status_code=201)
-def add_cleaning(asset_id: AssetId, body: CleaningCreate, db: SessionDep, now: NowDep,
-                 user: StaffUser) -> dict[str, Any]:
+def add_cleaning(asset_id: AssetId, body: CleaningCreate, request: Request, db: SessionDep,
+                 now: NowDep, user: StaffUser) -> dict[str, Any]:
     entry = services.record_cleaning(db, asset_id=asset_id, user=user,
                                      cleaned_on=body.cleaned_on,
                                      water_test_passed=body.water_test_passed,
-                                     turbidity_ntu=body.turbidity_ntu, notes=body.notes, now=now)
+                                     turbidity_ntu=body.turbidity_ntu, notes=body.notes, now=now,
+                                     timezone=request.app.state.settings.site.timezone)
     return {"id": entry.id, "water_test_passed": entry.water_test_passed}
 
 
