@@ -6,6 +6,8 @@ One seam, ``transport=``: tests pass ``httpx.MockTransport`` and never need a ne
     client = ServerClient("http://127.0.0.1:8080", kiosk_key="...", timeout=5.0)
     raw = client.get_categories()      # JSON, for the cache; parse with kiosk.catalog
     filed = client.file_request(body)  # FiledRequest
+    reader = client.open_library_session(card_id="P1234567897")   # the library (kiosk.lending)
+    loan = client.borrow(reader.session, copy_id="LB-0001", client_id="kiosk-b-1234abcd")
 
 Errors (see kiosk.errors): no answer, a timeout or a 5xx raise ServerUnavailable; a 4xx raises
 ServerRefused with the API's error code; a body that is not the documented JSON raises BadReply.
@@ -21,6 +23,16 @@ from typing import Any
 import httpx
 
 from kiosk.errors import BadReply, ServerRefused, ServerUnavailable
+from kiosk.lending import (
+    CheckIn,
+    Loan,
+    Patron,
+    Reader,
+    parse_loan,
+    parse_loans,
+    parse_return,
+    parse_session,
+)
 
 __all__ = [
     "Alert",
@@ -187,7 +199,9 @@ class ServerClient:
             error = body.get("error", {}) if isinstance(body, dict) else {}
             error = error if isinstance(error, dict) else {}
             raise ServerRefused(response.status_code, str(error.get("code", "http_error")),
-                                str(error.get("message", response.reason_phrase)))
+                                str(error.get("message", response.reason_phrase)),
+                                message_zh=str(error.get("message_zh") or ""),
+                                message_en=str(error.get("message_en") or ""))
         if body is None:
             raise BadReply(f"{method} {path}: the answer is not JSON")
         return response.status_code, body
@@ -219,3 +233,43 @@ class ServerClient:
 
     def track(self, phone_token: str) -> Any:
         return self._call("GET", f"/api/v1/track/{phone_token}")[1]
+
+    # --- the library (docs/LIBRARY.md) -----------------------------------------------------
+
+    _LIBRARY = "/api/v1/library"
+
+    def _library(self, method: str, path: str, *, session: str = "", **kwargs: Any) -> Any:
+        headers = {"X-Kiosk-Key": self._kiosk_key}
+        if session:
+            headers["X-Library-Session"] = session
+        return self._call(method, self._LIBRARY + path, headers=headers, **kwargs)[1]
+
+    def open_library_session(self, *, card_id: str | None = None, phone: str | None = None,
+                             pin: str | None = None) -> Reader:
+        """Identify a reader by what the scanner read off their card, or by phone and PIN."""
+        body = {"card_id": card_id} if card_id is not None else {"phone": phone, "pin": pin}
+        return parse_session(self._library("POST", "/sessions", json=body))
+
+    def end_library_session(self, session: str) -> None:
+        headers = {"X-Kiosk-Key": self._kiosk_key, "X-Library-Session": session}
+        try:
+            response = self._http.delete(self._LIBRARY + "/sessions/current", headers=headers)
+        except httpx.TransportError as exc:
+            raise ServerUnavailable(f"DELETE library session: {exc}") from exc
+        if response.status_code >= 500:
+            raise ServerUnavailable(f"DELETE library session: HTTP {response.status_code}")
+
+    def borrow(self, session: str, *, copy_id: str, client_id: str) -> Loan:
+        return parse_loan(self._library("POST", "/loans", session=session,
+                                        json={"copy_id": copy_id, "client_id": client_id}))
+
+    def renew(self, session: str, *, copy_id: str) -> Loan:
+        return parse_loan(self._library("POST", "/renewals", session=session,
+                                        json={"copy_id": copy_id}))
+
+    def my_loans(self, session: str) -> tuple[Patron, tuple[Loan, ...]]:
+        return parse_loans(self._library("GET", "/session/loans", session=session))
+
+    def return_copy(self, body: dict[str, Any]) -> CheckIn:
+        """``POST /returns``; applied once per ``client_id``, so a replay is safe."""
+        return parse_return(self._library("POST", "/returns", json=body))

@@ -27,9 +27,13 @@ class ServerUnavailable(KioskError, ConnectionError):
 class ServerRefused(KioskError, ValueError):
     """The server answered 4xx. ``code`` is the API's error code, ``status`` the HTTP status."""
 
-    def __init__(self, status: int, code: str, message: str) -> None:
+    def __init__(self, status: int, code: str, message: str, *, message_zh: str = "",
+                 message_en: str = "") -> None:
         self.status = status
         self.code = code
+        # The library's refusals carry the words for the reader in both languages.
+        self.message_zh = message_zh
+        self.message_en = message_en
         super().__init__(f"{status} {code}: {message}")
 
 

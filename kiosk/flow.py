@@ -16,7 +16,22 @@ The steps of filing a request, in order::
          -> CONTACT -> [PHONE] -> REVIEW -> SENDING -> DONE (or FAILED)
 
 Staff mode is HOME -> STAFF_PIN -> STAFF. Every step has Back (one step up) and Home (drop the
-draft). Idle handling: after ``idle_seconds`` with no touch the app warns; ``warning_seconds``
+draft).
+
+The library (the 图书借阅 tile, shaped like a self-check station; see kiosk.lending)::
+
+    HOME -> LIBRARY -> LIB_IDENTIFY (scan the card) | LIB_PHONE -> LIB_PIN
+                    -> LIB_BORROW (scan books; LIB_COPY types one) -> LIB_RECEIPT
+                    -> LIB_LOANS (renew)
+                    -> LIB_RETURN (scan books; no reader needed)
+                    -> the "bring books to my home" request (QUESTION ...)
+
+Library actions that need the server return a :class:`LibraryCall`; the app makes it off the UI
+thread and hands the answer back with :meth:`Flow.library_answered` or
+:meth:`Flow.library_refused`. Leaving the library (home, the idle timeout) forgets the reader; their
+server session is then in :meth:`Flow.take_sessions_to_end`.
+
+Idle handling: after ``idle_seconds`` with no touch the app warns; ``warning_seconds``
 later the draft is dropped and the kiosk goes home.
 
 The draft survives a restart: :meth:`Flow.snapshot` gives a JSON-able dict after each step and
@@ -43,18 +58,38 @@ from kiosk.catalog import (
     find_category,
     find_compound,
 )
+from kiosk.lending import (
+    CheckIn,
+    Loan,
+    Outcome,
+    OutcomeKind,
+    Patron,
+    Purpose,
+    Reader,
+    Refusal,
+    Visit,
+    looks_like_card,
+    typed_copy_id,
+)
 
 __all__ = [
     "DRAFT_STEPS",
     "Draft",
     "Flow",
     "IdlePhase",
+    "LIBRARY_CATEGORY",
+    "LIBRARY_STEPS",
+    "LibraryCall",
     "Receipt",
     "Step",
     "valid_phone",
 ]
 
 PHONE_DIGITS = 11
+PIN_MIN, PIN_MAX = 4, 6
+COPY_MAX_DIGITS = 8
+# The home tile of this category opens the library; "bring books to my home" stays a request.
+LIBRARY_CATEGORY = "books"
 _PHONE = re.compile(r"^1\d{10}$")
 _DRAFT_VERSION = 1
 
@@ -73,7 +108,20 @@ class Step(StrEnum):
     FAILED = "failed"
     STAFF_PIN = "staff_pin"
     STAFF = "staff"
+    LIBRARY = "library"
+    LIB_IDENTIFY = "lib_identify"
+    LIB_PHONE = "lib_phone"
+    LIB_PIN = "lib_pin"
+    LIB_BORROW = "lib_borrow"
+    LIB_COPY = "lib_copy"
+    LIB_RECEIPT = "lib_receipt"
+    LIB_RETURN = "lib_return"
+    LIB_LOANS = "lib_loans"
 
+
+LIBRARY_STEPS = frozenset({Step.LIBRARY, Step.LIB_IDENTIFY, Step.LIB_PHONE, Step.LIB_PIN,
+                           Step.LIB_BORROW, Step.LIB_COPY, Step.LIB_RECEIPT, Step.LIB_RETURN,
+                           Step.LIB_LOANS})
 
 # Steps at which a half-entered request exists and must survive a restart.
 DRAFT_STEPS = frozenset({Step.QUESTION, Step.COMPOUND, Step.BUILDING, Step.UNIT, Step.CONTACT,
@@ -89,12 +137,24 @@ _BACK = {
     Step.DONE: Step.HOME,
     Step.STAFF_PIN: Step.HOME,
     Step.STAFF: Step.HOME,
+    Step.LIBRARY: Step.HOME,
+    Step.LIB_IDENTIFY: Step.LIBRARY,
+    Step.LIB_PHONE: Step.LIB_IDENTIFY,
+    Step.LIB_PIN: Step.LIB_PHONE,
+    Step.LIB_BORROW: Step.LIBRARY,
+    Step.LIB_RECEIPT: Step.LIB_BORROW,
+    Step.LIB_RETURN: Step.LIBRARY,
+    Step.LIB_LOANS: Step.LIBRARY,
 }
 
 # (step of 5) shown to the resident as "step 2 of 5".
 _PROGRESS = {Step.QUESTION: 2, Step.COMPOUND: 3, Step.BUILDING: 3, Step.UNIT: 3,
              Step.CONTACT: 4, Step.PHONE: 4, Step.REVIEW: 5}
 PROGRESS_TOTAL = 5
+
+# The library's keypads: which field of the visit each one types into, and how many digits.
+_LIBRARY_KEYPADS = {Step.LIB_PHONE: ("phone", PHONE_DIGITS), Step.LIB_PIN: ("pin", PIN_MAX),
+                    Step.LIB_COPY: ("copy_digits", COPY_MAX_DIGITS)}
 
 
 class IdlePhase(StrEnum):
@@ -182,6 +242,22 @@ class Draft:
 
 
 @dataclass(frozen=True)
+class LibraryCall:
+    """A library request for the server, made by the app off the UI thread.
+
+    ``kind``: identify (body ``card_id`` or ``phone`` + ``pin``), borrow (``copy_id``,
+    ``client_id``), renew (``copy_id``), give_back (``client_id``, ``copy_id``; kept in the
+    outbox first) or loans (no body). ``visit`` says which visit asked, so an answer that
+    arrives after the reader has gone is dropped.
+    """
+
+    kind: Literal["identify", "borrow", "renew", "give_back", "loans"]
+    visit: int
+    body: dict[str, str] = field(default_factory=dict)
+    session: str = ""
+
+
+@dataclass(frozen=True)
 class Receipt:
     """What the resident takes away: a ticket number and the link behind the QR code."""
 
@@ -221,6 +297,10 @@ class Flow:
         # A message key (see kiosk.i18n) telling the resident why the last tap did nothing.
         self.problem = ""
         self.pin = ""
+        self.visit: Visit | None = None
+        self._visits = 0
+        self._sessions_to_end: list[str] = []
+        self._copy_for = Step.LIB_BORROW
         self._last_touch = now()
 
     # --- catalog -------------------------------------------------------------------------
@@ -370,6 +450,11 @@ class Flow:
         elif self.step is Step.STAFF_PIN:
             if len(self.pin) < 8:
                 self.pin += digit
+        elif self.step in _LIBRARY_KEYPADS and self.visit is not None:
+            name, limit = _LIBRARY_KEYPADS[self.step]
+            value = getattr(self.visit, name)
+            if len(value) < limit:
+                setattr(self.visit, name, value + digit)
         else:
             raise RuntimeError(f"no keypad at step {self.step}")
 
@@ -379,6 +464,9 @@ class Flow:
             self.draft.phone = self.draft.phone[:-1]
         elif self.step is Step.STAFF_PIN:
             self.pin = self.pin[:-1]
+        elif self.step in _LIBRARY_KEYPADS and self.visit is not None:
+            name = _LIBRARY_KEYPADS[self.step][0]
+            setattr(self.visit, name, getattr(self.visit, name)[:-1])
 
     def clear_digits(self) -> None:
         self.problem = ""
@@ -386,6 +474,8 @@ class Flow:
             self.draft.phone = ""
         elif self.step is Step.STAFF_PIN:
             self.pin = ""
+        elif self.step in _LIBRARY_KEYPADS and self.visit is not None:
+            setattr(self.visit, _LIBRARY_KEYPADS[self.step][0], "")
 
     def confirm_phone(self) -> bool:
         draft = self._require(Step.PHONE)
@@ -448,6 +538,9 @@ class Flow:
         draft = self.draft
         if step in (Step.HOME, Step.SENDING):
             return
+        if step is Step.LIB_COPY:
+            self._go(self._copy_for)
+            return
         if step in _BACK:
             target = _BACK[step]
             if target is Step.HOME:
@@ -476,6 +569,7 @@ class Flow:
 
     def home(self) -> None:
         """Drop whatever was entered and show the home screen."""
+        self._end_visit()
         self.draft = None
         self.receipt = None
         self.pin = ""
@@ -515,6 +609,212 @@ class Flow:
             self.problem = "pin_wrong"
         return False
 
+    # --- library ----------------------------------------------------------------------------
+
+    def _library(self, *steps: Step) -> Visit:
+        if self.step not in steps or self.visit is None:
+            raise RuntimeError(f"not possible at step {self.step}")
+        return self.visit
+
+    def _call(self, kind: Literal["identify", "borrow", "renew", "give_back", "loans"],
+              body: dict[str, str] | None = None) -> LibraryCall:
+        visit = self.visit
+        assert visit is not None
+        visit.in_flight += 1
+        return LibraryCall(kind=kind, visit=visit.serial, body=body or {},
+                           session=visit.reader.session if visit.reader else "")
+
+    def _end_visit(self) -> None:
+        visit, self.visit = self.visit, None
+        if visit is not None and visit.reader is not None:
+            self._sessions_to_end.append(visit.reader.session)
+
+    def take_sessions_to_end(self) -> list[str]:
+        """Server sessions of readers who have gone (the app ends them on the server)."""
+        sessions, self._sessions_to_end = self._sessions_to_end, []
+        return sessions
+
+    @property
+    def library_busy(self) -> bool:
+        return self.visit is not None and self.visit.in_flight > 0
+
+    def open_library(self) -> None:
+        """The 图书借阅 tile: the library's menu."""
+        if self.step is not Step.HOME:
+            raise RuntimeError(f"not possible at step {self.step}")
+        self.draft = None
+        self.receipt = None
+        self._visits += 1
+        self.visit = Visit(serial=self._visits)
+        self._go(Step.LIBRARY)
+
+    def library_choose(self, purpose: str) -> LibraryCall | None:
+        """A tap on the menu: ``borrow``, ``loans`` or ``return``."""
+        visit = self._library(Step.LIBRARY)
+        if purpose == "return":
+            self._go(Step.LIB_RETURN)
+            return None
+        visit.purpose = Purpose(purpose)
+        if visit.reader is None:
+            visit.phone = visit.pin = ""
+            self._go(Step.LIB_IDENTIFY)
+            return None
+        if visit.purpose is Purpose.BORROW:
+            self._go(Step.LIB_BORROW)
+            return None
+        self._go(Step.LIB_LOANS)
+        return self._call("loans")
+
+    def library_deliver(self) -> None:
+        """"Bring books to my home": the request for it, as the tile filed it before."""
+        self._library(Step.LIBRARY)
+        self._end_visit()
+        self.step = Step.HOME
+        self.choose_category(LIBRARY_CATEGORY)
+
+    def library_use_phone(self) -> None:
+        visit = self._library(Step.LIB_IDENTIFY)
+        visit.phone = visit.pin = ""
+        self._go(Step.LIB_PHONE)
+
+    def confirm_library_phone(self) -> bool:
+        visit = self._library(Step.LIB_PHONE)
+        if not valid_phone(visit.phone):
+            self.problem = "phone_invalid"
+            return False
+        visit.pin = ""
+        self._go(Step.LIB_PIN)
+        return True
+
+    def confirm_library_pin(self) -> LibraryCall | None:
+        visit = self._library(Step.LIB_PIN)
+        if not PIN_MIN <= len(visit.pin) <= PIN_MAX:
+            self.problem = "lib_pin_short"
+            return None
+        self.problem = ""
+        visit.last = None
+        return self._call("identify", {"phone": visit.phone, "pin": visit.pin})
+
+    def library_type_copy(self) -> None:
+        """The reader types the book's number instead of scanning it."""
+        visit = self._library(Step.LIB_BORROW, Step.LIB_RETURN)
+        self._copy_for = self.step
+        visit.copy_digits = ""
+        self._go(Step.LIB_COPY)
+
+    def confirm_copy(self) -> LibraryCall | None:
+        visit = self._library(Step.LIB_COPY)
+        if not visit.copy_digits:
+            self.problem = "lib_copy_empty"
+            return None
+        copy_id = typed_copy_id(visit.copy_digits)
+        self._go(self._copy_for)
+        return self._book(visit, copy_id)
+
+    def _book(self, visit: Visit, copy_id: str) -> LibraryCall:
+        visit.last = None
+        if self.step is Step.LIB_BORROW:
+            return self._call("borrow", {"copy_id": copy_id, "client_id": self._client_id("b")})
+        return self._call("give_back", {"copy_id": copy_id, "client_id": self._client_id("r")})
+
+    def _client_id(self, kind: str) -> str:
+        # 8-64 of [A-Za-z0-9_-] (docs/LIBRARY.md); unique per scan, so a retry is applied once.
+        return f"kiosk-{kind}-{self._new_id().replace('-', '')}"[:64]
+
+    def scan(self, text: str) -> LibraryCall | None:
+        """A whole scan from the keyboard-like scanner, wherever the kiosk is."""
+        text = text.strip()
+        if not text:
+            return None
+        if self.step is Step.HOME and looks_like_card(text):
+            # A reader who scans their card at the home screen has come to borrow.
+            self.open_library()
+        if self.step is Step.LIBRARY:
+            if not looks_like_card(text):
+                self.problem = "lib_choose_first"
+                return None
+            assert self.visit is not None
+            self.visit.purpose = Purpose.BORROW
+            self._go(Step.LIB_IDENTIFY)
+        visit = self.visit
+        if visit is None or visit.in_flight and self.step is Step.LIB_IDENTIFY:
+            return None
+        self.touched()
+        if self.step in (Step.LIB_IDENTIFY, Step.LIB_PHONE, Step.LIB_PIN):
+            if self.step is not Step.LIB_IDENTIFY:
+                self._go(Step.LIB_IDENTIFY)
+            visit.last = None
+            return self._call("identify", {"card_id": text})
+        if self.step is Step.LIB_BORROW and looks_like_card(text):
+            self.problem = "lib_card_again"
+            return None
+        if self.step in (Step.LIB_BORROW, Step.LIB_RETURN):
+            self.problem = ""
+            return self._book(visit, text)
+        return None
+
+    def library_done(self) -> None:
+        """The reader has scanned all their books: the receipt with the due dates."""
+        self._library(Step.LIB_BORROW)
+        self._go(Step.LIB_RECEIPT)
+
+    def renew(self, copy_id: str) -> LibraryCall | None:
+        visit = self._library(Step.LIB_LOANS)
+        if visit.reader is None or all(x.copy_id != copy_id for x in visit.loans):
+            raise ValueError(f"{copy_id!r} is not on this reader's loans")
+        visit.last = None
+        return self._call("renew", {"copy_id": copy_id})
+
+    def _answer_for(self, call: LibraryCall) -> Visit | None:
+        visit = self.visit
+        if visit is None or visit.serial != call.visit:
+            return None
+        visit.in_flight = max(0, visit.in_flight - 1)
+        self.touched()
+        return visit
+
+    def library_answered(self, call: LibraryCall, result: object) -> None:
+        """The server's answer to ``call``: a Reader, a Loan, (Patron, loans) or a CheckIn."""
+        visit = self._answer_for(call)
+        if visit is None:
+            if isinstance(result, Reader):
+                self._sessions_to_end.append(result.session)  # the reader left meanwhile
+            return
+        if call.kind == "identify" and isinstance(result, Reader):
+            visit.reader = result
+            visit.phone = visit.pin = ""
+            if self.step in (Step.LIB_IDENTIFY, Step.LIB_PHONE, Step.LIB_PIN):
+                self._go(Step.LIB_BORROW if visit.purpose is Purpose.BORROW else Step.LIB_LOANS)
+        elif call.kind == "borrow" and isinstance(result, Loan):
+            visit.borrowed.append(result)
+            visit.replace_loan(result)
+            visit.last = Outcome(OutcomeKind.BORROWED, loan=result)
+        elif call.kind == "renew" and isinstance(result, Loan):
+            visit.replace_loan(result)
+            visit.last = Outcome(OutcomeKind.RENEWED, loan=result)
+        elif call.kind == "give_back" and isinstance(result, CheckIn):
+            visit.returned.append(result)
+            visit.last = Outcome(OutcomeKind.RETURNED, check_in=result)
+        elif call.kind == "loans" and isinstance(result, tuple) and len(result) == 2:
+            patron, loans = result
+            if isinstance(patron, Patron):
+                visit.set_loans(patron, tuple(x for x in loans if isinstance(x, Loan)))
+        else:
+            raise ValueError(f"unexpected answer to {call.kind}: {type(result).__name__}")
+
+    def library_refused(self, call: LibraryCall, refusal: Refusal) -> None:
+        """The server said no (or could not be reached): say why, in words."""
+        visit = self._answer_for(call)
+        if visit is None:
+            return
+        if refusal.code == "session_expired" and call.kind != "identify":
+            # The server forgot the reader (a long pause, a restart): identify again.
+            visit.reader = None
+            self._go(Step.LIB_IDENTIFY)
+        elif call.kind == "identify":
+            visit.pin = ""
+        visit.last = Outcome(OutcomeKind.REFUSED, refusal=refusal)
+
     # --- idle -----------------------------------------------------------------------------
 
     def touched(self) -> None:
@@ -524,6 +824,8 @@ class Flow:
     def idle_phase(self) -> IdlePhase:
         # Nothing to lose on an empty home screen, and while sending we wait for the server.
         if (self.step is Step.HOME and self.draft is None) or self.step is Step.SENDING:
+            return IdlePhase.ACTIVE
+        if self.visit is not None and self.visit.in_flight:
             return IdlePhase.ACTIVE
         idle = self._now() - self._last_touch
         if idle < self.idle_seconds:

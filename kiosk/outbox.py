@@ -13,6 +13,8 @@ having filed it, or is down for a day: the server's intake is idempotent on ``cl
     outbox.pending()                       # what is still to send, oldest first
 
 Safe to use from several threads (one connection behind a lock).
+
+Library returns scanned at the kiosk are kept the same way, in the same file (:class:`ReturnBox`).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Outbox", "Parcel"]
+__all__ = ["KeptReturn", "Outbox", "Parcel", "ReturnBox"]
 
 log = logging.getLogger(__name__)
 
@@ -180,3 +182,125 @@ class Outbox:
                 "UPDATE outbox SET attempts = attempts + 1, last_error = ? WHERE client_id = ?",
                 (reason[:500], client_id),
             )
+
+
+_RETURNS_SCHEMA = """
+CREATE TABLE IF NOT EXISTS returns (
+    client_id   TEXT PRIMARY KEY,
+    copy_id     TEXT NOT NULL,
+    returned_at TEXT NOT NULL,
+    state       TEXT NOT NULL DEFAULT 'pending',  -- pending | delivered | rejected
+    attempts    INTEGER NOT NULL DEFAULT 0,
+    last_error  TEXT NOT NULL DEFAULT '',
+    title       TEXT NOT NULL DEFAULT '',
+    hand_to_staff INTEGER NOT NULL DEFAULT 0,
+    created_at  TEXT NOT NULL,
+    sent_at     TEXT
+);
+"""
+
+
+@dataclass(frozen=True)
+class KeptReturn:
+    """A book dropped at the kiosk, kept until the server has checked it in."""
+
+    client_id: str
+    copy_id: str
+    returned_at: str
+    state: str = "pending"
+    attempts: int = 0
+
+    @property
+    def body(self) -> dict[str, Any]:
+        """The ``POST /returns`` body (docs/LIBRARY.md): applied once per client_id."""
+        return {"client_id": self.client_id, "copy_id": self.copy_id,
+                "returned_at": self.returned_at}
+
+
+class ReturnBox:
+    """Returns scanned at the kiosk, in the same SQLite file as the requests' outbox.
+
+    A return is written here before it is sent, with the time the book was dropped, so a return
+    scanned while the server is away is checked in later with the right time, exactly once
+    (the server's return is idempotent on the client id)::
+
+        box = ReturnBox(path)
+        kept = box.keep(client_id="kiosk-r-…", copy_id="LB-0001")
+        box.mark_delivered(kept.client_id, title="…", hand_to_staff=False)
+    """
+
+    _COLUMNS = "client_id, copy_id, returned_at, state, attempts"
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(self.path, timeout=10, check_same_thread=False,
+                                   isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.execute("PRAGMA busy_timeout=10000")
+        self._db.executescript(_RETURNS_SCHEMA)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    @staticmethod
+    def _row(row: tuple[Any, ...]) -> KeptReturn:
+        return KeptReturn(client_id=row[0], copy_id=row[1], returned_at=row[2], state=row[3],
+                          attempts=row[4])
+
+    def keep(self, *, client_id: str, copy_id: str, returned_at: datetime | None = None
+             ) -> KeptReturn:
+        """Keep a return (the same client id twice keeps the first)."""
+        at = (returned_at or datetime.now(UTC)).isoformat(timespec="seconds")
+        with self._lock:
+            self._db.execute(
+                "INSERT OR IGNORE INTO returns (client_id, copy_id, returned_at, created_at)"
+                " VALUES (?, ?, ?, ?)", (client_id, copy_id, at, _now()))
+            row = self._db.execute(f"SELECT {self._COLUMNS} FROM returns WHERE client_id = ?",
+                                   (client_id,)).fetchone()
+        log.info("return %s of %s kept", client_id, copy_id)
+        return self._row(row)
+
+    def get(self, client_id: str) -> KeptReturn | None:
+        with self._lock:
+            row = self._db.execute(f"SELECT {self._COLUMNS} FROM returns WHERE client_id = ?",
+                                   (client_id,)).fetchone()
+        return None if row is None else self._row(row)
+
+    def pending(self) -> list[KeptReturn]:
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT {self._COLUMNS} FROM returns WHERE state = 'pending' ORDER BY rowid"
+            ).fetchall()
+        return [self._row(r) for r in rows]
+
+    def pending_count(self) -> int:
+        with self._lock:
+            return int(self._db.execute(
+                "SELECT COUNT(*) FROM returns WHERE state = 'pending'").fetchone()[0])
+
+    def mark_delivered(self, client_id: str, *, title: str, hand_to_staff: bool) -> None:
+        with self._lock:
+            self._db.execute(
+                "UPDATE returns SET state = 'delivered', sent_at = ?, attempts = attempts + 1,"
+                " last_error = '', title = ?, hand_to_staff = ? WHERE client_id = ?",
+                (_now(), title, int(hand_to_staff), client_id))
+        log.info("return %s checked in%s", client_id,
+                 " (kept for a waiting reader: hand to staff)" if hand_to_staff else "")
+
+    def mark_rejected(self, client_id: str, *, reason: str) -> None:
+        """Refused (an unknown copy, a copy not on loan): the book goes to staff, not again."""
+        with self._lock:
+            self._db.execute(
+                "UPDATE returns SET state = 'rejected', attempts = attempts + 1, last_error = ?"
+                " WHERE client_id = ?", (reason[:500], client_id))
+        log.warning("return %s refused by the server: %s", client_id, reason)
+
+    def note_failure(self, client_id: str, *, reason: str) -> None:
+        with self._lock:
+            self._db.execute(
+                "UPDATE returns SET attempts = attempts + 1, last_error = ? WHERE client_id = ?",
+                (reason[:500], client_id))

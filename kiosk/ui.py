@@ -49,9 +49,10 @@ from kiosk.api import ServerClient, SiteStatus
 from kiosk.catalog import parse_categories, parse_places
 from kiosk.courier import Courier
 from kiosk.errors import BadReply, KioskError, ServerRefused, ServerUnavailable
-from kiosk.flow import Flow, IdlePhase, Receipt, Step
-from kiosk.i18n import format_clock, format_phone, tr, tr_code
-from kiosk.outbox import Outbox
+from kiosk.flow import LIBRARY_CATEGORY, Flow, IdlePhase, LibraryCall, Receipt, Step
+from kiosk.i18n import format_clock, format_date, format_phone, tr, tr_code
+from kiosk.lending import COPY_PREFIX, OutcomeKind, Refusal, ScanBuffer, Visit
+from kiosk.outbox import Outbox, ReturnBox
 from kiosk.qr import qr_texture
 from kiosk.storage import JsonFile
 from kiosk.voice import SilentSpeaker, Speaker
@@ -66,6 +67,15 @@ KEYPAD = ["1", "2", "3", "4", "5", "6", "7", "8", "9", "delete", "0", "clear"]
 # How often the kiosk re-reads the catalog and retries the outbox while it has a backlog.
 CATALOG_REFRESH_S = 600.0
 OUTBOX_RETRY_S = 15.0
+# Enter, keypad Enter and Tab: what scanners send after a code.
+_END_OF_SCAN = frozenset({13, 271, 9})
+# Refusal codes whose words are for the reader; any other 4xx (a bad kiosk key, a schema
+# error) is the service point's problem and is shown as "please ask staff".
+_READER_CODES = frozenset({
+    "unknown_copy", "unknown_patron", "not_your_loan", "on_loan", "already_borrowed",
+    "copy_unavailable", "on_hold_for_other", "limit_reached", "overdue_block",
+    "no_renewals_left", "renew_on_hold", "not_on_loan", "patron_inactive", "wrong_pin",
+    "pin_throttled", "session_expired"})
 
 
 def register_font(path: Path | str) -> bool:
@@ -197,7 +207,8 @@ class ContactScreen(KioskScreen):
 
 
 class KeypadScreen(KioskScreen):
-    """The phone number (PHONE) and the staff PIN (STAFF_PIN): a big keypad, no typing."""
+    """A big keypad, no typing: the phone number (PHONE, LIB_PHONE), the staff PIN (STAFF_PIN),
+    the library PIN (LIB_PIN) and a book's number (LIB_COPY)."""
 
     def on_kv_post(self, base_widget: Any) -> None:
         for key in KEYPAD:
@@ -215,17 +226,12 @@ class KeypadScreen(KioskScreen):
                 button.text = tr(app.lang, f"keypad_{button.key}")
             else:
                 button.text = button.key
-        if self.name == Step.PHONE:
-            digits = flow.draft.phone if flow.draft else ""
-            self.ids.title.text = tr(app.lang, "phone_title")
-            self.ids.display.text = format_phone(digits)
-            hint_key = flow.problem or "phone_hint"
-        else:
-            self.ids.title.text = tr(app.lang, "pin_title")
-            self.ids.display.text = "●" * len(flow.pin)
-            hint_key = flow.problem or ""
-        self.ids.hint.text = tr(app.lang, hint_key) if hint_key else ""
-        self.ids.hint.color = theme.ERROR if flow.problem else theme.MUTED
+        title, display, hint, is_problem = app.keypad_view()
+        self.ids.title.text = title
+        self.ids.display.text = display
+        self.ids.hint.text = hint
+        self.ids.hint.color = theme.ERROR if is_problem else theme.MUTED
+        self.ids.confirm.disabled = flow.library_busy
 
 
 class ReviewScreen(KioskScreen):
@@ -293,6 +299,172 @@ class StaffScreen(KioskScreen):
                     shown = lines[:self.MAX_LINES - 1]
                     shown.append(tr(lang, "and_more", count=len(lines) - len(shown)))
                 panel.lines = "\n".join(shown)
+
+
+# --- the library ----------------------------------------------------------------------------
+
+
+class LoanRow(Panel):
+    title = StringProperty("")
+    line = StringProperty("")
+    copy_id = StringProperty("")
+    late = BooleanProperty(False)
+
+
+def _outcome_view(app: KioskApp, visit: Visit | None) -> tuple[str, str, str, str]:
+    """(mark, headline, detail, tone) for the answer to the last scan; tone: ok, warn, refused,
+    plain."""
+    lang = app.lang
+    if visit is None:
+        return "", "", "", "plain"
+    if visit.in_flight:
+        return "", tr(lang, "lib_checking"), "", "plain"
+    last = visit.last
+    if last is None:
+        return "", "", "", "plain"
+    if last.refusal is not None:
+        return "✘", tr(lang, "lib_refused"), last.refusal.text(lang), "refused"
+    if last.loan is not None:
+        key = "lib_borrowed_ok" if last.kind is OutcomeKind.BORROWED else "lib_renewed_ok"
+        due = format_date(lang, last.loan.due_on)
+        return ("✔", tr(lang, key, title=last.loan.title, date=due),
+                tr(lang, "lib_due", date=due), "ok")
+    check_in = last.check_in
+    if check_in is None:
+        return "", "", "", "plain"
+    if check_in.queued:
+        return "✔", tr(lang, "lib_returned_ok", title=check_in.copy_id), tr(
+            lang, "lib_queued", copy=check_in.copy_id), "ok"
+    headline = tr(lang, "lib_returned_ok", title=check_in.title or check_in.copy_id)
+    if check_in.hand_to_staff:
+        return "!", headline, tr(lang, "lib_hand_to_staff"), "warn"
+    detail = tr(lang, "lib_put_away")
+    if check_in.overdue_days > 0:
+        late = tr(lang, "lib_late", days=check_in.overdue_days)
+        detail = f"{late}. {detail}" if lang == "en" else f"{late}。{detail}"
+    return "✔", headline, detail, "ok"
+
+
+def _show_outcome(widget: Any, app: KioskApp, visit: Visit | None) -> None:
+    widget.mark, widget.headline, widget.detail, widget.tone = _outcome_view(app, visit)
+
+
+class LibraryScreen(KioskScreen):
+    def refresh(self, app: KioskApp) -> None:
+        visit = app.flow.visit
+        reader = visit.reader if visit else None
+        self.ids.hello.text = (tr(app.lang, "lib_hello", name=reader.patron.address_as)
+                               if reader and reader.patron.address_as else "")
+        self.ids.problem.text = tr(app.lang, app.flow.problem) if app.flow.problem else ""
+
+
+class LibIdentifyScreen(KioskScreen):
+    def refresh(self, app: KioskApp) -> None:
+        _show_outcome(self.ids.outcome, app, app.flow.visit)
+        self.ids.use_phone.disabled = app.flow.library_busy
+
+
+class LibBorrowScreen(KioskScreen):
+    VISIT_LINES = 2
+
+    def refresh(self, app: KioskApp) -> None:
+        lang, visit = app.lang, app.flow.visit
+        reader = visit.reader if visit else None
+        status = ""
+        if app.flow.problem:
+            status = tr(lang, app.flow.problem)
+        elif reader is not None and reader.patron.blocked:
+            status = Refusal.from_error("overdue_block").text(lang)
+        elif reader is not None:
+            status = tr(lang, "lib_can_borrow", name=reader.patron.address_as,
+                        count=reader.patron.can_borrow)
+        self.ids.status.text = status
+        blocked = bool(app.flow.problem) or bool(reader and reader.patron.blocked)
+        self.ids.status.color = theme.ERROR if blocked else theme.TEXT
+        _show_outcome(self.ids.outcome, app, visit)
+        borrowed = visit.borrowed if visit else []
+        lines = [tr(lang, "lib_book_due", title=x.title, date=format_date(lang, x.due_on))
+                 for x in borrowed[-self.VISIT_LINES:]]
+        self.ids.visit.text = (tr(lang, "lib_this_visit") + " " + "；".join(lines)
+                               if lines else "")
+
+
+class LibReturnScreen(KioskScreen):
+    def refresh(self, app: KioskApp) -> None:
+        visit = app.flow.visit
+        _show_outcome(self.ids.outcome, app, visit)
+        count = len(visit.returned) if visit else 0
+        self.ids.count.text = tr(app.lang, "lib_returned_count", count=count) if count else ""
+
+
+class _QrScreen(KioskScreen):
+    """A screen with the reader's phone link as a QR code (drawn once per link)."""
+
+    shown_qr = ""
+
+    def show_qr(self, url: str) -> None:
+        if url and url != self.shown_qr:
+            self.ids.qr.texture = qr_texture(url)
+            self.shown_qr = url
+        self.ids.qr.opacity = 1 if url else 0
+
+
+class LibReceiptScreen(_QrScreen):
+    MAX_LINES = 4
+
+    def refresh(self, app: KioskApp) -> None:
+        lang, visit = app.lang, app.flow.visit
+        borrowed = visit.borrowed if visit else []
+        if not borrowed:
+            self.ids.lines.text = tr(lang, "lib_receipt_none")
+        else:
+            lines = [tr(lang, "lib_receipt_count", count=len(borrowed))]
+            shown = borrowed[:self.MAX_LINES]
+            if len(borrowed) > self.MAX_LINES:
+                shown = borrowed[:self.MAX_LINES - 1]
+            lines += [tr(lang, "lib_book_due", title=x.title, date=format_date(lang, x.due_on))
+                      for x in shown]
+            if len(shown) < len(borrowed):
+                lines.append(tr(lang, "and_more", count=len(borrowed) - len(shown)))
+            self.ids.lines.text = "\n".join(lines)
+        self.show_qr(visit.reader.phone_url if visit and visit.reader else "")
+
+
+class LibLoansScreen(_QrScreen):
+    PER_PAGE = 3
+
+    def refresh(self, app: KioskApp) -> None:
+        lang, visit = app.lang, app.flow.visit
+        reader = visit.reader if visit else None
+        loans = visit.loans if visit else ()
+        self.ids.status.text = (tr(lang, "lib_loans_count", name=reader.patron.address_as,
+                                   count=len(loans)) if reader else "")
+        mark, headline, _detail, tone = _outcome_view(app, visit)
+        result = self.ids.result
+        result.text = f"{mark} {headline}".strip() if tone != "refused" else (
+            f"{mark} {visit.last.refusal.text(lang)}" if visit and visit.last
+            and visit.last.refusal else "")
+        result.color = theme.ERROR if tone == "refused" else theme.TEXT
+        pages = max(1, -(-len(loans) // self.PER_PAGE))
+        page = min(app.page, pages - 1)
+        self.ids.nav.pages, self.ids.nav.page = pages, page
+        rows = self.ids.rows
+        rows.clear_widgets()
+        if not loans and reader is not None and not (visit and visit.in_flight):
+            rows.add_widget(Body(text=tr(lang, "lib_loans_none"), font_size=24 * _sp(),
+                                 size_hint_y=None, height=60 * _sp()))
+        for loan in loans[page * self.PER_PAGE:(page + 1) * self.PER_PAGE]:
+            line = tr(lang, "lib_loan_line", date=format_date(lang, loan.due_on),
+                      count=loan.renewals_left)
+            if loan.overdue_days > 0:
+                line = tr(lang, "lib_loan_late", days=loan.overdue_days) + line
+            rows.add_widget(LoanRow(title=loan.title, line=line, copy_id=loan.copy_id,
+                                    late=loan.overdue_days > 0))
+        rows.add_widget(Widget())
+        for row in rows.children:
+            if isinstance(row, LoanRow):
+                row.ids.renew.disabled = app.flow.library_busy
+        self.show_qr(reader.phone_url if reader else "")
 
 
 def _tank_lines(lang: str, status: SiteStatus | None) -> list[str]:
@@ -387,12 +559,17 @@ class KioskApp(App):
         self.client = ServerClient(kiosk.server_url, kiosk_key=settings.security.kiosk_key,
                                    timeout=kiosk.request_timeout_s, transport=transport)
         self.outbox = Outbox(folder / "outbox.sqlite3", kiosk_id=kiosk.kiosk_id)
-        self.courier = Courier(self.client, self.outbox, public_url=settings.http.public_url)
+        self.returns = ReturnBox(folder / "outbox.sqlite3")
+        self.courier = Courier(self.client, self.outbox, public_url=settings.http.public_url,
+                               returns=self.returns)
+        self.scanner = ScanBuffer()
         self.draft_file = JsonFile(folder / "draft.json")
         self.categories_cache = JsonFile(folder / "categories.json")
         self.places_cache = JsonFile(folder / "places.json")
         self._reads = ThreadPoolExecutor(1, thread_name_prefix="kiosk-read")
         self._sends = ThreadPoolExecutor(1, thread_name_prefix="kiosk-send")
+        # Library calls in the order the reader made them (a scan, then the next scan).
+        self._library = ThreadPoolExecutor(1, thread_name_prefix="kiosk-library")
         self.page = 0
         self.site_status: SiteStatus | None = None
         self.status_state = ""
@@ -421,6 +598,14 @@ class KioskApp(App):
         manager.add_widget(FailedScreen(name=Step.FAILED))
         manager.add_widget(KeypadScreen(name=Step.STAFF_PIN))
         manager.add_widget(StaffScreen(name=Step.STAFF))
+        manager.add_widget(LibraryScreen(name=Step.LIBRARY))
+        manager.add_widget(LibIdentifyScreen(name=Step.LIB_IDENTIFY))
+        for step in (Step.LIB_PHONE, Step.LIB_PIN, Step.LIB_COPY):
+            manager.add_widget(KeypadScreen(name=step))
+        manager.add_widget(LibBorrowScreen(name=Step.LIB_BORROW))
+        manager.add_widget(LibReceiptScreen(name=Step.LIB_RECEIPT))
+        manager.add_widget(LibReturnScreen(name=Step.LIB_RETURN))
+        manager.add_widget(LibLoansScreen(name=Step.LIB_LOANS))
         return manager
 
     def on_start(self) -> None:
@@ -433,7 +618,8 @@ class KioskApp(App):
             log.info("continuing the draft %s at step %s", self.flow.draft.client_id if
                      self.flow.draft else "?", self.flow.step)
         self._tick(0)
-        Window.bind(on_touch_down=self._on_any_touch)
+        Window.bind(on_touch_down=self._on_any_touch, on_key_down=self._on_key_down,
+                    on_textinput=self._on_textinput)
         self._events = [
             Clock.schedule_interval(self._tick, 0.5),
             Clock.schedule_interval(lambda dt: self.fetch_catalog(), CATALOG_REFRESH_S),
@@ -452,13 +638,16 @@ class KioskApp(App):
         self._closed = True
         for event in self._events:
             event.cancel()
-        Window.unbind(on_touch_down=self._on_any_touch)
+        Window.unbind(on_touch_down=self._on_any_touch, on_key_down=self._on_key_down,
+                      on_textinput=self._on_textinput)
         if self.idle_warning is not None:
             self.idle_warning.dismiss(animation=False)
         self._reads.shutdown(wait=True, cancel_futures=True)
+        self._library.shutdown(wait=True, cancel_futures=True)
         self._sends.shutdown(wait=True)
         self.client.close()
         self.outbox.close()
+        self.returns.close()
         self.speaker.stop()
 
     # --- text -----------------------------------------------------------------------------
@@ -511,6 +700,32 @@ class KioskApp(App):
             lines.append(tr(lang, "review_no_phone"))
         return lines
 
+    def keypad_view(self) -> tuple[str, str, str, bool]:
+        """(title, display, hint, hint is a problem) for the keypad screen of the current step."""
+        flow, lang = self.flow, self.lang
+        step, visit = flow.step, flow.visit
+        problem = tr(lang, flow.problem) if flow.problem else ""
+        if step is Step.PHONE:
+            digits = flow.draft.phone if flow.draft else ""
+            return (tr(lang, "phone_title"), format_phone(digits),
+                    problem or tr(lang, "phone_hint"), bool(problem))
+        if step is Step.LIB_PHONE and visit is not None:
+            return (tr(lang, "phone_title"), format_phone(visit.phone),
+                    problem or tr(lang, "phone_hint"), bool(problem))
+        if step is Step.LIB_PIN and visit is not None:
+            if not problem and visit.last is not None and visit.last.refusal is not None:
+                problem = visit.last.refusal.text(lang)
+            if not problem and visit.in_flight:
+                return (tr(lang, "lib_pin_title"), "●" * len(visit.pin),
+                        tr(lang, "lib_checking"), False)
+            return (tr(lang, "lib_pin_title"), "●" * len(visit.pin),
+                    problem or tr(lang, "lib_pin_hint"), bool(problem))
+        if step is Step.LIB_COPY and visit is not None:
+            shown = COPY_PREFIX + visit.copy_digits if visit.copy_digits else ""
+            return (tr(lang, "lib_copy_title"), shown,
+                    problem or tr(lang, "lib_copy_hint", prefix=COPY_PREFIX), bool(problem))
+        return tr(lang, "pin_title"), "●" * len(flow.pin), problem, bool(problem)
+
     def current_screen(self) -> KioskScreen:
         return self.root.current_screen
 
@@ -524,6 +739,8 @@ class KioskApp(App):
         self.current_screen().refresh(self)
         self._save_draft()
         self._speak()
+        for session in self.flow.take_sessions_to_end():
+            self._end_library_session(session)
 
     def _save_draft(self) -> None:
         snapshot = self.flow.snapshot()
@@ -565,6 +782,9 @@ class KioskApp(App):
         self.sync()
 
     def choose_category(self, code: str) -> None:
+        if code == LIBRARY_CATEGORY:
+            self.open_library()
+            return
         self._act(lambda: self.flow.choose_category(code))
 
     def choose(self, key: str) -> None:
@@ -599,6 +819,16 @@ class KioskApp(App):
             self._act(lambda: flow.press_digit(key))
 
     def confirm_keypad(self) -> None:
+        step = self.flow.step
+        if step is Step.LIB_PHONE:
+            self._act(self.flow.confirm_library_phone)
+            return
+        if step is Step.LIB_PIN:
+            self._library_act(self.flow.confirm_library_pin)
+            return
+        if step is Step.LIB_COPY:
+            self._library_act(self.flow.confirm_copy)
+            return
         if self.flow.step is Step.STAFF_PIN:
             self._act(self.flow.confirm_pin)
             if self.flow.step is Step.STAFF:
@@ -619,6 +849,103 @@ class KioskApp(App):
     def stay(self) -> None:
         self.flow.touched()
         self._dismiss_idle_warning()
+
+    # --- the library ------------------------------------------------------------------------
+
+    def open_library(self) -> None:
+        self._act(self.flow.open_library)
+
+    def library_choose(self, purpose: str) -> None:
+        self._library_act(lambda: self.flow.library_choose(purpose))
+
+    def library_deliver(self) -> None:
+        self._act(self.flow.library_deliver)
+
+    def library_use_phone(self) -> None:
+        self._act(self.flow.library_use_phone)
+
+    def library_type_copy(self) -> None:
+        self._act(self.flow.library_type_copy)
+
+    def library_done(self) -> None:
+        self._act(self.flow.library_done)
+
+    def renew(self, copy_id: str) -> None:
+        self._library_act(lambda: self.flow.renew(copy_id))
+
+    def scanned(self, text: str) -> None:
+        """A whole scan from the scanner (a keyboard that types the code and presses Enter)."""
+        log.info("scanned %r at step %s", text, self.flow.step)
+        self._dismiss_idle_warning()
+        self._library_act(lambda: self.flow.scan(text))
+
+    def _library_act(self, action: Callable[[], LibraryCall | None]) -> None:
+        call: LibraryCall | None = None
+        try:
+            call = action()
+        except (RuntimeError, ValueError) as exc:
+            log.warning("ignored library action at step %s: %s", self.flow.step, exc)
+        if call is not None:
+            self._start_library_call(call)
+        self.sync()
+
+    def _start_library_call(self, call: LibraryCall) -> None:
+        # Returns go through the courier on the send thread: kept on disk first, and never sent
+        # twice at once by a live scan and the backlog's flush.
+        pool = self._sends if call.kind == "give_back" else self._library
+        future = pool.submit(self._library_blocking, call)
+        future.add_done_callback(
+            lambda f: Clock.schedule_once(partial(self._library_answered, call, f)))
+
+    def _library_blocking(self, call: LibraryCall) -> object:
+        client, body = self.client, call.body
+        if call.kind == "identify":
+            if "card_id" in body:
+                return client.open_library_session(card_id=body["card_id"])
+            return client.open_library_session(phone=body["phone"], pin=body["pin"])
+        if call.kind == "borrow":
+            return client.borrow(call.session, copy_id=body["copy_id"],
+                                 client_id=body["client_id"])
+        if call.kind == "renew":
+            return client.renew(call.session, copy_id=body["copy_id"])
+        if call.kind == "loans":
+            return client.my_loans(call.session)
+        return self.courier.give_back(dict(body))
+
+    def _library_answered(self, call: LibraryCall, future: Future[object],
+                          _dt: float = 0) -> None:
+        if self._closed:
+            return
+        try:
+            result = future.result()
+        except ServerRefused as exc:
+            log.info("library %s refused: %s", call.kind, exc)
+            self.flow.library_refused(call, Refusal.from_error(
+                exc.code if exc.code in _READER_CODES else "other",
+                exc.message_zh, exc.message_en))
+        except ServerUnavailable as exc:
+            log.warning("library %s: server unavailable: %s", call.kind, exc)
+            self.offline = True
+            self.flow.library_refused(call, Refusal.from_error("unreachable"))
+        except Exception:
+            log.exception("library %s failed", call.kind)
+            self.flow.library_refused(call, Refusal.from_error("other"))
+        else:
+            self.flow.library_answered(call, result)
+            if call.kind == "give_back":
+                self.offline = self.courier.pending_count() > 0
+        self.sync()
+
+    def _end_library_session(self, session: str) -> None:
+        def end() -> None:
+            try:
+                self.client.end_library_session(session)
+            except KioskError as exc:
+                # The server forgets it by itself after kiosk.session_minutes.
+                log.info("could not end a library session: %s", exc)
+
+        if not self._closed:
+            self._library.submit(end)
 
     # --- filing -----------------------------------------------------------------------------
 
@@ -675,10 +1002,10 @@ class KioskApp(App):
         except Exception:
             log.exception("sending the outbox failed")
             return
-        self.offline = self.outbox.pending_count() > 0
+        self.offline = self.courier.pending_count() > 0
 
     def _retry_outbox(self) -> None:
-        if self.outbox.pending_count():
+        if self.courier.pending_count():
             self.flush_outbox()
 
     # --- reading from the server ------------------------------------------------------------
@@ -750,6 +1077,22 @@ class KioskApp(App):
 
     def _on_any_touch(self, _window: Any, _touch: Any) -> bool:
         self.flow.touched()
+        return False
+
+    # The scanner is a keyboard: characters come as text input, the end of a code as Enter
+    # (or Tab). No text field has focus, so the window's own events are read.
+    def _on_textinput(self, _window: Any, text: str) -> bool:
+        self.scanner.feed(text, at=time.monotonic())
+        return False
+
+    def _on_key_down(self, _window: Any, key: int, _scancode: int, _codepoint: str | None,
+                     _modifiers: list[str]) -> bool:
+        if key in _END_OF_SCAN:
+            scan = self.scanner.enter(at=time.monotonic())
+            if scan:
+                self.flow.touched()
+                self.scanned(scan)
+            return True
         return False
 
     def _tick(self, _dt: float) -> None:
