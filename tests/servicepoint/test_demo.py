@@ -1,0 +1,99 @@
+"""``servicepoint demo`` end to end, as ``make demo`` runs it but headless and at ``--fast``:
+the story happens (two sensor tickets, a request filed, dispatched and accepted), the phone
+link is printed, and Ctrl-C leaves no process behind."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO
+from tests.support.ports import free_port
+
+STORY_DONE = "The story is complete"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie has exited; only its parent's wait is missing.
+    stat = Path(f"/proc/{pid}/stat")
+    return not (stat.exists() and stat.read_text().split(") ", 1)[-1].startswith("Z"))
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+@pytest.mark.broker
+@pytest.mark.kiosk
+def test_demo_plays_the_story_and_ctrl_c_leaves_nothing_behind(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    if (REPO / "data").is_dir():
+        shutil.copytree(REPO / "data", data, ignore=shutil.ignore_patterns("demo"))
+    else:
+        data.mkdir()
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("SERVICEPOINT_", "KIVY_", "SDL_"))
+           and k not in ("DISPLAY", "WAYLAND_DISPLAY")}  # headless, like CI
+    env["SERVICEPOINT_DATA_DIR"] = str(data)
+    out, err = tmp_path / "demo.out", tmp_path / "demo.err"
+    with out.open("w") as stdout, err.open("w") as stderr:
+        demo = subprocess.Popen(
+            [sys.executable, "-m", "servicepoint", "demo", "--fast", "--duration", "160",
+             "--port", str(free_port())], cwd=REPO, env=env, stdout=stdout, stderr=stderr)
+        try:
+            deadline = time.monotonic() + 170
+            while STORY_DONE not in out.read_text() and demo.poll() is None:
+                assert time.monotonic() < deadline, f"no story after 170 s:\n{out.read_text()}"
+                time.sleep(0.5)
+            demo.send_signal(signal.SIGINT)  # Ctrl-C
+            assert demo.wait(timeout=40) == 0, err.read_text()[-3000:]
+        finally:
+            if demo.poll() is None:
+                demo.kill()
+                demo.wait()
+    printed, logged = out.read_text(), err.read_text()
+
+    assert STORY_DONE in printed, printed
+    token = re.search(r"Phone link \(the QR code\): http://127\.0\.0\.1:\d+/r/([A-Za-z0-9_-]{32,})",
+                      printed)
+    assert token, printed
+    assert "Ticket M" in printed and "【紧急】" in printed  # the urgent extinguisher alert
+
+    children = {name: int(pid) for name, pid in
+                re.findall(r"started (\w+) \(pid (\d+)\)", logged)}
+    assert set(children) == {"broker", "server", "sensors", "kiosk"}, logged
+    left = [name for name, pid in children.items() if _alive(pid) or _group_alive(pid)]
+    assert not left, f"still running after Ctrl-C: {left}"
+
+    with sqlite3.connect(data / "demo" / "servicepoint.db") as db:
+        conditions = {c for (c,) in db.execute(
+            "SELECT condition FROM tickets WHERE kind = 'maintenance'")}
+        assert {"low_level", "missing"} <= conditions
+        # The request behind the printed phone link went through all three hands.
+        (status, ticket_id, channel), = db.execute(
+            "SELECT t.status, t.id, r.channel FROM tickets t JOIN service_requests r"
+            " ON r.ticket_id = t.id WHERE r.phone_token = ?", (token.group(1),)).fetchall()
+        assert (status, channel) == ("accepted", "kiosk")
+        steps = [a for (a,) in db.execute(
+            "SELECT action FROM ticket_events WHERE ticket_id = ? ORDER BY id", (ticket_id,))]
+        assert steps[:3] == ["file", "dispatch", "accept"]
+        urgent = db.execute("SELECT count(*) FROM alerts WHERE condition = 'missing'"
+                            " AND urgent AND kind = 'raised'").fetchone()[0]
+        assert urgent == 1
