@@ -781,6 +781,14 @@ class Flow:
                 self._sessions_to_end.append(result.session)  # the reader left meanwhile
             return
         if call.kind == "identify" and isinstance(result, Reader):
+            before = visit.reader
+            if before is not None and before.session != result.session:
+                self._sessions_to_end.append(before.session)
+            if before is not None and before.patron.card_id != result.patron.card_id:
+                # Another reader's card at the menu: the last reader's books are not theirs.
+                visit.borrowed.clear()
+                visit.returned.clear()
+                visit.last = None
             visit.reader = result
             visit.phone = visit.pin = ""
             if self.step in (Step.LIB_IDENTIFY, Step.LIB_PHONE, Step.LIB_PIN):
