@@ -82,7 +82,7 @@ class FakeSensing:
 
     def record_cleaning(self, db: Any, *, asset_id: str, user: Any, cleaned_on: date,
                         water_test_passed: bool, turbidity_ntu: float | None, notes: str,
-                        now: datetime) -> Cleaning:
+                        now: datetime, timezone: str = "Asia/Shanghai") -> Cleaning:
         if asset_id != "tank-1":
             raise NotFound(f"no tank {asset_id}")
         if cleaned_on > now.date():
