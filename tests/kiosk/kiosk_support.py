@@ -108,6 +108,22 @@ class Kiosk:
     def tr(self, key: str, **values: Any) -> str:
         return self.app.tr(self.app.lang, key, **values)
 
+    def scan(self, code: str, *, end: int = 13) -> None:
+        """Read ``code`` with the USB scanner: it is a keyboard, so each character arrives as the
+        window's key down, text input and key up (as SDL delivers them), then Enter (or Tab)."""
+        for ch in code:
+            key, modifiers = ord(ch.lower()), ["shift"] if ch.isupper() else []
+            scancode = SCANCODES.get(ch.lower(), 0)
+            if not Window.dispatch("on_key_down", key, scancode, ch, modifiers):
+                Window.dispatch("on_keyboard", key, scancode, ch, modifiers)
+            Window.dispatch("on_textinput", ch)
+            Window.dispatch("on_key_up", key, scancode)
+        scancode = 40 if end == 13 else 43
+        if not Window.dispatch("on_key_down", end, scancode, chr(end), []):
+            Window.dispatch("on_keyboard", end, scancode, chr(end), [])
+        Window.dispatch("on_key_up", end, scancode)
+        pump(1)
+
     def close(self) -> None:
         # on_stop (not App.stop(), which would end the event loop for the whole session) also
         # clears KV's cached `app`, so the next test's widgets bind to the next app.
@@ -118,6 +134,11 @@ class Kiosk:
         if self.app.root is not None and self.app.root.parent is not None:
             Window.remove_widget(self.app.root)
         pump(1)
+
+
+# USB HID usage ids, as SDL reports them for a US-layout scanner (letters 4-29, digits 30-39).
+SCANCODES = {**{chr(ord("a") + n): 4 + n for n in range(26)},
+             **{str((n + 1) % 10): 30 + n for n in range(10)}, "-": 45}
 
 
 def _plain(text: str) -> str:
