@@ -11,7 +11,7 @@ log() { printf '[bootstrap] %s\n' "$*" >&2; }
 # Debian packages each purpose needs. The demo needs the broker, a CJK font, touch input
 # support and speech; the tests also need PostgreSQL, a QR decoder and a browser.
 run_packages=(mosquitto fonts-wqy-microhei libmtdev1 espeak-ng)
-test_packages=(postgresql libzbar0 chromium)
+test_packages=(postgresql libzbar0 chromium shellcheck)
 packages=("${run_packages[@]}")
 [ "$purpose" = test ] && packages+=("${test_packages[@]}")
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import math
+import sqlite3
 import threading
 import time
 from collections.abc import Callable
@@ -205,6 +206,9 @@ class SensorNode:
         self._state_due: dict[str, float] = {}
         self._health_due = self.started
         self.polls = 0
+        # Events that could not be stored yet (a full disk): kept in order and stored first on
+        # the next poll, so a removal seen while the disk was full is still reported.
+        self._unsaved_events: list[Callable[[int], contract.Message]] = []
 
     # ------------------------------------------------------------------ storing
     def _store(self, build: Callable[[int], contract.Message], *, periodic: bool) -> int:
@@ -215,9 +219,32 @@ class SensorNode:
 
         return self.outbox.add(make)
 
-    def _ids(self, seq: int) -> dict[str, Any]:
+    def _ids(self, seq: int, ts: datetime | None = None) -> dict[str, Any]:
         return {"site_id": self.site_id, "node_id": self.node_id, "seq": seq,
-                "ts": self.clock.now()}
+                "ts": ts or self.clock.now()}
+
+    def _event(self, build: Callable[[int], contract.Message]) -> None:
+        """Store an event; if the outbox cannot take it now, keep it for the next poll."""
+        self._unsaved_events.append(build)
+        self._store_events()
+
+    def _store_events(self) -> None:
+        while self._unsaved_events:
+            try:
+                self._store(self._unsaved_events[0], periodic=False)
+            except sqlite3.Error as exc:
+                log.warning("could not store %d event(s), kept to retry on the next poll: %s",
+                            len(self._unsaved_events), exc)
+                return
+            self._unsaved_events.pop(0)
+
+    def _periodic(self, store: Callable[[], None], what: str) -> None:
+        """A state or health reading: on a storage error it is logged and skipped (the next
+        one is due soon), and the poll goes on to the other devices."""
+        try:
+            store()
+        except sqlite3.Error as exc:
+            log.warning("could not store the %s reading: %s", what, exc)
 
     def _tank_state(self, monitor: TankMonitor) -> None:
         fields = monitor.fields()
@@ -246,32 +273,35 @@ class SensorNode:
         """Sample every device once and store whatever is due."""
         now = self.clock.monotonic()
         interval = self.config.node.state_interval_s
+        self._store_events()
         for tank in self.tanks:
             tank_events = tank.sample(now)
             for name in tank_events:
                 level = tank.level_percent
                 log.info("tank %s: %s (level %s %%)", tank.tank.id, name, level)
-                self._store(lambda seq, a=tank.tank.id, e=name, lv=level: contract.TankEvent(
-                    **self._ids(seq), asset_id=a, event=e, level_percent=lv), periodic=False)
+                self._event(lambda seq, a=tank.tank.id, e=name, lv=level, ts=self.clock.now():
+                            contract.TankEvent(**self._ids(seq, ts), asset_id=a, event=e,
+                                               level_percent=lv))
             level = tank.level_percent
             moved = (level is not None and (tank.reported_percent is None or abs(
                 level - tank.reported_percent) >= self.config.node.report_change_percent))
             # Hold the first state until the filter window is full (or an interval passed).
             warm = tank.ready or now - self.started >= interval
             if tank_events or (warm and (self._due(tank.tank.id, now) or moved)):
-                self._tank_state(tank)
+                self._periodic(lambda t=tank: self._tank_state(t), f"tank {tank.tank.id} state")
                 self._state_due[tank.tank.id] = now + interval
         for bay in self.bays:
             bay_events = bay.sample(now)
             for bay_event in bay_events:
                 log.info("bay %s: %s", bay.bay.id, bay_event)
-                self._store(lambda seq, a=bay.bay.id, e=bay_event: contract.ExtinguisherBayEvent(
-                    **self._ids(seq), asset_id=a, event=e), periodic=False)
+                self._event(lambda seq, a=bay.bay.id, e=bay_event, ts=self.clock.now():
+                            contract.ExtinguisherBayEvent(**self._ids(seq, ts), asset_id=a,
+                                                          event=e))
             if bay_events or self._due(bay.bay.id, now):
-                self._bay_state(bay)
+                self._periodic(lambda b=bay: self._bay_state(b), f"bay {bay.bay.id} state")
                 self._state_due[bay.bay.id] = now + interval
         if now >= self._health_due:
-            self.health()
+            self._periodic(self.health, "node health")
             self._health_due = now + self.config.node.health_interval_s
         self.polls += 1
 

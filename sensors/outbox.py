@@ -11,7 +11,8 @@ from the size bound:
 Bound policy: past ``max_rows`` rows, periodic readings (state and health) are thinned out,
 oldest first, by dropping every second one (down to 10 % under the bound), so a long outage is
 kept at a coarser resolution rather than cut off. Events are never dropped; if only events are
-left the outbox grows past the bound (and says so in the log).
+left the outbox grows past the bound (and says so in the log). A full disk gets the same policy:
+periodic readings give way until the new row fits (see :meth:`Outbox.add`).
 
 One process at a time: the outbox takes an exclusive lock on ``<file>.lock``; the OS releases it
 when the process dies, even by kill -9.
@@ -105,30 +106,84 @@ class Outbox:
 
     # ------------------------------------------------------------------ writing
     def add(self, make: Callable[[int], Outgoing]) -> int:
-        """Store the message ``make(seq)`` under the next sequence number; return that number."""
+        """Store the message ``make(seq)`` under the next sequence number; return that number.
+
+        On a full disk (SQLITE_FULL) periodic readings give way, as under the row bound, and the
+        message is stored in the room they leave. Only when nothing periodic is left does the
+        error reach the caller: ``sqlite3.OperationalError('database or disk is full')``.
+        """
         with self._lock:
-            db = self._db
-            db.execute("BEGIN IMMEDIATE")
             try:
-                seq = int(db.execute(
-                    "SELECT value FROM counters WHERE name = 'last_seq'").fetchone()[0]) + 1
-                item = make(seq)
-                db.execute(
-                    "INSERT INTO outbox (seq, topic, payload, retain, periodic, created) "
-                    "VALUES (?, ?, ?, ?, ?, ?)",
-                    (seq, item.topic, item.payload, int(item.retain), int(item.periodic),
-                     time.time()))
-                db.execute("UPDATE counters SET value = ? WHERE name = 'last_seq'", (seq,))
-                self._depth += 1
-                if self._depth > self.max_rows:
-                    self._thin()
-                db.execute("COMMIT")
-            except BaseException:
-                db.execute("ROLLBACK")
-                self._depth = int(db.execute("SELECT count(*) FROM outbox").fetchone()[0])
-                raise
+                seq = self._add(make)
+            except sqlite3.OperationalError as exc:
+                if not _is_full(exc):
+                    raise
+                dropped = self._make_room()
+                log.warning("outbox %s: the disk is full (%s); %d periodic readings gave way",
+                            self.path.name, exc, dropped)
+                if not dropped:
+                    raise
+                seq = self._add(make)
         self.changed.set()
         return seq
+
+    def _add(self, make: Callable[[int], Outgoing]) -> int:
+        db = self._db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            seq = int(db.execute(
+                "SELECT value FROM counters WHERE name = 'last_seq'").fetchone()[0]) + 1
+            item = make(seq)
+            db.execute(
+                "INSERT INTO outbox (seq, topic, payload, retain, periodic, created) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (seq, item.topic, item.payload, int(item.retain), int(item.periodic),
+                 time.time()))
+            db.execute("UPDATE counters SET value = ? WHERE name = 'last_seq'", (seq,))
+            self._depth += 1
+            if self._depth > self.max_rows:
+                self._thin()
+            db.execute("COMMIT")
+        except BaseException:
+            # SQLite has already rolled back by itself after some errors (SQLITE_FULL among
+            # them); a second ROLLBACK would raise and hide the real error.
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            self._depth = int(db.execute("SELECT count(*) FROM outbox").fetchone()[0])
+            raise
+        return seq
+
+    def _make_room(self) -> int:
+        """Free at least one page of the file by thinning periodic readings, oldest first.
+
+        Dropping every second row leaves half-empty pages that SQLite does not give back, so
+        the stretch is thinned again (a quarter, an eighth, ...) until a page is free; the
+        oldest readings lose resolution first. Returns how many rows were dropped.
+        """
+        db = self._db
+        dropped = 0
+        window = max(64, self._depth // 10)
+        for _ in range(8):
+            rows = [r[0] for r in db.execute(
+                "SELECT seq FROM outbox WHERE periodic = 1 ORDER BY seq LIMIT ?", (window,))]
+            victims = rows[1::2] if len(rows) > 1 else rows
+            if not victims:
+                break
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                db.executemany("DELETE FROM outbox WHERE seq = ?", [(v,) for v in victims])
+                db.execute("UPDATE counters SET value = value + ? WHERE name = 'thinned'",
+                           (len(victims),))
+                db.execute("COMMIT")
+            except BaseException:
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
+                raise
+            dropped += len(victims)
+            self._depth -= len(victims)
+            if int(db.execute("PRAGMA freelist_count").fetchone()[0]) > 0:
+                break
+        return dropped
 
     def _thin(self) -> None:
         """Drop every second periodic reading, oldest first, until 10 % under the bound.
@@ -180,7 +235,8 @@ class Outbox:
                 self._depth -= self._db.total_changes - before
                 self._db.execute("COMMIT")
             except BaseException:
-                self._db.execute("ROLLBACK")
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
                 raise
 
     @property
@@ -214,6 +270,10 @@ class Outbox:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _is_full(exc: sqlite3.OperationalError) -> bool:
+    return getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL or "full" in str(exc)
 
 
 def outbox_path(data_dir: Path, node_id: str) -> Path:
