@@ -3,6 +3,7 @@
     servicepoint kiosk                  # settings: SERVICEPOINT_CONFIG or config/servicepoint.toml
     servicepoint kiosk --fullscreen     # as on the Pi (config/kiosk/ has the systemd unit)
     servicepoint kiosk --demo           # a built-in stand-in server, to try the screens
+    servicepoint kiosk --screenshot data/kiosk.png   # no screen: keep a picture of what it shows
 
 Kivy is configured here, before any of it is imported, because the window's size, full screen
 and cursor are fixed when the window is created.
@@ -14,6 +15,8 @@ import argparse
 import logging
 import os
 from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
 
 from servicepoint.errors import ConfigError
 from servicepoint.settings import load_settings
@@ -39,7 +42,34 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--size", default="800x480", help="window size when windowed (WxH)")
     parser.add_argument("--demo", action="store_true",
                         help="use a built-in stand-in server instead of kiosk.server_url")
+    parser.add_argument("--screenshot", metavar="PNG",
+                        help="save what the screen shows to this file every few seconds "
+                             "(for a machine with no screen, such as the demo's)")
+    parser.add_argument("--screenshot-every", type=float, default=3.0, metavar="SECONDS",
+                        help="how often --screenshot saves (default: 3)")
     return parser
+
+
+def keep_screenshot(app: Any, path: Path, every_s: float) -> None:
+    """Save the kiosk's screen to ``path`` every ``every_s`` seconds while the app runs.
+
+    Written to a temporary file and renamed, so a person opening the PNG never sees half of one.
+    """
+    from kivy.clock import Clock
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".part.png")
+
+    def save(_dt: float) -> None:
+        if app.root is None:
+            return
+        try:
+            app.root.export_to_png(str(partial))
+            os.replace(partial, path)
+        except Exception:  # a failed picture must never stop the kiosk
+            log.exception("could not save the screenshot %s", path)
+
+    Clock.schedule_interval(save, max(0.5, every_s))
 
 
 def configure_kivy(*, fullscreen: bool, size: tuple[int, int]) -> None:
@@ -90,5 +120,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                else SilentSpeaker())
     log.info("kiosk %s starting (server %s%s)", settings.kiosk.kiosk_id, settings.kiosk.server_url,
              ", demo" if args.demo else "")
-    KioskApp(settings, transport=transport, speaker=speaker).run()
+    app = KioskApp(settings, transport=transport, speaker=speaker)
+    if args.screenshot:
+        keep_screenshot(app, Path(args.screenshot), args.screenshot_every)
+        log.info("saving what the kiosk shows to %s every %.0f s", args.screenshot,
+                 args.screenshot_every)
+    app.run()
     return 0

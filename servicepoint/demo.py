@@ -496,12 +496,22 @@ def main(argv: list[str]) -> int:
 
 def _kiosk(python: list[str], workdir: Path, env: dict[str, str]) -> Child:
     kiosk_env = {**env, "KIVY_HOME": str(workdir / "kivy"), "KIVY_NO_ARGS": "1"}
-    if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+    command = [*python, "kiosk", "--windowed"]
+    if not has_screen():
         # No screen: the kiosk still runs, on an offscreen OpenGL surface (Mesa), so its
-        # requests to the server and its outbox behave as on the Pi.
+        # requests to the server and its outbox behave as on the Pi; a PNG shows what it shows.
         kiosk_env.update({"SDL_VIDEODRIVER": "offscreen", "KIVY_WINDOW": "sdl2"})
-    return Child("kiosk", [*python, "kiosk", "--windowed"], workdir / "logs" / "kiosk.log",
-                 kiosk_env)
+        command += ["--screenshot", str(kiosk_screenshot(workdir))]
+    return Child("kiosk", command, workdir / "logs" / "kiosk.log", kiosk_env)
+
+
+def has_screen() -> bool:
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def kiosk_screenshot(workdir: Path) -> Path:
+    """Where the offscreen kiosk keeps a picture of its screen."""
+    return workdir / "kiosk-screen.png"
 
 
 def _has_module(name: str) -> bool:
@@ -528,6 +538,9 @@ def _announce(base_url: str, workdir: Path, children: list[Child], mqtt_port: in
     ]
     if mqtt_port:
         lines.append(f"  MQTT broker:         mqtt://127.0.0.1:{mqtt_port}")
+    if any(c.name == "kiosk" for c in children) and not has_screen():
+        lines.append(f"  Kiosk (no screen):   {kiosk_screenshot(workdir)}  (what it shows, "
+                     "saved every 3 s)")
     lines += [f"  Logs:                {workdir / 'logs'}", "  Stop with Ctrl-C.", ""]
     if story:
         lines += ["  The story: the tank drains, an extinguisher is taken out, a resident "

@@ -97,3 +97,13 @@ def test_demo_plays_the_story_and_ctrl_c_leaves_nothing_behind(tmp_path: Path) -
         urgent = db.execute("SELECT count(*) FROM alerts WHERE condition = 'missing'"
                             " AND urgent AND kind = 'raised'").fetchone()[0]
         assert urgent == 1
+
+    # With no screen, the kiosk's screen is kept as a picture, and the demo says where.
+    picture = data / "demo" / "kiosk-screen.png"
+    assert str(picture) in printed, printed
+    from PIL import Image
+
+    with Image.open(picture) as shot:
+        assert shot.size == (800, 480)
+        colours = shot.convert("RGB").getcolors(maxcolors=1_000_000) or []
+        assert len(colours) > 50  # the drawn home screen, not a blank surface
