@@ -1,7 +1,8 @@
 /* Elder-friendly checks run in the page (tests/web/test_browser.py): every control is a
-   48 px target (a radio or checkbox counts with its label), and every piece of text has a
-   contrast of at least 4.5:1 against the background it sits on. Returns the problems found
-   and the body text size. */
+   48 px target (a radio or checkbox counts with its label), every piece of text has a
+   contrast of at least 4.5:1 against the background it sits on, stays inside the bordered box
+   (card, table, badge's own box) it belongs to, and the page never scrolls sideways. Returns the
+   problems found and the body text size. */
 () => {
   const lum = (rgb) => {
     const c = rgb.match(/[\d.]+/g).slice(0, 3).map(Number).map(v => {
@@ -33,5 +34,25 @@
     const ratio = (a + 0.05) / (b + 0.05);
     if (ratio < 4.5) problems.push(`contrast ${ratio.toFixed(2)} ${el.tagName} "${el.textContent.trim().slice(0, 20)}"`);
   }
+  const boxOf = (el) => {
+    for (let up = el.parentElement; up && up !== document.body; up = up.parentElement) {
+      const st = getComputedStyle(up);
+      if (['Top', 'Right', 'Bottom', 'Left'].some(side => parseFloat(st[`border${side}Width`]) > 0)
+          && st.overflowX === 'visible') return up;
+    }
+    return null;
+  };
+  for (const el of document.querySelectorAll('body *')) {
+    const own = [...el.childNodes].some(n => n.nodeType === 3 && n.textContent.trim());
+    if (!own || !visible(el)) continue;
+    const box = boxOf(el);
+    if (!box) continue;
+    const r = el.getBoundingClientRect(), b = box.getBoundingClientRect();
+    if (r.right > b.right + 1 || r.left < b.left - 1)
+      problems.push(`spills out of its box: ${el.tagName} "${el.textContent.trim().slice(0, 20)}" ${Math.round(r.left)}-${Math.round(r.right)} in ${Math.round(b.left)}-${Math.round(b.right)}`);
+  }
+  const page = document.documentElement;
+  if (page.scrollWidth > page.clientWidth + 1)
+    problems.push(`the page scrolls sideways: ${page.scrollWidth} > ${page.clientWidth}`);
   return {problems, bodyPx: parseFloat(getComputedStyle(document.body).fontSize)};
 }
