@@ -219,9 +219,9 @@ DEMO_LOANS = (
          overdue_days=5),
     Loan(copy_id="LB-0001", title="老年常见病防治手册（大字版）", due_on=date(2026, 12, 25),
          renewals_left=2, overdue_days=0),
-    Loan(copy_id="LB-0006", title="阳台种菜一本通", due_on=date(2026, 12, 30), renewals_left=0,
+    Loan(copy_id="LB-0011", title="阳台种菜一本通", due_on=date(2026, 12, 30), renewals_left=0,
          overdue_days=0),
-    Loan(copy_id="LB-0014", title="花鼓戏经典唱段选", due_on=date(2027, 1, 3), renewals_left=1,
+    Loan(copy_id="LB-0015", title="湘剧与花鼓戏唱腔选", due_on=date(2027, 1, 3), renewals_left=1,
          overdue_days=0),
 )
 
@@ -382,7 +382,7 @@ def _lib_returned_late(app: Any, clock: ManualClock) -> None:
 
 def _lib_return_hold(app: Any, clock: ManualClock) -> None:
     _lib_return(app, clock)
-    _answer(app, "give_back", CheckIn(client_id="kiosk-r-3", copy_id="LB-0008",
+    _answer(app, "give_back", CheckIn(client_id="kiosk-r-3", copy_id="LB-0006",
                                       title="太极拳入门图解", hand_to_staff=True))
     app.sync()
 

@@ -51,7 +51,7 @@ from kiosk.courier import Courier
 from kiosk.errors import BadReply, KioskError, ServerRefused, ServerUnavailable
 from kiosk.flow import LIBRARY_CATEGORY, Flow, IdlePhase, LibraryCall, Receipt, Step
 from kiosk.i18n import format_clock, format_date, format_phone, tr, tr_code
-from kiosk.lending import COPY_PREFIX, OutcomeKind, Refusal, ScanBuffer, Visit
+from kiosk.lending import COPY_PREFIX, OutcomeKind, Refusal, ScanBuffer, Visit, typed_copy_id
 from kiosk.outbox import Outbox, ReturnBox
 from kiosk.qr import qr_texture
 from kiosk.storage import JsonFile
@@ -309,19 +309,22 @@ class LoanRow(Panel):
     line = StringProperty("")
     copy_id = StringProperty("")
     late = BooleanProperty(False)
+    renew_text = StringProperty("")
+    can_renew = BooleanProperty(True)
 
 
-def _outcome_view(app: KioskApp, visit: Visit | None) -> tuple[str, str, str, str]:
+def _outcome_view(app: KioskApp, visit: Visit | None, waiting: str = ""
+                  ) -> tuple[str, str, str, str]:
     """(mark, headline, detail, tone) for the answer to the last scan; tone: ok, warn, refused,
-    plain."""
+    plain. ``waiting`` is shown before the first scan, so the space is never a blank box."""
     lang = app.lang
     if visit is None:
-        return "", "", "", "plain"
+        return "", waiting, "", "plain"
     if visit.in_flight:
         return "", tr(lang, "lib_checking"), "", "plain"
     last = visit.last
     if last is None:
-        return "", "", "", "plain"
+        return "", waiting, "", "plain"
     if last.refusal is not None:
         return "✘", tr(lang, "lib_refused"), last.refusal.text(lang), "refused"
     if last.loan is not None:
@@ -345,8 +348,8 @@ def _outcome_view(app: KioskApp, visit: Visit | None) -> tuple[str, str, str, st
     return "✔", headline, detail, "ok"
 
 
-def _show_outcome(widget: Any, app: KioskApp, visit: Visit | None) -> None:
-    widget.mark, widget.headline, widget.detail, widget.tone = _outcome_view(app, visit)
+def _show_outcome(widget: Any, app: KioskApp, visit: Visit | None, waiting: str = "") -> None:
+    widget.mark, widget.headline, widget.detail, widget.tone = _outcome_view(app, visit, waiting)
 
 
 class LibraryScreen(KioskScreen):
@@ -381,18 +384,19 @@ class LibBorrowScreen(KioskScreen):
         self.ids.status.text = status
         blocked = bool(app.flow.problem) or bool(reader and reader.patron.blocked)
         self.ids.status.color = theme.ERROR if blocked else theme.TEXT
-        _show_outcome(self.ids.outcome, app, visit)
+        _show_outcome(self.ids.outcome, app, visit, tr(lang, "lib_scan_hint"))
         borrowed = visit.borrowed if visit else []
+        # One book a line, so a title and its date are never split across lines.
         lines = [tr(lang, "lib_book_due", title=x.title, date=format_date(lang, x.due_on))
                  for x in borrowed[-self.VISIT_LINES:]]
-        self.ids.visit.text = (tr(lang, "lib_this_visit") + " " + "；".join(lines)
+        self.ids.visit.text = (tr(lang, "lib_this_visit") + " " + "\n".join(lines)
                                if lines else "")
 
 
 class LibReturnScreen(KioskScreen):
     def refresh(self, app: KioskApp) -> None:
         visit = app.flow.visit
-        _show_outcome(self.ids.outcome, app, visit)
+        _show_outcome(self.ids.outcome, app, visit, tr(app.lang, "lib_scan_hint"))
         count = len(visit.returned) if visit else 0
         self.ids.count.text = tr(app.lang, "lib_returned_count", count=count) if count else ""
 
@@ -410,7 +414,9 @@ class _QrScreen(KioskScreen):
 
 
 class LibReceiptScreen(_QrScreen):
-    MAX_LINES = 4
+    # Each book takes two lines (its title, then its due date); more than this and the last
+    # line says how many more (all of them are on the phone page behind the QR code).
+    MAX_BOOKS = 3
 
     def refresh(self, app: KioskApp) -> None:
         lang, visit = app.lang, app.flow.visit
@@ -419,13 +425,12 @@ class LibReceiptScreen(_QrScreen):
             self.ids.lines.text = tr(lang, "lib_receipt_none")
         else:
             lines = [tr(lang, "lib_receipt_count", count=len(borrowed))]
-            shown = borrowed[:self.MAX_LINES]
-            if len(borrowed) > self.MAX_LINES:
-                shown = borrowed[:self.MAX_LINES - 1]
-            lines += [tr(lang, "lib_book_due", title=x.title, date=format_date(lang, x.due_on))
-                      for x in shown]
+            shown = borrowed[:self.MAX_BOOKS]
+            for loan in shown:
+                lines += [loan.title, "    " + tr(lang, "lib_due",
+                                                  date=format_date(lang, loan.due_on))]
             if len(shown) < len(borrowed):
-                lines.append(tr(lang, "and_more", count=len(borrowed) - len(shown)))
+                lines.append(tr(lang, "lib_and_more", count=len(borrowed) - len(shown)))
             self.ids.lines.text = "\n".join(lines)
         self.show_qr(visit.reader.phone_url if visit and visit.reader else "")
 
@@ -453,17 +458,23 @@ class LibLoansScreen(_QrScreen):
         if not loans and reader is not None and not (visit and visit.in_flight):
             rows.add_widget(Body(text=tr(lang, "lib_loans_none"), font_size=24 * _sp(),
                                  size_hint_y=None, height=60 * _sp()))
+        small = int(18 * _sp())
         for loan in loans[page * self.PER_PAGE:(page + 1) * self.PER_PAGE]:
-            line = tr(lang, "lib_loan_line", date=format_date(lang, loan.due_on),
-                      count=loan.renewals_left)
+            line = tr(lang, "lib_loan_line", date=format_date(lang, loan.due_on))
             if loan.overdue_days > 0:
                 line = tr(lang, "lib_loan_late", days=loan.overdue_days) + line
+            if loan.renewals_left > 0:
+                renew = (tr(lang, "lib_renew") + f"\n[size={small}]"
+                         + tr(lang, "lib_renew_left", count=loan.renewals_left) + "[/size]")
+            else:
+                renew = f"[size={int(20 * _sp())}]" + tr(lang, "lib_renew_none") + "[/size]"
             rows.add_widget(LoanRow(title=loan.title, line=line, copy_id=loan.copy_id,
-                                    late=loan.overdue_days > 0))
+                                    late=loan.overdue_days > 0, renew_text=renew,
+                                    can_renew=loan.renewals_left > 0))
         rows.add_widget(Widget())
         for row in rows.children:
             if isinstance(row, LoanRow):
-                row.ids.renew.disabled = app.flow.library_busy
+                row.ids.renew.disabled = app.flow.library_busy or not row.can_renew
         self.show_qr(reader.phone_url if reader else "")
 
 
@@ -721,7 +732,8 @@ class KioskApp(App):
             return (tr(lang, "lib_pin_title"), "●" * len(visit.pin),
                     problem or tr(lang, "lib_pin_hint"), bool(problem))
         if step is Step.LIB_COPY and visit is not None:
-            shown = COPY_PREFIX + visit.copy_digits if visit.copy_digits else ""
+            # As on the label (LB-0012), which is what is looked up, not the bare digits.
+            shown = typed_copy_id(visit.copy_digits) if visit.copy_digits else ""
             return (tr(lang, "lib_copy_title"), shown,
                     problem or tr(lang, "lib_copy_hint", prefix=COPY_PREFIX), bool(problem))
         return tr(lang, "pin_title"), "●" * len(flow.pin), problem, bool(problem)

@@ -130,8 +130,8 @@ def test_borrow_renew_and_return_by_scanning_at_the_kiosk(make_kiosk, desk, tmp_
     assert kiosk.screen == "lib_receipt"
     lines = kiosk.app.root.current_screen.ids.lines.text
     for loan in kiosk.flow.visit.borrowed:
-        assert kiosk.tr("lib_book_due", title=loan.title,
-                        date=format_date(kiosk.app.lang, loan.due_on)) in lines
+        due = kiosk.tr("lib_due", date=format_date(kiosk.app.lang, loan.due_on))
+        assert f"{loan.title}\n    {due}" in lines
     [url] = qr_codes_on_screen(tmp_path)
     assert url == kiosk.flow.visit.reader.phone_url
     assert url.startswith(desk.url + LIBRARY + "/phone/")
@@ -196,6 +196,16 @@ def test_borrow_renew_and_return_by_scanning_at_the_kiosk(make_kiosk, desk, tmp_
                               kiosk.tr("lib_hand_to_staff"))
     assert kiosk.app.root.current_screen.ids.count.text == kiosk.tr("lib_returned_count",
                                                                    count=2)
+    # A book that is not out, typed on the keypad: refused in words, not kept for retrying.
+    kiosk.tap_text(kiosk.tr("lib_type_copy"))
+    assert kiosk.screen == "lib_copy"
+    kiosk.type_digits("10")
+    assert kiosk.app.root.current_screen.ids.display.text == "LB-0010"
+    kiosk.tap_text(kiosk.tr("confirm"))
+    assert kiosk.screen == "lib_return"
+    last = wait_for_answer(kiosk, "the refused return")
+    assert last.kind is OutcomeKind.REFUSED and last.refusal.code == "not_on_loan"
+    assert outcome(kiosk)[0] == "✘" and "staff" in last.refusal.text("en")
     [ready] = desk.get("/holds", status="ready")["holds"]
     assert ready["card_id"] == desk.li and ready["copy_id"] == "LB-0009"
     assert all(x["returned_at"] for x in desk.loans_of("LB-0009") + desk.loans_of("LB-0010"))
@@ -213,6 +223,26 @@ def test_a_return_scanned_while_the_server_is_down_is_checked_in_exactly_once(
     assert lent.status_code == 201, lent.text
 
     kiosk = make_kiosk(real_server_url=desk.url, SERVICEPOINT_KIOSK__KIOSK_ID="L2")
+    # Without the card: phone number and PIN on the keypad (a wrong PIN first).
+    kiosk.tap_key("books")
+    kiosk.tap_text(kiosk.tr("lib_loans"))
+    kiosk.tap_text(kiosk.tr("lib_use_phone"))
+    kiosk.type_digits("13900005678")
+    kiosk.tap_text(kiosk.tr("confirm"))
+    assert kiosk.screen == "lib_pin"
+    kiosk.type_digits("9999")
+    kiosk.tap_text(kiosk.tr("confirm"))
+    last = wait_for_answer(kiosk, "the wrong PIN")
+    assert last.refusal.code == "wrong_pin"
+    assert kiosk.app.root.current_screen.ids.hint.text == last.refusal.text(kiosk.app.lang)
+    kiosk.type_digits("1234")
+    kiosk.tap_text(kiosk.tr("confirm"))
+    kiosk.wait_until(lambda: kiosk.screen == "lib_loans", what="李爷爷's loans")
+    kiosk.pump(2)
+    [row] = [w for w in kiosk.app.root.current_screen.ids.rows.children if hasattr(w, "copy_id")]
+    assert (row.copy_id, row.title) == ("LB-0001", "老年常见病防治手册（大字版）")
+    kiosk.tap_text(kiosk.tr("home"))
+
     kiosk.tap_key("books")
     kiosk.tap_text(kiosk.tr("lib_return"))
     desk.server.stop()

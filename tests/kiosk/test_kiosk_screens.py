@@ -121,7 +121,9 @@ def test_back_and_home_work_from_every_step(make_kiosk):
         kiosk.tap_text(kiosk.tr("back"))
         trail.append(kiosk.screen)
     assert trail == ["phone", "contact", "unit", "building", "compound", "question", "home"]
-    walk_to_review(kiosk, category="books")
+    # (The books tile opens the library now; its "bring books home" request is walked in
+    # test_the_books_tile_opens_the_library_and_its_request_is_one_tap_away.)
+    walk_to_review(kiosk, category="appliance")
     kiosk.tap_text(kiosk.tr("home"))
     assert kiosk.screen == "home" and kiosk.flow.draft is None
     assert not kiosk.app.draft_file.path.exists()
@@ -269,3 +271,14 @@ def test_staff_mode_says_when_the_server_cannot_be_reached(make_kiosk):
     assert ids.state.text == kiosk.tr("staff_never")
     assert ids.tanks.lines == "暂无数据"
     assert kiosk.flow.step is Step.STAFF
+
+
+def test_the_books_tile_opens_the_library_and_its_request_is_one_tap_away(make_kiosk):
+    kiosk = make_kiosk()
+    kiosk.tap_key("books")
+    assert kiosk.screen == "library" and kiosk.flow.draft is None
+    kiosk.tap_text(kiosk.tr("lib_deliver"))
+    assert kiosk.flow.draft is not None and kiosk.flow.draft.category == "books"
+    assert kiosk.screen == "question"
+    kiosk.tap_text(kiosk.tr("home"))
+    assert kiosk.screen == "home" and kiosk.flow.draft is None and kiosk.flow.visit is None
