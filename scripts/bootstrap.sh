@@ -9,9 +9,10 @@ cd "$(dirname "$0")/.."
 log() { printf '[bootstrap] %s\n' "$*" >&2; }
 
 # Debian packages each purpose needs. The demo needs the broker, a CJK font, touch input
-# support and speech; the tests also need PostgreSQL, a QR decoder and a browser.
+# support and speech; the tests also need PostgreSQL, a QR decoder, a browser, shellcheck and
+# systemd-analyze (to check the install script and the units).
 run_packages=(mosquitto fonts-wqy-microhei libmtdev1 espeak-ng)
-test_packages=(postgresql libzbar0 chromium shellcheck)
+test_packages=(postgresql libzbar0 chromium shellcheck systemd)
 packages=("${run_packages[@]}")
 [ "$purpose" = test ] && packages+=("${test_packages[@]}")
 

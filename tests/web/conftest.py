@@ -98,7 +98,8 @@ def live_url(app) -> Iterator[str]:  # noqa: F811
 @pytest.fixture(scope="session")
 def browser() -> Iterator[object]:
     if not Path(CHROMIUM).exists():
-        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
+        pytest.fail(f"Debian's chromium is not at {CHROMIUM}: scripts/bootstrap.sh test installs "
+                    "it (apt-get install chromium)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

@@ -179,8 +179,9 @@ def test_a_real_sensor_event_appears_live_on_the_staff_page(
     """The real sensing services behind the page: the tank's level falls and stays low, sensor
     ingest's processor raises the condition, and the alert shows up on an open page with no
     reload."""
-    sensing = pytest.importorskip("server.sensing.services")
-    rigs = pytest.importorskip("tests.server.sensing.conftest")
+    from server.sensing import services as sensing
+    from tests.server.sensing import conftest as rigs
+
     rig = rigs.Rig(app.state.sessions, clock)
     _sign_in(desktop, live_url, "staff", "staff-demo")
     desktop.wait_for_load_state("networkidle")

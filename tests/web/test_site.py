@@ -131,7 +131,6 @@ def test_without_sensor_ingest_the_pages_say_so(client: TestClient,
 def test_the_pages_work_on_the_real_sensing_services(client: TestClient) -> None:
     """With sensor ingest installed: the demo site's tank and bays, and a cleaning recorded
     through the form lands in the real cleaning log and restarts the schedule."""
-    pytest.importorskip("server.sensing.services")
     cookie_sign_in(client, "staff")
     site = client.get("/staff/site")
     assert site.status_code == 200 and "灭火器台账" in site.text and "tank-1" in site.text
