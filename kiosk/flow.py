@@ -740,6 +740,11 @@ class Flow:
         if visit is None or visit.in_flight and self.step is Step.LIB_IDENTIFY:
             return None
         self.touched()
+        # A scan on the keypad for the book's number, or on the receipt, is one more book.
+        if self.step is Step.LIB_COPY:
+            self._go(self._copy_for)
+        elif self.step is Step.LIB_RECEIPT:
+            self._go(Step.LIB_BORROW)
         if self.step in (Step.LIB_IDENTIFY, Step.LIB_PHONE, Step.LIB_PIN):
             if self.step is not Step.LIB_IDENTIFY:
                 self._go(Step.LIB_IDENTIFY)

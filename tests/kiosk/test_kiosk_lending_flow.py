@@ -597,3 +597,26 @@ def test_a_new_card_at_the_menu_starts_a_new_reader_s_visit(flow):
     assert flow.visit.reader.patron.address_as == "李爷爷"
     assert flow.visit.borrowed == [] and flow.visit.last is None  # not the last reader's books
     assert flow.take_sessions_to_end() == ["session-wang"]
+
+
+def test_a_book_scanned_on_the_number_keypad_or_the_receipt_is_one_more_book(flow):
+    identified(flow)
+    flow.library_type_copy()
+    flow.press_digit("4")
+    call = flow.scan("LB-0003")
+    assert flow.step is Step.LIB_BORROW
+    assert call.kind == "borrow" and call.body["copy_id"] == "LB-0003"
+    flow.library_answered(call, loan("LB-0003"))
+    flow.library_done()
+    again = flow.scan("LB-0005")
+    assert flow.step is Step.LIB_BORROW and again.body["copy_id"] == "LB-0005"
+    flow.back()
+    flow.library_choose("return")
+    flow.library_type_copy()
+    back = flow.scan("LB-0003")
+    assert flow.step is Step.LIB_RETURN and back.kind == "give_back"
+
+
+def test_a_scan_on_my_loans_does_nothing(flow):
+    identified(flow, "loans")
+    assert flow.scan("LB-0001") is None and flow.step is Step.LIB_LOANS
