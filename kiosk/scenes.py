@@ -420,7 +420,7 @@ def _lib_loans_renewed(app: Any, clock: ManualClock) -> None:
 
 def _lib_loans_refused(app: Any, clock: ManualClock) -> None:
     _identified(app, "loans")
-    _refuse(app, "renew", "no_renewals_left")
+    _refuse(app, "renew", "renew_on_hold")
     app.sync()
 
 
