@@ -6,9 +6,10 @@ The scanner is a keyboard: every code arrives as key events on the window, then 
 
 Online: a card scanned at the home screen, two books borrowed by scanning, the receipt's QR code
 read off the screen and opened, my loans with a renewal (and one refused because another reader
-waits), the session ended, and the books returned (one flagged for staff). Offline: a return
-scanned with the server stopped is kept, said so on screen, and checked in exactly once when the
-server is back.
+waits), the session ended, and the books returned (one flagged for staff, one typed on the keypad
+and refused). Offline: a reader identified by phone and PIN is forgotten by the idle timeout (and
+their session ended); a return scanned with the server stopped is kept, said so on screen, and
+checked in exactly once when the server is back.
 """
 
 from __future__ import annotations
@@ -89,6 +90,12 @@ def outcome(kiosk):
     """(mark, headline, detail) as shown under the scan."""
     box = kiosk.app.root.current_screen.ids.outcome
     return box.ids.mark.text, box.ids.headline.text, box.ids.detail.text
+
+
+def session_over(desk, session: str) -> bool:
+    reply = httpx.get(desk.url + LIBRARY + "/session/loans", timeout=10,
+                      headers={**KIOSK_KEY, "X-Library-Session": session})
+    return reply.status_code == 401 and reply.json()["error"]["code"] == "session_expired"
 
 
 def wait_for_answer(kiosk, what):
@@ -173,12 +180,8 @@ def test_borrow_renew_and_return_by_scanning_at_the_kiosk(make_kiosk, desk, tmp_
     kiosk.tap_text(kiosk.tr("home"))
     assert kiosk.screen == "home" and kiosk.flow.visit is None
 
-    def session_over() -> bool:
-        reply = httpx.get(desk.url + LIBRARY + "/session/loans", timeout=10,
-                          headers={**KIOSK_KEY, "X-Library-Session": session})
-        return reply.status_code == 401 and reply.json()["error"]["code"] == "session_expired"
-
-    kiosk.wait_until(session_over, what="the session to end on the server")
+    kiosk.wait_until(lambda: session_over(desk, session),
+                     what="the session to end on the server")
 
     # Returns need no card: each book confirmed with a big mark and its title.
     kiosk.tap_key("books")
@@ -241,7 +244,14 @@ def test_a_return_scanned_while_the_server_is_down_is_checked_in_exactly_once(
     kiosk.pump(2)
     [row] = [w for w in kiosk.app.root.current_screen.ids.rows.children if hasattr(w, "copy_id")]
     assert (row.copy_id, row.title) == ("LB-0001", "老年常见病防治手册（大字版）")
-    kiosk.tap_text(kiosk.tr("home"))
+    # He walks away: the kiosk warns, then forgets him and ends his session on the server.
+    session = kiosk.flow.visit.reader.session
+    kiosk.clock.advance(kiosk.flow.idle_seconds + 1)
+    kiosk.wait_until(lambda: kiosk.app.idle_warning is not None, what="the idle warning")
+    kiosk.clock.advance(kiosk.flow.warning_seconds)
+    kiosk.wait_until(lambda: kiosk.screen == "home", what="the idle timeout")
+    assert kiosk.flow.visit is None
+    kiosk.wait_until(lambda: session_over(desk, session), what="the session to end")
 
     kiosk.tap_key("books")
     kiosk.tap_text(kiosk.tr("lib_return"))
