@@ -433,6 +433,7 @@ def main(argv: list[str]) -> int:
         log.error("could not prepare the demo database:\n%s", seeded.stderr[-2000:])
         return 1
     log.info("%s", seeded.stdout.strip())
+    reader = _library_desk(python, {**os.environ, **env}, config_dir, workdir)
 
     children: list[Child] = []
     broker = _broker(workdir, mqtt_port)
@@ -470,7 +471,7 @@ def main(argv: list[str]) -> int:
                 break
         if not stopping.is_set():
             _announce(base_url, workdir, children, mqtt_port if broker else None,
-                      story=not args.no_story)
+                      story=not args.no_story, reader=reader)
         if not args.no_story and not stopping.is_set():
             story_thread = Story(base_url, scale=scale, kiosk_id=settings.kiosk.kiosk_id,
                                  mqtt_port=mqtt_port if broker else None, say=_say,
@@ -492,6 +493,47 @@ def main(argv: list[str]) -> int:
             child.stop()
     _say(f"  demo stopped; logs are in {workdir / 'logs'}")
     return 0
+
+
+@dataclass(frozen=True)
+class DemoReader:
+    """The library reader the demo enrols, to try borrowing at the kiosk."""
+
+    card_id: str
+    phone: str
+    pin: str
+    card_png: Path
+
+
+DEMO_READER = {"name": "王阿姨", "phone": "13800001234", "pin": "1234", "unit": "C01-B01-U1"}
+
+
+def _library_desk(python: list[str], env: dict[str, str], config_dir: Path,
+                  workdir: Path) -> DemoReader | None:
+    """Put the demo books on the shelf and enrol one reader with a printed card, as staff would
+    with ``servicepoint library import`` and ``servicepoint library enrol``."""
+    catalog = config_dir / "library-demo.csv"
+    if not catalog.exists():
+        return None
+    card_png = workdir / "library-card.png"
+    steps = [["library", "import", str(catalog)],
+             ["library", "enrol", "--name", DEMO_READER["name"], "--phone",
+              DEMO_READER["phone"], "--unit", DEMO_READER["unit"], "--pin", DEMO_READER["pin"],
+              "--card", str(card_png)]]
+    outputs = []
+    for step in steps:
+        done = subprocess.run([*python, *step], env=env, capture_output=True, text=True,
+                              stdin=subprocess.DEVNULL)
+        if done.returncode != 0:
+            log.warning("the demo library is not set up (%s): %s", " ".join(step[:2]),
+                        (done.stdout + done.stderr)[-1000:])
+            return None
+        outputs.append(done.stdout.strip())
+        log.info("%s", done.stdout.strip().splitlines()[0])
+    card_id = outputs[1].split()[0]
+    written = sorted(workdir.glob("library-card*.png"))
+    return DemoReader(card_id=card_id, phone=DEMO_READER["phone"], pin=DEMO_READER["pin"],
+                      card_png=written[0] if written else card_png)
 
 
 def _kiosk(python: list[str], workdir: Path, env: dict[str, str]) -> Child:
@@ -524,7 +566,7 @@ def _has_module(name: str) -> bool:
 
 
 def _announce(base_url: str, workdir: Path, children: list[Child], mqtt_port: int | None,
-              *, story: bool) -> None:
+              *, story: bool, reader: DemoReader | None = None) -> None:
     names = ", ".join(c.name for c in children)
     lines = [
         "",
@@ -538,6 +580,10 @@ def _announce(base_url: str, workdir: Path, children: list[Child], mqtt_port: in
     ]
     if mqtt_port:
         lines.append(f"  MQTT broker:         mqtt://127.0.0.1:{mqtt_port}")
+    if reader is not None:
+        lines += [f"  Library (图书借阅):   reader card {reader.card_id} ({reader.card_png});",
+                  f"                       or at the kiosk: phone {reader.phone}, PIN "
+                  f"{reader.pin}; books LB-0001 … LB-0019"]
     if any(c.name == "kiosk" for c in children) and not has_screen():
         lines.append(f"  Kiosk (no screen):   {kiosk_screenshot(workdir)}  (what it shows, "
                      "saved every 3 s)")

@@ -4,10 +4,12 @@
     servicepoint library labels                               # labels for copies never labelled
     servicepoint library labels --copy LB-0001 --out one.png
     servicepoint library cards --resident 12 --resident 13    # enrols them if needed
+    servicepoint library enrol --name 王阿姨 --phone 13800001234 --pin 1234 --card   # at the desk
     servicepoint library reminders                            # the daily job (cron/systemd timer)
 
 Exit codes: 0 done; 1 the import rejected rows (the good rows are imported all the same) or a
-named copy or resident does not exist; 2 bad arguments; 78 a bad setting (from the main CLI).
+named copy or resident does not exist; 2 bad arguments (a bad phone number or PIN to enrol);
+78 a bad setting (from the main CLI).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from server.db import make_engine, session_factory
+from server.errors import Invalid
 from server.library import services
 from server.library.config import library_config_path, load_policy
 from server.library.labels import CardItem, LabelItem, card_pages, label_pages, save_pages
@@ -54,6 +57,16 @@ def _parser() -> argparse.ArgumentParser:
                        help="this resident (enrolled as a reader if not yet); repeat for more")
     cards.add_argument("--new", action="store_true", help="readers whose card was never printed")
     cards.add_argument("--out", type=Path, help="a .pdf, or a .png (one file per page)")
+    enrol = sub.add_parser(
+        "enrol", help="make a resident who comes to the desk a reader (added if new)",
+        epilog="Example: servicepoint library enrol --name 王阿姨 --phone 13800001234 "
+               "--unit C01-B01-U1 --pin 1234 --card")
+    enrol.add_argument("--name", required=True, help="how to address them, e.g. 王阿姨")
+    enrol.add_argument("--phone", required=True, help="their mobile number (11 digits)")
+    enrol.add_argument("--unit", help="their unit or building code, e.g. C01-B01-U1")
+    enrol.add_argument("--pin", help="4 to 6 digits, to borrow by phone number at the kiosk")
+    enrol.add_argument("--card", nargs="?", const=True, default=False, metavar="OUT",
+                       help="also print their card (to OUT, a .pdf or .png)")
     sub.add_parser("reminders", help="record today's due-soon and overdue reminders")
     return parser
 
@@ -65,7 +78,7 @@ def main(argv: Sequence[str]) -> int:
     try:
         with session_factory(engine)() as db:
             action: Callable[[Session, argparse.Namespace, Settings, datetime], int] = {
-                "import": _import, "labels": _labels, "cards": _cards,
+                "import": _import, "labels": _labels, "cards": _cards, "enrol": _enrol,
                 "reminders": _reminders}[args.action]
             return action(db, args, settings, utcnow())
     finally:
@@ -128,6 +141,27 @@ def _cards(db: Session, args: argparse.Namespace, settings: Settings, now: datet
     print(f"{len(patrons)} cards on {len(pages)} pages: {', '.join(map(str, written))}")
     for patron in patrons:
         print(f"  {patron.card_id}  {patron.resident.address_as}")
+    return 0
+
+
+def _enrol(db: Session, args: argparse.Namespace, settings: Settings, now: datetime) -> int:
+    try:
+        patron, new = services.enrol_walk_in(db, address_as=args.name, phone=args.phone,
+                                             unit_code=args.unit, pin=args.pin, now=now)
+    except Invalid as exc:
+        print(f"not enrolled: {exc}")
+        return 2
+    pin = "with a PIN" if patron.pin_hash else "no PIN (card only)"
+    print(f"{patron.card_id}  {patron.resident.address_as}  "
+          f"{'enrolled' if new else 'already a reader'}, {pin}")
+    if args.card:
+        out = Path(args.card) if isinstance(args.card, str) else _default_out(settings, "card",
+                                                                                now)
+        pages = card_pages([CardItem(patron.card_id, patron.resident.address_as)],
+                           font_path=settings.kiosk.font_path, site_name=settings.site.name_zh)
+        written = save_pages(pages, out)
+        services.mark_cards_printed(db, patrons=[patron], now=now)
+        print(f"card: {', '.join(map(str, written))}")
     return 0
 
 

@@ -47,7 +47,7 @@ from server.library.models import (
     ReturnReceipt,
 )
 from server.library.rules import LendingPolicy, Reason, Refusal
-from server.models import Resident
+from server.models import Building, Resident, Unit
 from server.security import new_phone_token
 
 __all__ = [
@@ -67,6 +67,7 @@ __all__ = [
     "copies_to_label",
     "end_session",
     "enrol_patron",
+    "enrol_walk_in",
     "hold_queue",
     "identify",
     "import_catalog",
@@ -231,6 +232,34 @@ def enrol_patron(db: Session, *, resident_id: int, now: datetime, pin: str | Non
     if created:
         log.info("library patron %s enrolled (resident %s)", patron.card_id, resident_id)
     return patron, created
+
+
+def enrol_walk_in(db: Session, *, address_as: str, phone: str, now: datetime,
+                  unit_code: str | None = None, pin: str | None = None) -> tuple[Patron, bool]:
+    """Enrol a resident who comes to the desk: found by phone number if the service point
+    already knows them (a request they filed), else added; then made a reader as
+    :func:`enrol_patron` does. Returns the patron and whether they are a new reader."""
+    number = rules.normalise_phone(phone)
+    if number is None:
+        raise Invalid("phone: a mainland mobile number of 11 digits")
+    address_as = address_as.strip()
+    if not 1 <= len(address_as) <= 40:
+        raise Invalid("name: how to address them, 1 to 40 characters")
+    if pin is not None and not rules.pin_valid(pin):
+        raise Invalid("pin: must be 4 to 6 digits")
+    unit = None
+    if unit_code:
+        unit = db.scalar(select(Unit).where(Unit.code == unit_code))
+        if unit is None and db.scalar(select(Building.id).where(Building.code == unit_code)) \
+                is None:
+            raise Invalid(f"unit: no unit or building {unit_code!r}")
+    resident = db.scalar(select(Resident).where(Resident.phone == number).limit(1))
+    if resident is None:
+        resident = Resident(address_as=address_as, phone=number,
+                            unit_id=unit.id if unit else None, created_at=now)
+        db.add(resident)
+        db.flush()
+    return enrol_patron(db, resident_id=resident.id, now=now, pin=pin)
 
 
 def _set_pin(patron: Patron, pin: str) -> None:

@@ -26,6 +26,7 @@ from server.library.labels import (
     save_pages,
 )
 from server.library.models import Book, Copy, Patron
+from server.models import utcnow
 from servicepoint.errors import ConfigError
 from tests.library.conftest import CONFIG, DEMO_CSV, add_resident
 from tests.server.conftest import FakeClock
@@ -162,3 +163,39 @@ def test_the_command_imports_labels_new_copies_once_and_prints_cards(
 
     assert library_cli(["reminders"]) == 0
     assert "0 due-soon and 0 overdue" in capsys.readouterr().out
+
+
+def test_a_resident_at_the_desk_is_enrolled_with_a_pin_and_a_card(
+        site_db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    card_png = tmp_path / "card.png"
+    assert library_cli(["enrol", "--name", "王阿姨", "--phone", "138 0000 1234",
+                        "--unit", "C01-B01-U1", "--pin", "2580", "--card", str(card_png)]) == 0
+    out = capsys.readouterr().out
+    assert "王阿姨  enrolled, with a PIN" in out
+    [printed] = sorted(tmp_path.glob("card*.png"))
+    with Image.open(printed) as page:
+        [card_id] = decoded(page)
+    assert card_id in out
+
+    # The same phone again is the same reader: no second card, and a new PIN replaces the old.
+    assert library_cli(["enrol", "--name", "王阿姨", "--phone", "13800001234",
+                        "--pin", "1357"]) == 0
+    assert f"{card_id}  王阿姨  already a reader" in capsys.readouterr().out
+    engine = make_engine(site_db)
+    with session_factory(engine)() as db:
+        assert db.scalar(select(func.count()).select_from(Patron)) == 1
+        patron, _new = services.enrol_walk_in(db, address_as="王阿姨", phone="13800001234",
+                                              now=utcnow())
+        assert patron.card_id == card_id
+        assert services.verify_pin(patron.pin_hash, "1357")
+        assert not services.verify_pin(patron.pin_hash, "2580")
+    engine.dispose()
+
+    # Bad input is refused in words, and nothing is enrolled.
+    for bad, words in ((["--phone", "12345"], "phone"), (["--phone", "13900001111",
+                                                           "--pin", "12"], "pin"),
+                       (["--phone", "13900001111", "--unit", "NOWHERE"], "unit")):
+        assert library_cli(["enrol", "--name", "李爷爷", *bad]) == 2
+        assert f"not enrolled: {words}" in capsys.readouterr().out
+    with session_factory(make_engine(site_db))() as db:
+        assert db.scalar(select(func.count()).select_from(Patron)) == 1

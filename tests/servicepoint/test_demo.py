@@ -107,3 +107,13 @@ def test_demo_plays_the_story_and_ctrl_c_leaves_nothing_behind(tmp_path: Path) -
         assert shot.size == (800, 480)
         colours = shot.convert("RGB").getcolors(maxcolors=1_000_000) or []
         assert len(colours) > 50  # the drawn home screen, not a blank surface
+
+    # The library is ready to try: the demo books are on the shelf and a reader has a card.
+    card = re.search(r"reader card (P\d{10}) \((\S+\.png)\)", printed)
+    assert card, printed
+    from pyzbar.pyzbar import decode
+
+    with Image.open(card.group(2)) as page:
+        assert [s.data.decode() for s in decode(page)] == [card.group(1)]
+    with sqlite3.connect(data / "demo" / "servicepoint.db") as db:
+        assert db.execute("SELECT count(*) FROM library_copies").fetchone()[0] == 19
