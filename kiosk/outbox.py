@@ -27,11 +27,13 @@ import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, Generic, TypeVar
 
 __all__ = ["KeptReturn", "Outbox", "Parcel", "ReturnBox"]
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS outbox (
@@ -65,28 +67,77 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-class Outbox:
-    def __init__(self, path: Path, *, kiosk_id: str) -> None:
+class _KeptTable(Generic[T]):
+    """One table of things kept on disk until the server has them, keyed by client id, with a
+    state (pending | delivered | rejected), an attempt count and the last error. Subclasses
+    name the table, its schema and columns, and build their rows."""
+
+    _TABLE: ClassVar[str]
+    _SCHEMA: ClassVar[str]
+    _COLUMNS: ClassVar[str]
+
+    def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.kiosk_id = kiosk_id
         self._lock = threading.Lock()
         self._db = sqlite3.connect(self.path, timeout=10, check_same_thread=False,
                                    isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.execute("PRAGMA busy_timeout=10000")
-        self._db.executescript(_SCHEMA)
+        self._db.executescript(self._SCHEMA)
 
     def close(self) -> None:
         with self._lock:
             self._db.close()
 
+    def _row(self, row: tuple[Any, ...]) -> T:
+        raise NotImplementedError
+
+    def _select(self, where: str) -> str:
+        return f"SELECT {self._COLUMNS} FROM {self._TABLE} WHERE {where}"
+
+    def get(self, client_id: str) -> T | None:
+        with self._lock:
+            row = self._db.execute(self._select("client_id = ?"), (client_id,)).fetchone()
+        return None if row is None else self._row(row)
+
+    def pending(self) -> list[T]:
+        with self._lock:
+            rows = self._db.execute(
+                self._select("state = 'pending'") + " ORDER BY rowid").fetchall()
+        return [self._row(r) for r in rows]
+
+    def pending_count(self) -> int:
+        with self._lock:
+            return int(self._db.execute(
+                f"SELECT COUNT(*) FROM {self._TABLE} WHERE state = 'pending'").fetchone()[0])
+
+    def _set_rejected(self, client_id: str, reason: str) -> None:
+        with self._lock:
+            self._db.execute(
+                f"UPDATE {self._TABLE} SET state = 'rejected', attempts = attempts + 1,"
+                " last_error = ? WHERE client_id = ?", (reason[:500], client_id))
+
+    def note_failure(self, client_id: str, *, reason: str) -> None:
+        with self._lock:
+            self._db.execute(
+                f"UPDATE {self._TABLE} SET attempts = attempts + 1, last_error = ?"
+                " WHERE client_id = ?", (reason[:500], client_id))
+
+
+class Outbox(_KeptTable[Parcel]):
+    _TABLE = "outbox"
+    _SCHEMA = _SCHEMA
+    _COLUMNS = "client_id, number, phone_token, body, state, attempts"
+
+    def __init__(self, path: Path, *, kiosk_id: str) -> None:
+        super().__init__(path)
+        self.kiosk_id = kiosk_id
+
     def _row(self, row: tuple[Any, ...]) -> Parcel:
         return Parcel(client_id=row[0], number=row[1], phone_token=row[2],
                       body=json.loads(row[3]), state=row[4], attempts=row[5])
-
-    _COLUMNS = "client_id, number, phone_token, body, state, attempts"
 
     def enqueue(self, body: dict[str, Any]) -> Parcel:
         """Keep ``body`` (which must carry a client_id) and give it a number and phone token.
@@ -101,9 +152,7 @@ class Outbox:
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
-                row = self._db.execute(
-                    f"SELECT {self._COLUMNS} FROM outbox WHERE client_id = ?", (client_id,)
-                ).fetchone()
+                row = self._db.execute(self._select("client_id = ?"), (client_id,)).fetchone()
                 if row is not None:
                     parcel = self._row(row)
                     if parcel.state != "delivered":
@@ -138,25 +187,6 @@ class Outbox:
         log.info("request %s kept in the outbox as %s", client_id, number)
         return Parcel(client_id=client_id, number=number, phone_token=token, body=full)
 
-    def get(self, client_id: str) -> Parcel | None:
-        with self._lock:
-            row = self._db.execute(
-                f"SELECT {self._COLUMNS} FROM outbox WHERE client_id = ?", (client_id,)
-            ).fetchone()
-        return None if row is None else self._row(row)
-
-    def pending(self) -> list[Parcel]:
-        with self._lock:
-            rows = self._db.execute(
-                f"SELECT {self._COLUMNS} FROM outbox WHERE state = 'pending' ORDER BY rowid"
-            ).fetchall()
-        return [self._row(r) for r in rows]
-
-    def pending_count(self) -> int:
-        with self._lock:
-            return int(self._db.execute(
-                "SELECT COUNT(*) FROM outbox WHERE state = 'pending'").fetchone()[0])
-
     def mark_delivered(self, client_id: str, *, number: str) -> None:
         with self._lock:
             self._db.execute(
@@ -168,20 +198,8 @@ class Outbox:
 
     def mark_rejected(self, client_id: str, *, reason: str) -> None:
         """The server refused it (4xx); sending again cannot help, so it stops here for staff."""
-        with self._lock:
-            self._db.execute(
-                "UPDATE outbox SET state = 'rejected', attempts = attempts + 1, last_error = ?"
-                " WHERE client_id = ?",
-                (reason[:500], client_id),
-            )
+        self._set_rejected(client_id, reason)
         log.warning("request %s rejected by the server: %s", client_id, reason)
-
-    def note_failure(self, client_id: str, *, reason: str) -> None:
-        with self._lock:
-            self._db.execute(
-                "UPDATE outbox SET attempts = attempts + 1, last_error = ? WHERE client_id = ?",
-                (reason[:500], client_id),
-            )
 
 
 _RETURNS_SCHEMA = """
@@ -217,7 +235,7 @@ class KeptReturn:
                 "returned_at": self.returned_at}
 
 
-class ReturnBox:
+class ReturnBox(_KeptTable[KeptReturn]):
     """Returns scanned at the kiosk, in the same SQLite file as the requests' outbox.
 
     A return is written here before it is sent, with the time the book was dropped, so a return
@@ -229,25 +247,11 @@ class ReturnBox:
         box.mark_delivered(kept.client_id, title="…", hand_to_staff=False)
     """
 
+    _TABLE = "returns"
+    _SCHEMA = _RETURNS_SCHEMA
     _COLUMNS = "client_id, copy_id, returned_at, state, attempts"
 
-    def __init__(self, path: Path) -> None:
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._lock = threading.Lock()
-        self._db = sqlite3.connect(self.path, timeout=10, check_same_thread=False,
-                                   isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._db.execute("PRAGMA busy_timeout=10000")
-        self._db.executescript(_RETURNS_SCHEMA)
-
-    def close(self) -> None:
-        with self._lock:
-            self._db.close()
-
-    @staticmethod
-    def _row(row: tuple[Any, ...]) -> KeptReturn:
+    def _row(self, row: tuple[Any, ...]) -> KeptReturn:
         return KeptReturn(client_id=row[0], copy_id=row[1], returned_at=row[2], state=row[3],
                           attempts=row[4])
 
@@ -259,28 +263,9 @@ class ReturnBox:
             self._db.execute(
                 "INSERT OR IGNORE INTO returns (client_id, copy_id, returned_at, created_at)"
                 " VALUES (?, ?, ?, ?)", (client_id, copy_id, at, _now()))
-            row = self._db.execute(f"SELECT {self._COLUMNS} FROM returns WHERE client_id = ?",
-                                   (client_id,)).fetchone()
+            row = self._db.execute(self._select("client_id = ?"), (client_id,)).fetchone()
         log.info("return %s of %s kept", client_id, copy_id)
         return self._row(row)
-
-    def get(self, client_id: str) -> KeptReturn | None:
-        with self._lock:
-            row = self._db.execute(f"SELECT {self._COLUMNS} FROM returns WHERE client_id = ?",
-                                   (client_id,)).fetchone()
-        return None if row is None else self._row(row)
-
-    def pending(self) -> list[KeptReturn]:
-        with self._lock:
-            rows = self._db.execute(
-                f"SELECT {self._COLUMNS} FROM returns WHERE state = 'pending' ORDER BY rowid"
-            ).fetchall()
-        return [self._row(r) for r in rows]
-
-    def pending_count(self) -> int:
-        with self._lock:
-            return int(self._db.execute(
-                "SELECT COUNT(*) FROM returns WHERE state = 'pending'").fetchone()[0])
 
     def mark_delivered(self, client_id: str, *, title: str, hand_to_staff: bool) -> None:
         with self._lock:
@@ -293,14 +278,6 @@ class ReturnBox:
 
     def mark_rejected(self, client_id: str, *, reason: str) -> None:
         """Refused (an unknown copy, a copy not on loan): the book goes to staff, not again."""
-        with self._lock:
-            self._db.execute(
-                "UPDATE returns SET state = 'rejected', attempts = attempts + 1, last_error = ?"
-                " WHERE client_id = ?", (reason[:500], client_id))
+        self._set_rejected(client_id, reason)
         log.warning("return %s refused by the server: %s", client_id, reason)
 
-    def note_failure(self, client_id: str, *, reason: str) -> None:
-        with self._lock:
-            self._db.execute(
-                "UPDATE returns SET attempts = attempts + 1, last_error = ? WHERE client_id = ?",
-                (reason[:500], client_id))
