@@ -132,6 +132,29 @@ class ServerEvents:
                 self.cond.wait(left)
 
 
+def close_ticket(db_url: str, ticket_id: int) -> None:
+    """Staff close the ticket (so the asset can raise a new one), through the product's code."""
+    from server.db import make_engine, session_factory
+    from server.errors import IllegalTransition
+    from server.lifecycle import Action
+    from server.models import utcnow
+    from server.services.tickets import SYSTEM, apply_action, get_ticket
+
+    engine = make_engine(db_url)
+    try:
+        with session_factory(engine)() as db:
+            ticket = get_ticket(db, ticket_id=ticket_id)
+            try:
+                apply_action(db, ticket=ticket, action=Action.CLOSE, actor=SYSTEM,
+                             now=utcnow(), staff=True)
+            except IllegalTransition:
+                apply_action(db, ticket=ticket, action=Action.CANCEL, actor=SYSTEM,
+                             now=utcnow(), staff=True)
+            db.commit()
+    finally:
+        engine.dispose()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--samples", type=int, default=40)
@@ -148,6 +171,7 @@ def main() -> None:
         server(args)
         return
 
+    from gpiozero import Device
     from gpiozero.pins.mock import MockFactory
 
     from sensors.config import load_sensors_config
@@ -175,6 +199,8 @@ def main() -> None:
                 "--delivery-interval", str(args.delivery_interval))
     load = None
     factory = MockFactory()
+    # gpiozero's software SPI bus (the MCP3008) asks for the global factory: make it this one.
+    Device.pin_factory = factory
     running: list[object] = []
     try:
         read_json_line(srv, 60)
@@ -230,6 +256,10 @@ def main() -> None:
             site.set_bay("ext-1", present=True)
             # Returned: the ticket resolves itself; wait past debounce and one delivery round.
             time.sleep(0.6 + args.delivery_interval)
+            # A resolved ticket stays open (for staff to confirm) and holds the asset's one open
+            # ticket, so the next removal would only add evidence to it: close it, as staff do.
+            if ticket:
+                close_ticket(db_url, int(str(ticket["ticket"])))
         stop_polling.set()
         poller.join(5)
     finally:

@@ -40,6 +40,7 @@ def cpu_seconds() -> float:
 
 
 def run_node(workdir: Path, url: str, *, seconds: float, state_interval: float) -> dict[str, float]:
+    from gpiozero import Device
     from gpiozero.pins.mock import MockFactory
 
     from sensors.config import load_sensors_config, parse_sensors_config
@@ -55,6 +56,8 @@ def run_node(workdir: Path, url: str, *, seconds: float, state_interval: float) 
     raw["node"]["health_interval_s"] = max(state_interval, 1.0)
     config = parse_sensors_config(raw, "bench")
     factory = MockFactory()
+    # gpiozero's software SPI bus (the MCP3008) asks for the global factory: make it this one.
+    Device.pin_factory = factory
     site = MockSite(config, factory)
     for tank in config.tanks:
         site.set_depth(tank.id, 100.0)
