@@ -60,6 +60,8 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 STATE_VERSION = 1
+# How far ahead of the server a node's clock may be before its readings are logged as wrong.
+CLOCK_SKEW_TOLERANCE = timedelta(seconds=2)
 
 Changes = tuple[ConditionChange, ...]
 
@@ -325,9 +327,12 @@ def _observation_time(state: EngineState, asset_id: str, at: datetime, now: date
 ):
     _require_aware(now)
     if at > now:
-        # A node's clock ahead of ours must not make a duration elapse early.
-        logger.warning("reading for %s is from the future (%s > %s); using now",
-                       asset_id, at.isoformat(), now.isoformat())
+        # A node's clock ahead of ours must not make a duration elapse early. Clocks kept by
+        # NTP differ by milliseconds, which is no news: only a clock that is really wrong is
+        # worth a line in the log.
+        if at - now > CLOCK_SKEW_TOLERANCE:
+            logger.warning("reading for %s is from the future (%s > %s); using now",
+                           asset_id, at.isoformat(), now.isoformat())
         at = now
     last = state.last_seen.get(asset_id)
     if last is not None and at < last:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -97,6 +98,23 @@ def test_reading_from_the_future_is_clamped_to_now(config: RulesConfig) -> None:
     assert state.last_seen["tank-1"] == now
     assert state.get("tank-1", Condition.LOW_LEVEL) is not None
     assert state.get("tank-1", Condition.LOW_LEVEL).since == now  # type: ignore[union-attr]
+
+
+def test_only_a_clock_really_ahead_is_logged(config: RulesConfig,
+                                             caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.WARNING, logger="server.rules.engine")
+    state = EngineState()
+    for n in range(50):  # an NTP-kept node a few milliseconds ahead, reading after reading
+        reading = TankReading("tank-1", at=T0 + timedelta(seconds=n, milliseconds=8),
+                              level_percent=60.0)
+        state, _ = evaluate(state, reading, now=T0 + timedelta(seconds=n), config=config)
+    assert state.last_seen["tank-1"] == T0 + timedelta(seconds=49)  # still clamped
+    assert caplog.records == []
+    wrong = TankReading("tank-1", at=T0 + timedelta(minutes=10), level_percent=60.0)
+    evaluate(state, wrong, now=T0 + timedelta(seconds=50), config=config)
+    assert [r.getMessage() for r in caplog.records] == [
+        "reading for tank-1 is from the future (2026-11-25T01:10:00+00:00 > "
+        "2026-11-25T01:00:50+00:00); using now"]
 
 
 def test_next_deadline_says_when_to_tick(config: RulesConfig) -> None:
