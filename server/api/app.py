@@ -18,6 +18,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
+from sqlalchemy.pool import QueuePool
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -57,6 +58,42 @@ class BodyLimit:
                 await response(scope, receive, send)
                 return
         await self.app(scope, receive, send)
+
+
+class Bulkhead:
+    """Admit at most ``limit`` requests into the app at once; the others wait their turn here.
+
+    Why: a sync route holds a pooled database connection from its first query until its session
+    closes, and that happens only after FastAPI's next worker-thread hop (serialising the
+    answer). With more requests in flight than the pool has connections, every worker thread can
+    end up waiting for a connection while every connection waits for a worker thread: nothing
+    moves until the pool's timeout, and then every one of those requests fails. A request waiting
+    here holds neither a thread nor a connection.
+    """
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app, self.limit = app, limit
+        self._slots: tuple[asyncio.AbstractEventLoop, asyncio.Semaphore] | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        loop = asyncio.get_running_loop()
+        if self._slots is None or self._slots[0] is not loop:  # one per event loop (tests)
+            self._slots = (loop, asyncio.Semaphore(self.limit))
+        async with self._slots[1]:
+            await self.app(scope, receive, send)
+
+
+def request_slots(engine: Engine) -> int:
+    """How many requests may be in the app at once: the connections the pool can give, less a
+    few for the sensor ingest and the periodic sweeps, which share it."""
+    pool = engine.pool
+    if not isinstance(pool, QueuePool):  # a test's single or unpooled connection: no waiting
+        return 64
+    capacity = pool.size() + max(int(getattr(pool, "_max_overflow", 0)), 0)
+    return max(capacity - 3, 2)
 
 
 def create_app(settings: Settings, *, engine: Engine | None = None,
@@ -115,6 +152,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None,
     app.include_router(sensing.metrics_router)
     app.include_router(pages.router)
     pages.mount_static(app)
+    app.add_middleware(Bulkhead, limit=request_slots(engine))
     app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
 
     @app.middleware("http")
