@@ -16,7 +16,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import delete, select, tuple_
 from sqlalchemy.exc import IntegrityError
@@ -71,6 +71,30 @@ CATEGORY_OF: dict[Condition, str] = {
     Condition.INSPECTION_DUE: "fire_safety", Condition.MAINTENANCE_DUE: "fire_safety",
     Condition.SCRAP_DUE: "fire_safety", Condition.OFFLINE: "sensor_node",
 }
+
+
+_Row = TypeVar("_Row")
+
+
+def _get_or_create(db: Session, model: type[_Row], key: str, make: Callable[[], _Row]) -> _Row:
+    """The row with this primary key, made if missing. Two replicas can make the same row at the
+    same moment (a node's first readings reach both through the shared subscription): the one
+    that loses takes the winner's row, inside a savepoint, so the rest of its batch stands."""
+    found = db.get(model, key)
+    if found is not None:
+        return found
+    db.flush()  # the batch's own changes so far stay out of the savepoint
+    row = make()
+    try:
+        with db.begin_nested():
+            db.add(row)
+            db.flush()
+    except IntegrityError:
+        found = db.get(model, key, populate_existing=True)
+        if found is None:
+            raise
+        return found
+    return row
 
 
 @dataclass(frozen=True)
@@ -266,12 +290,8 @@ class Processor:
         return found
 
     def _node(self, db: Session, site_id: str, node_id: str) -> SensorNode:
-        node = db.get(SensorNode, node_id)
-        if node is None:
-            node = SensorNode(node_id=node_id, site_id=site_id,
-                              report_interval_s=self.node_interval, last_seq=0)
-            db.add(node)
-        return node
+        return _get_or_create(db, SensorNode, node_id, lambda: SensorNode(
+            node_id=node_id, site_id=site_id, report_interval_s=self.node_interval, last_seq=0))
 
     def _store(self, db: Session, items: Sequence[Inbound]) -> None:
         rows = []
@@ -296,12 +316,12 @@ class Processor:
                 node.uptime_s, node.cpu_temp_c = message.uptime_s, message.cpu_temp_c
                 node.outbox_depth = message.outbox_depth
             if isinstance(message, contract.TankState | contract.ExtinguisherBayState):
-                latest = db.get(AssetState, message.asset_id)
-                if latest is None:
-                    db.add(AssetState(asset_id=message.asset_id, node_id=message.node_id,
-                                      kind=payload["kind"], ts=message.ts, seq=message.seq,
-                                      payload=payload))
-                elif message.ts >= latest.ts:
+                latest = _get_or_create(
+                    db, AssetState, message.asset_id,
+                    lambda m=message, p=payload: AssetState(  # type: ignore[misc]
+                        asset_id=m.asset_id, node_id=m.node_id, kind=p["kind"], ts=m.ts,
+                        seq=m.seq, payload=p))
+                if message.ts >= latest.ts:
                     latest.node_id, latest.kind, latest.ts = message.node_id, payload["kind"], \
                         message.ts
                     latest.seq, latest.payload = message.seq, payload

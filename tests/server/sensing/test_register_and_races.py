@@ -11,7 +11,8 @@ from sqlalchemy import func, select
 
 from server.models import Ticket
 from server.rules import Condition
-from server.sensing.models import ReadingRow
+from server.sensing.models import AssetState, ReadingRow
+from server.sensing.processing import _get_or_create
 from tests.server.conftest import sign_in
 from tests.server.sensing.conftest import Rig
 
@@ -80,3 +81,34 @@ def test_recording_a_cleaning_through_the_api(client: TestClient, clock) -> None
         "cleaned_on": (clock() + timedelta(days=3)).date().isoformat(),
         "water_test_passed": True})
     assert future.status_code == 422
+
+
+def test_two_replicas_meeting_a_new_asset_at_once_both_keep_their_batch(rig: Rig) -> None:
+    """A node's first readings reach both replicas through the shared subscription: both find
+    no latest-state row for the tank and make one. The database keeps one; the replica that
+    loses takes the winner's row and goes on, with nothing lost or logged as an error."""
+    barrier = threading.Barrier(2, timeout=20)
+    got: list[AssetState] = []
+    failed: list[BaseException] = []
+
+    def make() -> AssetState:
+        barrier.wait()  # both have looked and found nothing
+        return AssetState(asset_id="tank-1", node_id="node-1", kind="tank_state",
+                          ts=rig.clock(), seq=1, payload={"v": 1})
+
+    def replica() -> None:
+        try:
+            with rig.sessions() as db:
+                got.append(_get_or_create(db, AssetState, "tank-1", make))
+                db.commit()
+        except BaseException as exc:  # noqa: BLE001 (reported below)
+            failed.append(exc)
+
+    threads = [threading.Thread(target=replica) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert failed == [] and len(got) == 2
+    with rig.sessions() as db:
+        assert db.scalar(select(func.count()).select_from(AssetState)) == 1
