@@ -11,6 +11,7 @@ periodic work covers every site in the register.
 
 from __future__ import annotations
 
+import json
 import logging
 import uuid
 from collections.abc import Callable, Sequence
@@ -18,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import delete, select, tuple_
+from sqlalchemy import delete, insert, select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -146,8 +147,6 @@ def _observation(message: contract.Message) -> TankReading | ExtinguisherBayRead
 
 
 def _payload(message: contract.Message) -> dict[str, Any]:
-    import json
-
     return dict(json.loads(contract.encode(message)))
 
 
@@ -294,39 +293,51 @@ class Processor:
             node_id=node_id, site_id=site_id, report_interval_s=self.node_interval, last_seq=0))
 
     def _store(self, db: Session, items: Sequence[Inbound]) -> None:
-        rows = []
-        for item in items:
-            message = item.message
-            node = self._node(db, message.site_id, message.node_id)
-            if isinstance(message, contract.Availability):
-                node.online, node.availability_at = message.online, item.received_at
-                continue
-            payload = _payload(message)
-            asset_id = getattr(message, "asset_id", None)
-            rows.append(ReadingRow(
-                site_id=message.site_id, node_id=message.node_id, seq=message.seq,
-                asset_id=asset_id, kind=payload["kind"], ts=message.ts,
-                received_at=item.received_at,
-                level_percent=getattr(message, "level_percent", None),
-                turbidity_ntu=getattr(message, "turbidity_ntu", None), payload=payload))
-            node.last_seq = max(node.last_seq or 0, message.seq)
-            if node.last_state_at is None or message.ts > node.last_state_at:
-                node.last_state_at = message.ts
-            if isinstance(message, contract.NodeHealth):
-                node.uptime_s, node.cpu_temp_c = message.uptime_s, message.cpu_temp_c
-                node.outbox_depth = message.outbox_depth
-            if isinstance(message, contract.TankState | contract.ExtinguisherBayState):
-                latest = _get_or_create(
-                    db, AssetState, message.asset_id,
-                    lambda m=message, p=payload: AssetState(  # type: ignore[misc]
-                        asset_id=m.asset_id, node_id=m.node_id, kind=p["kind"], ts=m.ts,
-                        seq=m.seq, payload=p))
-                if message.ts >= latest.ts:
-                    latest.node_id, latest.kind, latest.ts = message.node_id, payload["kind"], \
-                        message.ts
-                    latest.seq, latest.payload = message.seq, payload
-        db.add_all(rows)
+        rows: list[dict[str, Any]] = []
+        # Each node and asset row is looked up once per batch and held here: the session keeps
+        # only weak references to clean rows, so a second lookup would mean another SELECT (and
+        # an autoflush with an UPDATE) for every reading of a burst.
+        nodes: dict[str, SensorNode] = {}
+        latest: dict[str, AssetState] = {}
+        with db.no_autoflush:
+            for item in items:
+                message = item.message
+                node = nodes.get(message.node_id)
+                if node is None:
+                    node = nodes[message.node_id] = self._node(db, message.site_id,
+                                                               message.node_id)
+                if isinstance(message, contract.Availability):
+                    node.online, node.availability_at = message.online, item.received_at
+                    continue
+                payload = _payload(message)
+                asset_id = getattr(message, "asset_id", None)
+                rows.append(dict(
+                    site_id=message.site_id, node_id=message.node_id, seq=message.seq,
+                    asset_id=asset_id, kind=payload["kind"], ts=message.ts,
+                    received_at=item.received_at,
+                    level_percent=getattr(message, "level_percent", None),
+                    turbidity_ntu=getattr(message, "turbidity_ntu", None), payload=payload))
+                node.last_seq = max(node.last_seq or 0, message.seq)
+                if node.last_state_at is None or message.ts > node.last_state_at:
+                    node.last_state_at = message.ts
+                if isinstance(message, contract.NodeHealth):
+                    node.uptime_s, node.cpu_temp_c = message.uptime_s, message.cpu_temp_c
+                    node.outbox_depth = message.outbox_depth
+                if isinstance(message, contract.TankState | contract.ExtinguisherBayState):
+                    state = latest.get(message.asset_id)
+                    if state is None:
+                        state = latest[message.asset_id] = _get_or_create(
+                            db, AssetState, message.asset_id,
+                            lambda m=message, p=payload: AssetState(  # type: ignore[misc]
+                                asset_id=m.asset_id, node_id=m.node_id, kind=p["kind"],
+                                ts=m.ts, seq=m.seq, payload=p))
+                    if message.ts >= state.ts:
+                        state.node_id, state.kind, state.ts = message.node_id, payload["kind"], \
+                            message.ts
+                        state.seq, state.payload = message.seq, payload
         db.flush()
+        if rows:  # one multi-row INSERT, without an ORM object per reading
+            db.execute(insert(ReadingRow), rows)
 
     def _evaluate(self, db: Session, state: EngineState, item: Inbound, now: datetime,
                   site_id: str) -> EngineState:
