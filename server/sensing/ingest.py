@@ -67,6 +67,10 @@ class Ingest:
         self.inbox: queue.Queue[Any] = queue.Queue(maxsize=self.config.queue_limit)
         self.connected = threading.Event()
         self._stopping = threading.Event()
+        # Set when the worker has committed new alerts, so delivery starts at once rather than
+        # on its next round (delivery_interval_s, which stays the pace of retries).
+        self._alerts_waiting = threading.Event()
+        self._alerts_seen = 0.0
         self._threads: list[threading.Thread] = []
         self.client = self._make_client()
 
@@ -173,6 +177,7 @@ class Ingest:
 
     def stop(self) -> None:
         self._stopping.set()
+        self._alerts_waiting.set()
         self.inbox.put((_STOP, 0))
         for thread in self._threads:
             thread.join(timeout=15)
@@ -191,6 +196,7 @@ class Ingest:
                 return
             if batch:
                 self._process(batch)
+                self._wake_delivery()
             now = time.monotonic()
             try:
                 if now >= next_tick:
@@ -207,6 +213,7 @@ class Ingest:
                     with self.sessions() as db:
                         self.processor.prune(db, retention_days=self.config.retention_days)
                 self._publish_alerts()
+                self._wake_delivery()
             except Exception:  # the periodic work must never end the worker
                 log.exception("periodic ingest work failed; will try again")
 
@@ -283,8 +290,18 @@ class Ingest:
                     alert.published = True
             db.commit()
 
+    def _wake_delivery(self) -> None:
+        created = self.metrics.value("servicepoint_alerts_created_total")
+        if created != self._alerts_seen:
+            self._alerts_seen = created
+            self._alerts_waiting.set()
+
     def _deliver(self) -> None:
-        while not self._stopping.wait(self.config.delivery_interval_s):
+        while not self._stopping.is_set():
+            self._alerts_waiting.wait(self.config.delivery_interval_s)
+            self._alerts_waiting.clear()
+            if self._stopping.is_set():
+                return
             if self.notifier is None:
                 continue
             try:
