@@ -7,7 +7,8 @@
 
 The publisher sends valid contract readings (``tank_state`` of the demo site's ``tank-1``) from
 ``--nodes`` node ids in turn, each with its own rising ``seq``, as sensor nodes do. The raw
-subscriber is the ceiling: paho receiving and decoding JSON, nothing else. The replica is the
+subscriber is the ceiling: paho receiving and decoding JSON, nothing else (it counts readings;
+a node's plain-text availability messages are skipped). The replica is the
 server's own ingest (``server.sensing.ingest.Ingest``) on a database, as ``servicepoint server``
 runs it, without the HTTP side.
 """
@@ -124,6 +125,10 @@ def subscribe(args: argparse.Namespace) -> None:
 
     def on_message(_c: object, _u: object, msg: mqtt.MQTTMessage) -> None:
         nonlocal received, t_done
+        # Readings only: a node's availability (plain "online"/"offline", retained) shares the
+        # topic tree and is neither decoded nor counted.
+        if not msg.payload.startswith(b"{"):
+            return
         json.loads(msg.payload)
         received += 1
         if received == args.count:

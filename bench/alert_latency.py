@@ -15,7 +15,7 @@ bay's 0.2 s debounce and the alert delivery loop's interval (ingest.delivery_int
 Printed per stage, p50 and p99 (ms):
 - pin -> stored:      the node's poll and debounce, until the event is in the outbox;
 - stored -> ticket:   publisher, broker, ingest batch, rules, ticket committed;
-- ticket -> notifier: the alert waiting for the delivery loop;
+- ticket -> notifier: the alert handed on to delivery;
 - pin -> ticket and pin -> notifier: the totals a user sees.
 """
 

@@ -30,7 +30,8 @@ import uuid
 from pathlib import Path
 
 import _common
-from _common import median, spawn, stop
+from _common import median, spawn
+from pydantic import BaseModel
 
 POST_LUA = r"""
 local counter = 0
@@ -70,19 +71,23 @@ def serve_app(db_url: str, port: int, data_dir: str) -> None:
     uvicorn.run(app, host="127.0.0.1", port=port, log_config=None, access_log=False)
 
 
+class Filed(BaseModel):
+    """The bare endpoint's body: the same JSON the real one takes, validated and nothing else.
+    At module level: with postponed annotations FastAPI cannot see a class local to a function
+    and would take ``body`` for a query parameter (every bare POST a 422)."""
+
+    client_id: str
+    category: str
+    unit_code: str
+    answers: dict[str, str]
+    contact_name: str
+    contact_phone: str
+    channel: str
+
+
 def serve_bare(port: int) -> None:
     import uvicorn
     from fastapi import FastAPI
-    from pydantic import BaseModel
-
-    class Filed(BaseModel):
-        client_id: str
-        category: str
-        unit_code: str
-        answers: dict[str, str]
-        contact_name: str
-        contact_phone: str
-        channel: str
 
     app = FastAPI()
 
@@ -127,6 +132,8 @@ def parse_wrk(out: str) -> dict[str, float]:
     errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
     result["errors"] = float(sum(int(x) for x in errors.groups())) if errors else 0.0
     result["requests"] = float(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
+    if not result["requests"]:  # wrk prints 0 latencies when nothing came back: not "fast"
+        result["p50"] = result["p99"] = float("inf")
     return result
 
 
@@ -142,6 +149,23 @@ def wait_up(url: str, timeout: float = 30) -> None:
             pass
         time.sleep(0.1)
     raise TimeoutError(url)
+
+
+def wait_quiet(url: str, timeout: float = 120) -> float:
+    """Wait until the server answers ``url`` promptly again (requests wrk left behind have been
+    worked off), so one scenario's backlog is not charged to the next. Returns the wait."""
+    import httpx
+
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < timeout:
+        started = time.monotonic()
+        try:
+            if httpx.get(url, timeout=5).status_code < 500 and time.monotonic() - started < 0.5:
+                return time.monotonic() - t0
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    return time.monotonic() - t0
 
 
 def main() -> None:
@@ -206,17 +230,25 @@ def main() -> None:
                              threads=args.threads, script=script,
                              args=(f"r{run}-{uuid.uuid4().hex[:6]}",) if script else ())
                 results.setdefault(name, []).append(result)
+                waited = wait_quiet((app_url if url.startswith(app_url) else bare_url)
+                                    + ("/healthz" if url.startswith(app_url) else "/bare"))
+                note = ("  NO REQUEST COMPLETED (server stalled)" if not result["requests"]
+                        else "")
+                if waited > 1:
+                    note += f"  (server busy {waited:.0f} s after wrk stopped)"
                 print(f"run {run + 1} {name:24s} {result['rps']:7.0f} req/s  p50 "
                       f"{result['p50']:6.1f} ms  p99 {result['p99']:7.1f} ms  non-2xx "
-                      f"{result['non2xx']:.0f}  socket errors {result['errors']:.0f}",
+                      f"{result['non2xx']:.0f}  socket errors {result['errors']:.0f}{note}",
                       flush=True)
     finally:
-        stop(app)
-        stop(bare)
-        for proc in (app, bare):
+        for proc in (app, bare):  # uvicorn does not watch stdin: ask it to stop with SIGTERM
             if proc.poll() is None:
                 proc.terminate()
-                proc.wait(10)
+            try:
+                proc.wait(15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
 
     print("\nmedians over runs:")
     for name, rows in results.items():

@@ -8,6 +8,10 @@ paid again. "Interactive" means: the home screen's service tiles are laid out, a
 drawn, and the event loop is turning. The catalog comes from the on-disk cache, as on every boot
 after the first; the server is the built-in demo (no network). Prints the median, min and max
 start-up time and the resident memory (VmRSS, and the peak VmHWM) at that moment.
+
+The reference, run interleaved with the kiosk: a bare Kivy app (one label in the same CJK font)
+from launch to its first frame, i.e. what Python, Kivy, SDL, GL and the font cost before any of
+the kiosk's own code.
 """
 
 from __future__ import annotations
@@ -23,6 +27,50 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+
+
+def _memory() -> dict[str, int]:
+    status = Path("/proc/self/status").read_text()
+    return {line.split(":")[0]: int(line.split()[1]) for line in status.splitlines()
+            if line.startswith(("VmRSS", "VmHWM"))}
+
+
+def _bare_child(started: float, offscreen: bool) -> None:
+    """The reference: a bare Kivy app (one label in the same CJK font) up to its first frame."""
+    os.environ.setdefault("KIVY_NO_ARGS", "1")
+    os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")
+    os.environ.setdefault("KIVY_NO_FILELOG", "1")
+    if offscreen:
+        os.environ.setdefault("KIVY_WINDOW", "sdl2")
+        os.environ.setdefault("SDL_VIDEODRIVER", "offscreen")
+    sys.path.insert(0, str(REPO))
+    from kiosk.app import configure_kivy
+
+    configure_kivy(fullscreen=not offscreen, size=(800, 480))
+    from kivy.app import App
+    from kivy.base import EventLoop
+    from kivy.core.text import DEFAULT_FONT, LabelBase
+    from kivy.uix.label import Label
+
+    from servicepoint.settings import load_settings
+
+    font = load_settings(REPO / "config" / "servicepoint.toml").kiosk.font_path
+
+    class Bare(App):
+        def build(self) -> Label:
+            LabelBase.register(DEFAULT_FONT, str(font))
+            return Label(text="社区服务站", font_size=48)
+
+    app = Bare()
+    app._run_prepare()
+    while app.root.texture is None:
+        EventLoop.idle()
+    EventLoop.idle()
+    ready = time.time() - started
+    memory = _memory()
+    print(json.dumps({"ready_s": ready, "rss_kb": memory["VmRSS"], "hwm_kb": memory["VmHWM"]}))
+    sys.stdout.flush()
+    os._exit(0)
 
 
 def _child(data_dir: str, started: float, offscreen: bool) -> None:
@@ -53,9 +101,7 @@ def _child(data_dir: str, started: float, offscreen: bool) -> None:
     ready = time.time() - started
     while not app.catalog_loaded:  # let the first run fill the cache before exiting
         EventLoop.idle()
-    status = Path("/proc/self/status").read_text()
-    memory = {line.split(":")[0]: int(line.split()[1]) for line in status.splitlines()
-              if line.startswith(("VmRSS", "VmHWM"))}
+    memory = _memory()
     print(json.dumps({"ready_s": ready, "rss_kb": memory["VmRSS"], "hwm_kb": memory["VmHWM"]}))
     sys.stdout.flush()
     os._exit(0)  # skip Kivy's teardown: it is not part of what is measured
@@ -68,33 +114,53 @@ def main() -> int:
     parser.add_argument("--display", action="store_true",
                         help="use the real display (full screen) instead of SDL offscreen")
     parser.add_argument("--child", nargs=2, metavar=("DATA_DIR", "STARTED"), help=argparse.SUPPRESS)
+    parser.add_argument("--bare", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        _child(args.child[0], float(args.child[1]), offscreen=not args.display)
+        if args.bare:
+            _bare_child(float(args.child[1]), offscreen=not args.display)
+        else:
+            _child(args.child[0], float(args.child[1]), offscreen=not args.display)
         return 0
+    import _common
+
+    print(f"machine: {_common.machine()}", flush=True)
     data_dir = tempfile.mkdtemp(prefix="sp-kiosk-bench-")
     env = {k: v for k, v in os.environ.items() if not k.startswith("SERVICEPOINT_")}
     env["KIVY_HOME"] = tempfile.mkdtemp(prefix="sp-kivy-home-")
 
-    def one_run() -> dict[str, float]:
+    def one_run(bare: bool = False) -> dict[str, float]:
         cmd = [sys.executable, __file__, "--child", data_dir, repr(time.time())]
         if args.display:
             cmd.append("--display")
+        if bare:
+            cmd.append("--bare")
         out = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120,
                              check=True).stdout
         return json.loads(out.strip().splitlines()[-1])
 
     one_run()  # fills the catalog cache and the OS file cache; not counted
-    results = [one_run() for _ in range(args.runs)]
-    ready = [r["ready_s"] for r in results]
-    rss = [r["rss_kb"] / 1024 for r in results]
-    hwm = [r["hwm_kb"] / 1024 for r in results]
-    print(f"kiosk cold start to interactive home, {args.runs} fresh processes "
+    one_run(bare=True)
+    results, bares = [], []
+    for _ in range(args.runs):  # interleaved, so both see the same moments of machine load
+        results.append(one_run())
+        bares.append(one_run(bare=True))
+    print(f"kiosk cold start to interactive home, {args.runs} fresh processes each "
           f"({'display' if args.display else 'SDL offscreen, Mesa llvmpipe'}), 800x480:")
-    print(f"  start-up  median {statistics.median(ready):.2f} s  "
-          f"(min {min(ready):.2f}, max {max(ready):.2f})")
-    print(f"  memory    median RSS {statistics.median(rss):.0f} MiB, "
-          f"peak (VmHWM) {statistics.median(hwm):.0f} MiB")
+    for name, rows in (("kiosk", results), ("bare Kivy", bares)):
+        ready = [r["ready_s"] for r in rows]
+        rss = [r["rss_kb"] / 1024 for r in rows]
+        hwm = [r["hwm_kb"] / 1024 for r in rows]
+        print(f"  {name:9s} start-up median {statistics.median(ready):.2f} s "
+              f"(min {min(ready):.2f}, max {max(ready):.2f}); median RSS "
+              f"{statistics.median(rss):.0f} MiB, peak (VmHWM) {statistics.median(hwm):.0f} MiB")
+    ratio = statistics.median(r["ready_s"] / b["ready_s"] for r, b in zip(results, bares,
+                                                                           strict=True))
+    extra = statistics.median((r["rss_kb"] - b["rss_kb"]) / 1024 for r, b in zip(
+        results, bares, strict=True))
+    print(f"  kiosk / bare Kivy: start-up x{ratio:.2f}, RSS {extra:+.0f} MiB over bare "
+          "(per run, then median)")
+    print("targets: start-up <= 2 s, RSS <= 150 MB")
     return 0
 
 
