@@ -61,6 +61,7 @@ __all__ = [
     "TankState",
     "TopicInfo",
     "availability_topic",
+    "body_of",
     "decode",
     "encode",
     "event_topic",
@@ -294,6 +295,8 @@ _KINDS: Final[dict[str, tuple[type[Reading], Channel]]] = {
     "node_health": (NodeHealth, "health"),
 }
 _KIND_OF: Final[dict[type[Reading], str]] = {cls: kind for kind, (cls, _) in _KINDS.items()}
+_FIELD_NAMES: Final[dict[type[Reading], tuple[str, ...]]] = {
+    cls: tuple(f.name for f in dataclasses.fields(cls)) for cls in _KIND_OF}
 
 
 def topic_for(message: Message, *, prefix: str) -> str:
@@ -312,18 +315,27 @@ def retained(message: Message) -> bool:
     return not isinstance(message, TankEvent | ExtinguisherBayEvent)
 
 
+def body_of(message: Reading) -> dict[str, Any]:
+    """The JSON object a reading's payload holds (what :func:`encode` serialises), as a dict.
+
+    Not validated again: for a message that came out of :func:`decode` (the server keeps it as
+    the stored reading's payload without a round trip through JSON)."""
+    kind = _KIND_OF.get(type(message))
+    if kind is None:
+        raise ContractError(f"not a contract message: {type(message).__name__}")
+    body: dict[str, Any] = {"v": VERSION, "kind": kind}
+    for name in _FIELD_NAMES[type(message)]:
+        value = getattr(message, name)
+        body[name] = value.isoformat() if isinstance(value, datetime) else value
+    return body
+
+
 def encode(message: Message) -> bytes:
     """The payload bytes for a message (validated first, so a node cannot send a bad one)."""
     if isinstance(message, Availability):
         _check_ids("x", message.site_id, message.node_id)
         return (AVAILABILITY_ONLINE if message.online else AVAILABILITY_OFFLINE).encode()
-    kind = _KIND_OF.get(type(message))
-    if kind is None:
-        raise ContractError(f"not a contract message: {type(message).__name__}")
-    body: dict[str, Any] = {"v": VERSION, "kind": kind}
-    for field in dataclasses.fields(message):
-        value = getattr(message, field.name)
-        body[field.name] = value.isoformat() if isinstance(value, datetime) else value
+    body = body_of(message)
     _validate(type(message), body)
     data = json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
     if len(data) > MAX_PAYLOAD_BYTES:

@@ -11,7 +11,6 @@ periodic work covers every site in the register.
 
 from __future__ import annotations
 
-import json
 import logging
 import uuid
 from collections.abc import Callable, Sequence
@@ -146,8 +145,8 @@ def _observation(message: contract.Message) -> TankReading | ExtinguisherBayRead
     return None
 
 
-def _payload(message: contract.Message) -> dict[str, Any]:
-    return dict(json.loads(contract.encode(message)))
+def _payload(message: contract.Reading) -> dict[str, Any]:
+    return contract.body_of(message)
 
 
 class Processor:

@@ -44,6 +44,13 @@ def test_round_trip(message):
     assert contract.decode(topic, contract.encode(message)) == message
 
 
+@pytest.mark.parametrize("message", [m for m in EXAMPLES if isinstance(m, contract.Reading)],
+                         ids=lambda m: type(m).__name__)
+def test_body_of_is_the_payload_the_wire_carries(message):
+    # The server stores body_of(...) as the reading's payload: it must be what was sent.
+    assert contract.body_of(message) == json.loads(contract.encode(message))
+
+
 def test_topics_and_parser():
     assert contract.state_topic("servicepoint", "site-01", "pump-room", "tank-1") == (
         "servicepoint/site-01/pump-room/state/tank-1")
