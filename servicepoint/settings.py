@@ -177,7 +177,7 @@ class IngestSettings(_Section):
     # site.id's; rule state, tickets and alerts then follow the site of each message.
     all_sites: bool = False
     batch_size: int = Field(default=500, ge=1, le=10_000)
-    batch_wait_ms: int = Field(default=50, ge=0, le=5_000)
+    batch_wait_ms: int = Field(default=10, ge=0, le=5_000)
     queue_limit: int = Field(default=20_000, ge=100)
     retention_days: int = Field(default=400, ge=1)
     evidence_interval_s: int = Field(default=600, ge=0)
