@@ -231,8 +231,7 @@ def _reader(app: Any, loans: tuple[Loan, ...] = DEMO_LOANS, *, blocked: bool = F
                   patron=Patron(card_id=DEMO_CARD, address_as="王阿姨", loans=len(loans),
                                 max_items=5, can_borrow=5 - len(loans), blocked=blocked),
                   loans=loans,
-                  phone_url=f"{app.settings.http.public_url}/api/v1/library/phone/{DEMO_TOKEN}"
-                            "/page")
+                  phone_url=f"{app.settings.http.public_url}/l/{DEMO_TOKEN}")
 
 
 def _answer(app: Any, kind: str, result: object) -> None:

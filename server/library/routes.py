@@ -15,14 +15,12 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator, Callable, Coroutine
 from datetime import date, datetime, timedelta
-from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request, Response
 from fastapi import Path as PathParam
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.routing import APIRoute
-from fastapi.templating import Jinja2Templates
 
 from server.api.deps import KioskOrStaff, NowDep, SessionDep, SettingsDep, StaffUser
 from server.api.ratelimit import TrackLimit
@@ -39,8 +37,6 @@ from servicepoint.settings import Settings
 
 __all__ = ["router"]
 
-HERE = Path(__file__).resolve().parent
-templates = Jinja2Templates(directory=str(HERE / "templates"))
 
 
 class LibraryRoute(APIRoute):
@@ -117,7 +113,8 @@ def _today(now: datetime, settings: Settings) -> date:
 
 
 def _phone_url(settings: Settings, patron: Patron) -> str:
-    return f"{settings.http.public_url}/api/v1/library/phone/{patron.phone_token}/page"
+    """The reader's phone page (server/web/loans.py), where the kiosk's QR code leads."""
+    return f"{settings.http.public_url}/l/{patron.phone_token}"
 
 
 # --- shaping --------------------------------------------------------------------------------
@@ -258,8 +255,9 @@ def return_copy(body: s.ReturnCreate, db: SessionDep, now: NowDep, settings: Set
 TokenPath = Annotated[str, PathParam(pattern=r"^[A-Za-z0-9_-]{16,64}$")]
 
 
-def _phone_view(db: SessionDep, now: datetime, settings: Settings, policy: LendingPolicy,
-                token: str) -> s.PhonePagePublic:
+def phone_view(db: SessionDep, now: datetime, settings: Settings, policy: LendingPolicy,
+               token: str) -> s.PhonePagePublic:
+    """What the reader's phone may see: their own loans, holds and reminders, nothing else."""
     patron = services.patron_by_phone_token(db, token=token)
     today = _today(now, settings)
     return s.PhonePagePublic(
@@ -273,16 +271,13 @@ def _phone_view(db: SessionDep, now: datetime, settings: Settings, policy: Lendi
 @router.get("/phone/{token}", response_model=s.PhonePagePublic)
 def phone_loans(token: TokenPath, db: SessionDep, now: NowDep, settings: SettingsDep,
                 policy: PolicyDep, _limit: TrackLimit) -> s.PhonePagePublic:
-    return _phone_view(db, now, settings, policy, token)
+    return phone_view(db, now, settings, policy, token)
 
 
-@router.get("/phone/{token}/page", response_class=HTMLResponse, include_in_schema=False)
-def phone_page(request: Request, token: TokenPath, db: SessionDep, now: NowDep,
-               settings: SettingsDep, policy: PolicyDep, _limit: TrackLimit,
-               lang: Annotated[str, Query(pattern="^(zh|en)$")] = "zh") -> HTMLResponse:
-    view = _phone_view(db, now, settings, policy, token)
-    return templates.TemplateResponse(request, "loans.html", {
-        "v": view, "lang": lang, "site": settings.site})
+@router.get("/phone/{token}/page", include_in_schema=False)
+def phone_page(token: TokenPath) -> RedirectResponse:
+    """Where the page used to be: links handed out before it moved still work."""
+    return RedirectResponse(f"/l/{token}", status_code=308)
 
 
 # --- staff ----------------------------------------------------------------------------------

@@ -141,10 +141,11 @@ def test_borrow_renew_and_return_by_scanning_at_the_kiosk(make_kiosk, desk, tmp_
         assert f"{loan.title}\n    {due}" in lines
     [url] = qr_codes_on_screen(tmp_path)
     assert url == kiosk.flow.visit.reader.phone_url
-    assert url.startswith(desk.url + LIBRARY + "/phone/")
+    assert url.startswith(desk.url + "/l/")
     page = httpx.get(url, timeout=10)
     assert page.status_code == 200 and all(title in page.text for title in titles.values())
-    phone = httpx.get(url.removesuffix("/page"), timeout=10).json()
+    token = url.rsplit("/", 1)[-1]
+    phone = httpx.get(f"{desk.url}{LIBRARY}/phone/{token}", timeout=10).json()
     assert phone["address_as"] == "王阿姨"
     assert sorted(x["copy_id"] for x in phone["loans"]) == sorted(titles)
 

@@ -37,7 +37,7 @@ def test_kiosk_borrow_list_renew_return(client: TestClient, readers: Readers,
     body = reply.json()
     assert body["patron"] == {"card_id": readers.wang.card_id, "address_as": "王阿姨",
                               "loans": 0, "max_items": 5, "can_borrow": 5, "blocked": False}
-    assert body["phone_url"].endswith(f"/api/v1/library/phone/{readers.wang.phone_token}/page")
+    assert body["phone_url"].endswith(f"/l/{readers.wang.phone_token}")
     headers = {**KIOSK, "X-Library-Session": body["session"]}
 
     reply = client.post(f"{API}/loans", json={"copy_id": "LB-0001\r", "client_id": "k1-b-0001"},
@@ -165,11 +165,14 @@ def test_staff_enrol_set_pin_history_overdue_and_phone_page(
     history = client.get(f"{API}/loans", params={"card_id": card}, headers=staff).json()
     assert history["count"] == 1 and history["loans"][0]["address_as"] == "赵师傅"
     detail = client.get(f"{API}/patrons/{card}", headers=staff).json()
-    token = detail["phone_url"].rsplit("/", 2)[-2]
+    token = detail["phone_url"].rsplit("/", 1)[-1]
 
     page = client.get(f"{API}/phone/{token}").json()
     assert page["loans"][0]["overdue_days"] == 2
     assert page["reminders"][0]["kind"] == "overdue"
-    html = client.get(f"{API}/phone/{token}/page")
+    html = client.get(f"/l/{token}")
     assert html.status_code == 200 and "湖湘文化名人录" in html.text and "已超期 2 天" in html.text
+    # Where the page used to be, links already handed out lead to it.
+    moved = client.get(f"{API}/phone/{token}/page", follow_redirects=False)
+    assert moved.status_code == 308 and moved.headers["location"] == f"/l/{token}"
     assert client.get(f"{API}/phone/{'x' * 32}").status_code == 404

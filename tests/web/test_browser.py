@@ -75,6 +75,37 @@ def test_resident_opens_the_link_confirms_and_rates(client: TestClient, live_url
     shoot(phone, "phone-closed")
 
 
+def test_reader_opens_their_loans_and_renews_one(client: TestClient, live_url: str, phone,
+                                                app, clock: FakeClock) -> None:  # type: ignore[no-untyped-def]
+    from server.library import services
+    from server.models import Resident
+    from tests.library.conftest import DEMO_CSV, KIOSK
+
+    with app.state.sessions() as db:
+        services.import_catalog(db, text=DEMO_CSV.read_text(encoding="utf-8"), now=clock())
+        resident = Resident(address_as="王阿姨", phone="13800001234")
+        db.add(resident)
+        db.commit()
+        patron, _new = services.enrol_patron(db, resident_id=resident.id, now=clock(), pin="1234")
+        token, card = patron.phone_token, patron.card_id
+    session = client.post("/api/v1/library/sessions", json={"card_id": card},
+                          headers=KIOSK).json()["session"]
+    for n, copy_id in enumerate(("LB-0001", "LB-0009", "LB-0016")):
+        client.post("/api/v1/library/loans", headers={**KIOSK, "X-Library-Session": session},
+                    json={"copy_id": copy_id, "client_id": f"web-b-{n:04d}"}).raise_for_status()
+    clock.advance(days=12)
+
+    phone.goto(f"{live_url}/l/{token}")
+    assert "我的借阅" in phone.content() and "长沙老街旧事" in phone.content()
+    assert _audit(phone)["bodyPx"] >= 18
+    shoot(phone, "loans")
+    phone.click("li[data-copy='LB-0009'] button:has-text('续借这本')")
+    phone.wait_for_selector("text=续借好了")
+    assert "还可续借 1 次" in phone.locator("li[data-copy='LB-0009']").inner_text()
+    _audit(phone)
+    shoot(phone, "loans-renewed")
+
+
 def test_volunteer_signs_in_and_accepts_a_task(client: TestClient, live_url: str,
                                                phone, fake) -> None:  # type: ignore[no-untyped-def]
     filed = file_request(client, description="卫生间水管接口渗水")
