@@ -35,8 +35,9 @@ def _memory() -> dict[str, int]:
             if line.startswith(("VmRSS", "VmHWM"))}
 
 
-def _bare_child(started: float, offscreen: bool) -> None:
-    """The reference: a bare Kivy app (one label in the same CJK font) up to its first frame."""
+def _prepare_kivy(offscreen: bool) -> None:
+    """What both children set before Kivy is imported: no argv parsing, logs through Python, no
+    log file, the offscreen window where there is no screen, and the kiosk's window config."""
     os.environ.setdefault("KIVY_NO_ARGS", "1")
     os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")
     os.environ.setdefault("KIVY_NO_FILELOG", "1")
@@ -47,6 +48,11 @@ def _bare_child(started: float, offscreen: bool) -> None:
     from kiosk.app import configure_kivy
 
     configure_kivy(fullscreen=not offscreen, size=(800, 480))
+
+
+def _bare_child(started: float, offscreen: bool) -> None:
+    """The reference: a bare Kivy app (one label in the same CJK font) up to its first frame."""
+    _prepare_kivy(offscreen)
     from kivy.app import App
     from kivy.base import EventLoop
     from kivy.core.text import DEFAULT_FONT, LabelBase
@@ -74,16 +80,7 @@ def _bare_child(started: float, offscreen: bool) -> None:
 
 
 def _child(data_dir: str, started: float, offscreen: bool) -> None:
-    os.environ.setdefault("KIVY_NO_ARGS", "1")
-    os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")
-    os.environ.setdefault("KIVY_NO_FILELOG", "1")
-    if offscreen:
-        os.environ.setdefault("KIVY_WINDOW", "sdl2")
-        os.environ.setdefault("SDL_VIDEODRIVER", "offscreen")
-    sys.path.insert(0, str(REPO))
-    from kiosk.app import configure_kivy
-
-    configure_kivy(fullscreen=not offscreen, size=(800, 480))
+    _prepare_kivy(offscreen)
     from kivy.base import EventLoop
 
     from kiosk.demo import DemoServer
