@@ -40,7 +40,9 @@ __all__ = ["Outbox", "OutboxBusy", "Outgoing", "Queued", "outbox_path"]
 
 log = logging.getLogger(__name__)
 
+# One transaction, so a reader never sees the tables without their counters.
 _SCHEMA = """
+BEGIN IMMEDIATE;
 CREATE TABLE IF NOT EXISTS outbox (
     seq      INTEGER PRIMARY KEY,
     topic    TEXT    NOT NULL,
@@ -54,6 +56,7 @@ CREATE TABLE IF NOT EXISTS counters (
     value INTEGER NOT NULL
 );
 INSERT OR IGNORE INTO counters (name, value) VALUES ('last_seq', 0), ('thinned', 0);
+COMMIT;
 """
 
 

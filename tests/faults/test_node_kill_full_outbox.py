@@ -34,6 +34,7 @@ def outbox_rows(path: Path) -> tuple[list[int], int]:
             thinned = db.execute("SELECT value FROM counters WHERE name = 'thinned'").fetchone()
     except sqlite3.OperationalError:  # the node is still creating it
         return [], 0
+    assert thinned is not None, "the outbox's tables exist without their counters"
     return seqs, int(thinned[0])
 
 
