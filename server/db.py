@@ -35,6 +35,11 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
+            if "poolclass" not in kwargs and "mode=memory" not in path:
+                # Keep the connections the server's request slots use open: a connection past
+                # the pool's size is closed when handed back, and a new one costs its PRAGMAs.
+                kwargs.setdefault("pool_size", 12)
+                kwargs.setdefault("max_overflow", 3)
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False},
                                **kwargs)
 

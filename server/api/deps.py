@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from server.errors import Forbidden, NotAuthenticated
 from server.models import User
@@ -20,17 +21,26 @@ __all__ = ["CurrentUser", "NowDep", "SessionDep", "SettingsDep", "StaffUser", "r
 _bearer = HTTPBearer(auto_error=False)
 
 
-def get_settings(request: Request) -> Settings:
+# Dependencies that do no I/O are ``async def``: FastAPI runs a plain ``def`` dependency in a
+# worker thread, and each such hop costs more than the work itself when a hundred requests
+# share the process.
+
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    with request.app.state.sessions() as session:
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    """A session for the request. Making one does no I/O; closing it may (it hands back the
+    connection, rolling back), so that part runs in a worker thread."""
+    session: Session = request.app.state.sessions()
+    try:
         yield session
+    finally:
+        await run_in_threadpool(session.close)
 
 
-def get_now(request: Request) -> datetime:
+async def get_now(request: Request) -> datetime:
     clock: Callable[[], datetime] = request.app.state.clock
     return clock()
 
@@ -62,8 +72,8 @@ def get_current_user(db: SessionDep, now: NowDep,
 CurrentUser = Annotated[User, Depends(get_current_user)]
 
 
-def require_roles(*roles: str) -> Callable[[User], User]:
-    def check(user: CurrentUser) -> User:
+def require_roles(*roles: str) -> Callable[[User], Awaitable[User]]:
+    async def check(user: CurrentUser) -> User:
         if user.role not in roles:
             raise Forbidden("your role may not do this")
         return user

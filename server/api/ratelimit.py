@@ -41,7 +41,7 @@ class SlidingWindowLimiter:
             return True
 
 
-def _track_limit(request: Request) -> None:
+async def _track_limit(request: Request) -> None:  # no I/O: no worker thread
     limiter: SlidingWindowLimiter = request.app.state.track_limiter
     client = request.client.host if request.client else "unknown"
     if not limiter.hit(client):

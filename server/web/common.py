@@ -21,7 +21,7 @@ import hashlib
 import hmac
 import logging
 import secrets
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -187,6 +187,8 @@ def _local(context: Any, value: datetime | str | None, fmt: str = "%Y-%m-%d %H:%
 
 
 templates.env.filters["local"] = _local
+# The templates ship with the code and change only with it: no stat() of the file per page.
+templates.env.auto_reload = False
 
 
 def render(request: Request, name: str, context: dict[str, Any] | None = None, *,
@@ -282,8 +284,8 @@ def web_user(request: Request, db: SessionDep, now: NowDep) -> User:
 WebUser = Annotated[User, Depends(web_user)]
 
 
-def _roles(*roles: str) -> Callable[[User], User]:
-    def check(user: WebUser) -> User:
+def _roles(*roles: str) -> Callable[[User], Awaitable[User]]:
+    async def check(user: WebUser) -> User:  # no I/O: no worker thread
         if user.role not in roles:
             raise Forbidden("this page is not for your role")
         return user

@@ -54,6 +54,23 @@ def test_bad_requests_get_a_clear_4xx(client: TestClient, change: dict[str, obje
     assert message in reply.json()["error"]["message"]
 
 
+def test_a_bug_in_a_route_is_logged_and_answered_with_json_not_a_text_page(
+        client: TestClient, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from server.api.routes import public
+
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(public, "request_by_token", broken)
+    with caplog.at_level("ERROR", logger="server.api.app"):
+        reply = client.get(f"/api/v1/track/{'k' * 43}")
+    assert reply.status_code == 500
+    assert reply.json() == {"error": {"code": "internal", "message": "internal error"}}
+    assert "unhandled error on GET /api/v1/track/" in caplog.text
+    assert client.get("/healthz").status_code == 200  # and the server goes on
+
+
 def test_malformed_and_oversized_bodies_are_4xx(client: TestClient) -> None:
     assert client.post("/api/v1/requests", content=b"{not json",
                        headers={"content-type": "application/json"}).status_code == 422
