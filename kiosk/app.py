@@ -4,6 +4,7 @@
     servicepoint kiosk --fullscreen     # as on the Pi (config/kiosk/ has the systemd unit)
     servicepoint kiosk --demo           # a built-in stand-in server, to try the screens
     servicepoint kiosk --screenshot data/kiosk.png   # no screen: keep a picture of what it shows
+    servicepoint kiosk --demo --demo-resident 5      # watch a resident file a request by taps
 
 Kivy is configured here, before any of it is imported, because the window's size, full screen
 and cursor are fixed when the window is created.
@@ -47,6 +48,11 @@ def _parser() -> argparse.ArgumentParser:
                              "(for a machine with no screen, such as the demo's)")
     parser.add_argument("--screenshot-every", type=float, default=3.0, metavar="SECONDS",
                         help="how often --screenshot saves (default: 3)")
+    parser.add_argument("--demo-resident", type=float, metavar="SECONDS",
+                        help="(the demo) this long after start, a simulated resident files a "
+                             "water-repair request by tapping the screen")
+    parser.add_argument("--demo-tap-gap", type=float, default=1.5, metavar="SECONDS",
+                        help="time between the simulated resident's taps (default: 1.5)")
     return parser
 
 
@@ -125,5 +131,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         keep_screenshot(app, Path(args.screenshot), args.screenshot_every)
         log.info("saving what the kiosk shows to %s every %.0f s", args.screenshot,
                  args.screenshot_every)
+    if args.demo_resident is not None:
+        from kiosk.walkthrough import DemoResident
+
+        # Kivy's clock holds its callbacks weakly: the app keeps the resident alive.
+        app.demo_resident = DemoResident(app, delay_s=args.demo_resident,
+                                         gap_s=args.demo_tap_gap)
     app.run()
     return 0

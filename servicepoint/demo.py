@@ -7,12 +7,15 @@ in its first two minutes and prints what happens and where to look:
 
 1. the tank drains below its low-level line: a maintenance ticket and an alert;
 2. an extinguisher is taken out of its bay: an urgent ticket and alert;
-3. a resident files a water-repair request at the kiosk (sent as the kiosk sends it); the squad
-   leader dispatches it to a proposed volunteer, who accepts it (居民点单、分队下单、党员接单).
+3. a resident files a water-repair request at the kiosk, tapping its screen (the kiosk plays
+   the taps: ``servicepoint kiosk --demo-resident``); the squad leader dispatches it to a
+   proposed volunteer, who accepts it (居民点单、分队下单、党员接单).
 
 Steps 1 and 2 come from the sensors' scenario (config/scenarios/demo-story.toml) and the
 server's demo rules (config/scenarios/demo-rules.toml: durations of seconds, not minutes);
-step 3 drives the server's HTTP API as the kiosk and the staff's phones would. On Ctrl-C (or
+in step 3 the kiosk files the request through its outbox as for any resident, and the demo
+plays the squad leader and the volunteer through the server's HTTP API, as their phones would
+(with no kiosk, ``--no-kiosk``, it files the request over HTTP as the kiosk would). On Ctrl-C (or
 after ``--duration``) it stops every child it started, and their children, and leaves nothing
 behind. Each run starts afresh in ``<data_dir>/demo/``; logs are in ``<data_dir>/demo/logs/``.
 
@@ -32,6 +35,7 @@ import secrets
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -196,13 +200,17 @@ class Story(threading.Thread):
 
     # Seconds after start (times ``scale``) for the request's three steps.
     FILE_AT, DISPATCH_AT, ACCEPT_AT = 30.0, 40.0, 50.0
+    # How long the story waits for the kiosk's resident before it files over HTTP instead.
+    KIOSK_PATIENCE_S = 90.0
 
     def __init__(self, base_url: str, *, scale: float, kiosk_id: str, mqtt_port: int | None,
-                 say: Callable[[str], None], stop: threading.Event) -> None:
+                 say: Callable[[str], None], stop: threading.Event,
+                 kiosk_outbox: Path | None = None) -> None:
         super().__init__(name="demo-story", daemon=True)
         self.base_url = base_url
         self.scale = scale
         self.kiosk_id = kiosk_id
+        self.kiosk_outbox = kiosk_outbox
         self.mqtt_port = mqtt_port
         self.say = say
         self.halt = stop
@@ -231,7 +239,7 @@ class Story(threading.Thread):
             try:
                 self._watch()
                 if self.request is None and elapsed >= self.FILE_AT * self.scale:
-                    self._file_request()
+                    self._file_request(elapsed)
                 elif self.request is not None and not self.dispatched and \
                         elapsed >= self.DISPATCH_AT * self.scale:
                     self._dispatch()
@@ -299,7 +307,21 @@ class Story(threading.Thread):
                 self.urgent_alert = True
             self.say(f"  ▸ Alert to staff ({alert.get('kind')}): {alert.get('title')}")
 
-    def _file_request(self) -> None:
+    def _file_request(self, elapsed: float) -> None:
+        if self.kiosk_outbox is not None:
+            filed = self._filed_at_kiosk()
+            if filed is not None:
+                number, token = filed
+                self.request = {"number": number, "phone_token": token}
+                self.say(f"  ▸ A resident filed request {number} at the kiosk, tapping its "
+                         f"screen (水电维修 water repair: a leak, 劳动新村1栋1单元).\n"
+                         f"      Phone link (the QR code): {self.base_url}/r/{token}")
+                return
+            if elapsed < self.FILE_AT * self.scale + self.KIOSK_PATIENCE_S:
+                return  # the resident is still tapping, or the kiosk is still sending
+            log.warning("no request from the kiosk after %.0f s; filing it over HTTP instead",
+                        elapsed)
+            self.kiosk_outbox = None
         # The body the kiosk's flow builds (kiosk/flow.py request_body) with the number and
         # phone token its outbox adds (kiosk/outbox.py); 9001 is far from the kiosk's own count.
         body = {"client_id": f"demo-{secrets.token_hex(8)}", "category": "water_electric",
@@ -312,6 +334,23 @@ class Story(threading.Thread):
         self.say(f"  ▸ A resident filed request {self.request['number']} at the kiosk "
                  f"(水电维修 water repair: a leak, 劳动新村1栋1单元).\n"
                  f"      Phone link (the QR code): {url}")
+
+    def _filed_at_kiosk(self) -> tuple[str, str] | None:
+        """(number, phone token) of the first request the kiosk has delivered to the server,
+        read from the kiosk's outbox. The demo's data folder is new each run, so that is the
+        request its resident tapped in (or one a person tapped in first: the story follows it)."""
+        assert self.kiosk_outbox is not None
+        if not self.kiosk_outbox.exists():
+            return None
+        try:
+            with contextlib.closing(sqlite3.connect(
+                    f"file:{self.kiosk_outbox}?mode=ro", uri=True, timeout=2)) as db:
+                row = db.execute("SELECT number, phone_token FROM outbox WHERE state = "
+                                 "'delivered' ORDER BY created_at LIMIT 1").fetchone()
+        except sqlite3.Error as exc:  # the kiosk is still creating it
+            log.debug("kiosk outbox not readable yet: %s", exc)
+            return None
+        return (str(row[0]), str(row[1])) if row else None
 
     def _find_request_ticket(self, leader: tuple[str, str]) -> int:
         tickets = self._get("/api/v1/tickets", leader, kind="request", limit=100)["tickets"]
@@ -451,8 +490,11 @@ def main(argv: list[str]) -> int:
                 story = _scaled_scenario(story, workdir / STORY_FILE, FAST)
             sensor_argv += ["--scenario", str(story)]
         children.append(Child("sensors", sensor_argv, workdir / "logs" / "sensors.log", env))
+    kiosk_outbox = None
     if not args.no_kiosk and _has_module("kiosk.app"):
-        children.append(_kiosk(python, workdir, env))
+        resident_at = None if args.no_story else Story.FILE_AT * scale
+        children.append(_kiosk(python, workdir, env, resident_at=resident_at, scale=scale))
+        kiosk_outbox = workdir / "kiosk" / "outbox.sqlite3"
 
     stopping = threading.Event()
 
@@ -475,7 +517,7 @@ def main(argv: list[str]) -> int:
         if not args.no_story and not stopping.is_set():
             story_thread = Story(base_url, scale=scale, kiosk_id=settings.kiosk.kiosk_id,
                                  mqtt_port=mqtt_port if broker else None, say=_say,
-                                 stop=stopping)
+                                 stop=stopping, kiosk_outbox=kiosk_outbox)
             story_thread.start()
         started = time.monotonic()
         while not stopping.wait(0.5):
@@ -536,9 +578,12 @@ def _library_desk(python: list[str], env: dict[str, str], config_dir: Path,
                       card_png=written[0] if written else card_png)
 
 
-def _kiosk(python: list[str], workdir: Path, env: dict[str, str]) -> Child:
+def _kiosk(python: list[str], workdir: Path, env: dict[str, str], *,
+           resident_at: float | None, scale: float) -> Child:
     kiosk_env = {**env, "KIVY_HOME": str(workdir / "kivy"), "KIVY_NO_ARGS": "1"}
     command = [*python, "kiosk", "--windowed"]
+    if resident_at is not None:
+        command += ["--demo-resident", f"{resident_at:g}", "--demo-tap-gap", f"{1.5 * scale:g}"]
     if not has_screen():
         # No screen: the kiosk still runs, on an offscreen OpenGL surface (Mesa), so its
         # requests to the server and its outbox behave as on the Pi; a PNG shows what it shows.

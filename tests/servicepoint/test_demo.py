@@ -1,6 +1,6 @@
 """``servicepoint demo`` end to end, as ``make demo`` runs it but headless and at ``--fast``:
-the story happens (two sensor tickets, a request filed, dispatched and accepted), the phone
-link is printed, and Ctrl-C leaves no process behind."""
+the story happens (two sensor tickets; a request tapped in at the kiosk, dispatched and
+accepted), the phone link is printed, and Ctrl-C leaves no process behind."""
 
 from __future__ import annotations
 
@@ -75,6 +75,8 @@ def test_demo_plays_the_story_and_ctrl_c_leaves_nothing_behind(tmp_path: Path) -
                       printed)
     assert token, printed
     assert "Ticket M" in printed and "【紧急】" in printed  # the urgent extinguisher alert
+    # The request came from the kiosk's screen: its resident's taps, its outbox, its number.
+    assert re.search(r"filed request K1-\d{4} at the kiosk, tapping its screen", printed), printed
 
     children = {name: int(pid) for name, pid in
                 re.findall(r"started (\w+) \(pid (\d+)\)", logged)}
@@ -91,6 +93,8 @@ def test_demo_plays_the_story_and_ctrl_c_leaves_nothing_behind(tmp_path: Path) -
             "SELECT t.status, t.id, r.channel FROM tickets t JOIN service_requests r"
             " ON r.ticket_id = t.id WHERE r.phone_token = ?", (token.group(1),)).fetchall()
         assert (status, channel) == ("accepted", "kiosk")
+        number, = db.execute("SELECT number FROM tickets WHERE id = ?", (ticket_id,)).fetchone()
+        assert f"filed request {number} at the kiosk" in printed
         steps = [a for (a,) in db.execute(
             "SELECT action FROM ticket_events WHERE ticket_id = ? ORDER BY id", (ticket_id,))]
         assert steps[:3] == ["file", "dispatch", "accept"]
