@@ -57,9 +57,8 @@ end
 # ------------------------------------------------------------------------------ server roles
 
 def serve_app(db_url: str, port: int, data_dir: str) -> None:
-    import uvicorn
-
     from server.api import create_app
+    from server.api.app import serve
     from servicepoint.settings import load_settings
 
     settings = load_settings(_common.CONFIG / "servicepoint.toml", env={
@@ -68,7 +67,7 @@ def serve_app(db_url: str, port: int, data_dir: str) -> None:
         "SERVICEPOINT_HTTP__PUBLIC_URL": f"http://127.0.0.1:{port}"})
     app = create_app(settings)
     app.state.track_limiter.limit = 10**9  # wrk is one address; phones are many
-    uvicorn.run(app, host="127.0.0.1", port=port, log_config=None, access_log=False)
+    serve(app, host="127.0.0.1", port=port)
 
 
 class Filed(BaseModel):

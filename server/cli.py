@@ -27,9 +27,8 @@ def serve(argv: list[str]) -> int:
                         help="do not migrate the database at start-up")
     args = parser.parse_args(argv)
     settings = load_settings()
-    import uvicorn
-
     from server.api import create_app
+    from server.api.app import serve
 
     engine = make_engine(settings.database_url)
     if not args.no_upgrade:
@@ -46,7 +45,7 @@ def serve(argv: list[str]) -> int:
     app = create_app(settings, engine=engine, ingest_factory=ingest_factory)
     host, port = args.host or settings.http.host, args.port or settings.http.port
     log.info("listening on http://%s:%s (phone links: %s)", host, port, settings.http.public_url)
-    uvicorn.run(app, host=host, port=port, log_config=None, access_log=False)
+    serve(app, host=host, port=port)
     return 0
 
 

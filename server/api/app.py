@@ -2,13 +2,14 @@
 the session factory and the routes, so tests can hand in their own settings, database and clock.
 
     app = create_app(load_settings())
-    uvicorn.run(app, host=..., port=...)
+    serve(app, host=..., port=...)      # what ``servicepoint server`` does
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime
@@ -36,7 +37,7 @@ from server.services.tickets import flag_overdue
 from server.web import pages
 from servicepoint.settings import Settings
 
-__all__ = ["create_app"]
+__all__ = ["create_app", "serve"]
 
 log = logging.getLogger(__name__)
 MAX_BODY_BYTES = 64 * 1024
@@ -212,3 +213,19 @@ async def _every(app: FastAPI, interval_s: float, job: Callable[[FastAPI, Sessio
         except Exception:
             log.exception("background job %s failed", job.__name__)
         await asyncio.sleep(interval_s)
+
+
+def serve(app: FastAPI, *, host: str, port: int) -> None:
+    """Serve ``app`` with uvicorn, as ``servicepoint server`` does: one process, no access log
+    (requests that matter are logged by the routes).
+
+    What start-up built (modules, mappers, routes, templates) lives as long as the process, so it
+    is frozen out of the cycle collector's sight first. Otherwise each full collection walked it
+    all again: about 140 ms here, every few seconds under load, with every request in the process
+    waiting; frozen, a full collection takes about 13 ms.
+    """
+    import uvicorn
+
+    gc.collect()
+    gc.freeze()
+    uvicorn.run(app, host=host, port=port, log_config=None, access_log=False)
