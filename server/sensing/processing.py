@@ -335,8 +335,8 @@ class Processor:
                             message.ts
                         state.seq, state.payload = message.seq, payload
         db.flush()
-        if rows:  # one multi-row INSERT, without an ORM object per reading
-            db.execute(insert(ReadingRow), rows)
+        if rows:  # one executemany on the table: no ORM object, nor ORM bulk work, per reading
+            db.execute(insert(ReadingRow.__table__), rows)
 
     def _evaluate(self, db: Session, state: EngineState, item: Inbound, now: datetime,
                   site_id: str) -> EngineState:
