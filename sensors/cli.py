@@ -155,7 +155,8 @@ def main(argv: list[str]) -> int:
     signal.signal(signal.SIGINT, _stop)
 
     outbox = Outbox(outbox_path(settings.data_dir, config.node.id),
-                    max_rows=config.node.outbox_max_rows)
+                    max_rows=config.node.outbox_max_rows,
+                    keep_sent_s=config.node.replay_window_s)
     node = publisher = None
     threads: list[threading.Thread] = []
     try:

@@ -67,6 +67,10 @@ class NodeConfig(_Section):
     report_change_percent: float = Field(default=2.0, gt=0, le=100)
     # Outbox bound in rows; past it periodic readings are thinned out, events are always kept.
     outbox_max_rows: int = Field(default=100_000, ge=10)
+    # Readings the broker acknowledged are kept this long and sent once more (on the node's
+    # replay topic) after every connect: a broker that lost power before saving them lost them.
+    # Longer than the broker's autosave interval (60 s as shipped); 0 turns it off.
+    replay_window_s: float = Field(default=600.0, ge=0)
     # Home Assistant wants discovery again a moment after it says it is back online.
     discovery_delay_s: float = Field(default=2.0, ge=0)
     reconnect_min_s: float = Field(default=1.0, gt=0)

@@ -10,6 +10,11 @@ Topics (``prefix`` is ``settings.mqtt.topic_prefix``, normally ``servicepoint``)
     <prefix>/<site_id>/<node_id>/event/<asset_id>   not kept   TankEvent | ExtinguisherBayEvent
     <prefix>/<site_id>/<node_id>/health             retained   NodeHealth
     <prefix>/<site_id>/<node_id>/availability       retained   Availability ("online"/"offline")
+    <prefix>/<site_id>/<node_id>/replay             not kept   any reading again, unchanged
+
+A node sends the readings the broker acknowledged in the last few minutes once more on its
+``replay`` topic after every (re)connect: a broker that lost power before saving them to disk
+has lost them, and the server takes each ``(node, seq)`` once. Only the server listens there.
 
 The site id sits in the topic so a broker ACL can pin a node's login to ``<prefix>/<site_id>/#``.
 
@@ -69,6 +74,7 @@ __all__ = [
     "is_valid_id",
     "node_subscription",
     "parse_topic",
+    "replay_topic",
     "retained",
     "state_topic",
     "subscription",
@@ -85,7 +91,7 @@ _ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
 _PREFIX = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _MAX_SEQ: Final = 2**63 - 1
 
-Channel: TypeAlias = Literal["state", "event", "health", "availability"]
+Channel: TypeAlias = Literal["state", "event", "health", "availability", "replay"]
 TankEventName: TypeAlias = Literal[
     "overflow_tripped", "overflow_cleared", "low_level_tripped", "low_level_cleared"
 ]
@@ -163,6 +169,11 @@ def availability_topic(prefix: str, site_id: str, node_id: str) -> str:
     return f"{prefix}/{site_id}/{node_id}/availability"
 
 
+def replay_topic(prefix: str, site_id: str, node_id: str) -> str:
+    _check_ids(prefix, site_id, node_id)
+    return f"{prefix}/{site_id}/{node_id}/replay"
+
+
 def subscription(prefix: str, site_id: str | None = None) -> str:
     """The filter that catches every node's topics (of one site, or of all sites)."""
     if site_id is None:
@@ -203,6 +214,8 @@ def parse_topic(topic: str, *, prefix: str | None = None) -> TopicInfo:
         return TopicInfo(head, site_id, node_id, "health")
     if channel == "availability":
         return TopicInfo(head, site_id, node_id, "availability")
+    if channel == "replay":
+        return TopicInfo(head, site_id, node_id, "replay")
     raise ContractError(f"unknown topic {topic[:80]!r}")
 
 
@@ -524,12 +537,12 @@ def decode(topic: str, payload: bytes) -> Message:
     if not isinstance(kind, str) or kind not in _KINDS:
         raise ContractError("unknown kind")
     cls, channel = _KINDS[kind]
-    if channel != info.channel:
+    if channel != info.channel and info.channel != "replay":  # a replay carries any reading
         raise ContractError(f"kind {kind} does not belong on a {info.channel} topic")
     values = _validate(cls, body)
     if values["site_id"] != info.site_id or values["node_id"] != info.node_id:
         raise ContractError("site_id/node_id do not match the topic")
-    if "asset_id" in values and values["asset_id"] != info.asset_id:
+    if "asset_id" in values and info.channel != "replay" and values["asset_id"] != info.asset_id:
         raise ContractError("asset_id does not match the topic")
     message: Message = cls(**values)  # type: ignore[assignment]
     return message

@@ -56,6 +56,13 @@ CREATE TABLE IF NOT EXISTS counters (
     value INTEGER NOT NULL
 );
 INSERT OR IGNORE INTO counters (name, value) VALUES ('last_seq', 0), ('thinned', 0);
+-- Rows the broker acknowledged, kept a few minutes to be sent again after a reconnect (a broker
+-- that lost power before saving lost them).
+CREATE TABLE IF NOT EXISTS sent (
+    seq      INTEGER PRIMARY KEY,
+    payload  BLOB    NOT NULL,
+    sent_at  REAL    NOT NULL
+);
 COMMIT;
 """
 
@@ -85,10 +92,13 @@ class Queued:
 
 
 class Outbox:
-    def __init__(self, path: Path | str, *, max_rows: int = 100_000) -> None:
+    def __init__(self, path: Path | str, *, max_rows: int = 100_000,
+                 keep_sent_s: float = 0.0) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.max_rows = max_rows
+        # How long an acknowledged row is kept for :meth:`recently_sent` (0: not kept).
+        self.keep_sent_s = keep_sent_s
         self._lock_file = open(f"{self.path}.lock", "a+")  # noqa: SIM115 (held for our lifetime)
         try:
             fcntl.flock(self._lock_file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -226,21 +236,52 @@ class Outbox:
         return [Queued(int(s), str(t), bytes(p), bool(r)) for s, t, p, r in rows]
 
     def remove(self, seqs: Iterable[int]) -> None:
-        """Forget acknowledged rows."""
+        """Forget acknowledged rows: they are the broker's now. With ``keep_sent_s``, a copy of
+        each is kept that long for :meth:`recently_sent`."""
         keys = [(s,) for s in seqs]
         if not keys:
             return
         with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
             try:
-                before = self._db.total_changes
-                self._db.executemany("DELETE FROM outbox WHERE seq = ?", keys)
-                self._depth -= self._db.total_changes - before
-                self._db.execute("COMMIT")
-            except BaseException:
-                if self._db.in_transaction:
-                    self._db.execute("ROLLBACK")
-                raise
+                self._remove(keys, keep=self.keep_sent_s > 0)
+            except sqlite3.OperationalError as exc:
+                if not (_is_full(exc) and self.keep_sent_s > 0):
+                    raise
+                # No room for the copies: the rows still have to go, or they would be sent
+                # again and again. Only the resend after a broker's power cut is lost.
+                log.warning("outbox %s: the disk is full (%s); acknowledged rows are not kept "
+                            "for a resend", self.path.name, exc)
+                self._remove(keys, keep=False)
+
+    def _remove(self, keys: list[tuple[int]], *, keep: bool) -> None:
+        db = self._db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            if keep:
+                now = time.time()
+                db.executemany("INSERT OR IGNORE INTO sent (seq, payload, sent_at) "
+                               "SELECT seq, payload, ? FROM outbox WHERE seq = ?",
+                               [(now, seq) for (seq,) in keys])
+                db.execute("DELETE FROM sent WHERE sent_at < ?", (now - self.keep_sent_s,))
+            before = db.total_changes
+            db.executemany("DELETE FROM outbox WHERE seq = ?", keys)
+            self._depth -= db.total_changes - before
+            db.execute("COMMIT")
+        except BaseException:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            self._depth = int(db.execute("SELECT count(*) FROM outbox").fetchone()[0])
+            raise
+
+    def recently_sent(self, *, limit: int = 100_000) -> list[tuple[int, bytes]]:
+        """(seq, payload) of the rows acknowledged in the last ``keep_sent_s``, oldest first."""
+        if self.keep_sent_s <= 0:
+            return []
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT seq, payload FROM sent WHERE sent_at >= ? ORDER BY seq LIMIT ?",
+                (time.time() - self.keep_sent_s, limit)).fetchall()
+        return [(int(seq), bytes(payload)) for seq, payload in rows]
 
     @property
     def depth(self) -> int:

@@ -70,10 +70,13 @@ class Publisher:
         self.window = window
         self.availability_topic = contract.availability_topic(
             mqtt_settings.topic_prefix, site_id, node_id)
+        self.replay_topic = contract.replay_topic(mqtt_settings.topic_prefix, site_id, node_id)
         self.status_topic = status_topic(mqtt_settings.discovery_prefix)
         self.connected = threading.Event()
         self.acked = 0
         self.connects = 0
+        self.replayed = 0
+        self._replay_due = False
 
         self._wake = outbox.changed
         self._acks: queue.SimpleQueue[int] = queue.SimpleQueue()
@@ -115,6 +118,7 @@ class Publisher:
                        retain=True)
         client.subscribe(self.status_topic, qos=QOS)
         self._ha_online.put(0.0)  # announce discovery now, without the delay
+        self._replay_due = True
         self.connected.set()
         self._wake.set()
 
@@ -182,11 +186,26 @@ class Publisher:
                 log.info("announced %d entities to Home Assistant", len(self.discovery))
             self._discovery_at = None
 
+    def _replay(self) -> None:
+        """Send what the broker acknowledged in the last ``keep_sent_s`` once more, on the replay
+        topic: if the broker lost power before it saved them, the server still gets them (it
+        takes each seq once). Not retained, so no retained state goes back in time."""
+        self._replay_due = False
+        rows = self.outbox.recently_sent()
+        for _seq, payload in rows:
+            self.client.publish(self.replay_topic, payload, qos=QOS, retain=False)
+        if rows:
+            self.replayed += len(rows)
+            log.info("sent %d acknowledged readings once more on %s, in case the broker lost "
+                     "them", len(rows), self.replay_topic)
+
     def _run(self) -> None:
         while not self._stopping.is_set():
             try:
                 self._take_acks()
                 self._announce()
+                if self.connected.is_set() and self._replay_due:
+                    self._replay()
                 if self.connected.is_set():
                     self._hand_over()
             except Exception:

@@ -38,7 +38,8 @@ def start_node(tmp_path: Path, mock_factory: MockFactory) -> Iterator[Callable[.
 
     def start(config: SensorsConfig | None = None, *, url: str | None = None,
               clock: Any = None, poll: bool = True, initial: Callable[[MockSite], None] | None
-              = None, outbox_rows: int | None = None) -> RunningNode:
+              = None, outbox_rows: int | None = None, replay_window_s: float = 0.0
+              ) -> RunningNode:
         config = config or make_config()
         site = MockSite(config, mock_factory)
         for tank in config.tanks:
@@ -50,8 +51,11 @@ def start_node(tmp_path: Path, mock_factory: MockFactory) -> Iterator[Callable[.
             site.set_bay(bay.id, present=True, pressure_ok=True, door_open=False)
         if initial is not None:
             initial(site)
+        # The resend after a reconnect is off unless a test asks for it (``replay_window_s``):
+        # most tests watch the wire, where it would add copies of what they already saw.
         outbox = Outbox(tmp_path / f"outbox-{len(running)}.sqlite3",
-                        max_rows=outbox_rows or config.node.outbox_max_rows)
+                        max_rows=outbox_rows or config.node.outbox_max_rows,
+                        keep_sent_s=replay_window_s)
         node = SensorNode(config, site_id=SITE, topic_prefix=PREFIX, outbox=outbox,
                           pin_factory=mock_factory, clock=clock, cpu_temperature=lambda: 47.5)
         site.sync()

@@ -72,6 +72,23 @@ def test_topics_and_parser():
         contract.state_topic("sp", "site-01", "n1", "Tank 1")
 
 
+def test_a_replay_carries_any_reading_of_its_own_node_unchanged():
+    topic = contract.replay_topic("servicepoint", "site-01", "pump-room")
+    assert topic == "servicepoint/site-01/pump-room/replay"
+    assert contract.parse_topic(topic).channel == "replay"
+    for message in EXAMPLES:
+        if isinstance(message, contract.Availability):
+            with pytest.raises(ContractError):  # availability is never replayed
+                contract.decode(topic, contract.encode(message))
+            continue
+        assert contract.decode(topic, contract.encode(message)) == message
+    other = contract.replay_topic("servicepoint", "site-01", "boiler-room")
+    with pytest.raises(ContractError, match="do not match"):
+        contract.decode(other, contract.encode(EXAMPLES[0]))
+    with pytest.raises(ContractError):
+        contract.parse_topic(topic + "/tank-1")
+
+
 def test_wire_format_is_what_docs_mqtt_md_shows():
     body = json.loads(contract.encode(EXAMPLES[0]))
     assert body == {"v": 1, "kind": "tank_state", "site_id": "site-01", "node_id": "pump-room",

@@ -63,3 +63,53 @@ def test_bound_thins_periodic_readings_and_keeps_every_event(tmp_path):
 def test_one_process_per_outbox(tmp_path):
     with Outbox(tmp_path / "o.sqlite3"), pytest.raises(OutboxBusy):
         Outbox(tmp_path / "o.sqlite3")
+
+
+def test_acknowledged_rows_are_kept_for_a_while_to_be_sent_again(tmp_path, monkeypatch):
+    import sensors.outbox as module
+
+    now = [1000.0]
+    monkeypatch.setattr(module.time, "time", lambda: now[0])
+    path = tmp_path / "o.sqlite3"
+    with Outbox(path, keep_sent_s=600) as outbox:
+        for _ in range(4):
+            put(outbox)
+        outbox.remove([1, 2])
+        now[0] += 300
+        outbox.remove([3])
+        assert outbox.depth == 1  # the kept copies are not waiting to be sent
+        assert [r.seq for r in outbox.after(0, limit=10)] == [4]
+        assert outbox.recently_sent() == [(1, b"1"), (2, b"2"), (3, b"3")]
+    with Outbox(path, keep_sent_s=600) as outbox:  # kept on disk: a power cut does not lose them
+        assert [seq for seq, _ in outbox.recently_sent()] == [1, 2, 3]
+        now[0] += 301  # 1 and 2 are now older than the window
+        assert [seq for seq, _ in outbox.recently_sent()] == [3]
+        outbox.remove([4])  # and go from the file with the next acknowledgement
+        import sqlite3
+
+        with sqlite3.connect(path) as db:
+            assert [r[0] for r in db.execute("SELECT seq FROM sent ORDER BY seq")] == [3, 4]
+
+
+def test_without_a_window_nothing_is_kept(tmp_path):
+    with Outbox(tmp_path / "o.sqlite3") as outbox:
+        put(outbox)
+        outbox.remove([1])
+        assert outbox.recently_sent() == []
+
+
+
+def test_on_a_full_disk_acknowledged_rows_still_go_only_their_copies_are_not_kept(
+        tmp_path, caplog):
+    with Outbox(tmp_path / "o.sqlite3", keep_sent_s=600) as outbox:
+        for _ in range(5):
+            outbox.add(lambda seq: Outgoing("t", bytes(3000), True, True))
+        db = outbox._db
+        pages = db.execute("PRAGMA page_count").fetchone()[0]
+        assert db.execute("PRAGMA freelist_count").fetchone()[0] == 0
+        db.execute(f"PRAGMA max_page_count = {pages}")  # the card is full
+        with caplog.at_level("WARNING", logger="sensors.outbox"):
+            outbox.remove([1, 2])
+        assert "not kept for a resend" in caplog.text
+        assert [r.seq for r in outbox.after(0, limit=10)] == [3, 4, 5]  # not sent again
+        assert outbox.depth == 3 and outbox.recently_sent() == []
