@@ -66,7 +66,9 @@ def run_node(workdir: Path, url: str, *, seconds: float, state_interval: float) 
         site.set_float(tank.id, "low_level", False)
     for bay in config.bays:
         site.set_bay(bay.id, present=True, pressure_ok=True, door_open=False)
-    outbox = Outbox(workdir / f"cpu-{time.monotonic_ns()}.sqlite3")
+    # As shipped, acknowledged readings are kept for the resend after a reconnect.
+    outbox = Outbox(workdir / f"cpu-{time.monotonic_ns()}.sqlite3",
+                    keep_sent_s=config.node.replay_window_s)
     node = SensorNode(config, site_id="site-01", topic_prefix="servicepoint", outbox=outbox,
                       pin_factory=factory)
     site.sync()
@@ -120,6 +122,7 @@ def fill(path: Path, count: int) -> float:
 
 
 def drain(workdir: Path, template: Path, count: int) -> dict[str, float]:
+    from sensors.config import load_sensors_config
     from sensors.outbox import Outbox
     from sensors.publisher import Publisher
     from servicepoint.settings import MqttSettings
@@ -130,7 +133,8 @@ def drain(workdir: Path, template: Path, count: int) -> dict[str, float]:
     sub = spawn(HELPER, "subscribe", "--url", broker.url, "--count", str(count), "--qos", "1")
     try:
         read_json_line(sub, 20)
-        with Outbox(path) as outbox:
+        keep = load_sensors_config(_common.CONFIG / "sensors.toml").node.replay_window_s
+        with Outbox(path, keep_sent_s=keep) as outbox:  # as shipped: copies kept for a resend
             assert outbox.depth == count, outbox.depth
             t0 = time.time()
             publisher = Publisher(outbox, mqtt_settings=MqttSettings(url=broker.url),
