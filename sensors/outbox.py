@@ -25,12 +25,13 @@ when the process dies, even by kill -9.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import logging
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -140,10 +141,24 @@ class Outbox:
         self.changed.set()
         return seq
 
-    def _add(self, make: Callable[[int], Outgoing]) -> int:
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction. On any error it is rolled back and the depth counted again."""
         db = self._db
         db.execute("BEGIN IMMEDIATE")
         try:
+            yield db
+            db.execute("COMMIT")
+        except BaseException:
+            # SQLite has already rolled back by itself after some errors (SQLITE_FULL among
+            # them); a second ROLLBACK would raise and hide the real error.
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            self._depth = int(db.execute("SELECT count(*) FROM outbox").fetchone()[0])
+            raise
+
+    def _add(self, make: Callable[[int], Outgoing]) -> int:
+        with self._writing() as db:
             seq = int(db.execute(
                 "SELECT value FROM counters WHERE name = 'last_seq'").fetchone()[0]) + 1
             item = make(seq)
@@ -156,14 +171,6 @@ class Outbox:
             self._depth += 1
             if self._depth > self.max_rows:
                 self._thin()
-            db.execute("COMMIT")
-        except BaseException:
-            # SQLite has already rolled back by itself after some errors (SQLITE_FULL among
-            # them); a second ROLLBACK would raise and hide the real error.
-            if db.in_transaction:
-                db.execute("ROLLBACK")
-            self._depth = int(db.execute("SELECT count(*) FROM outbox").fetchone()[0])
-            raise
         return seq
 
     def _make_room(self) -> int:
@@ -182,16 +189,10 @@ class Outbox:
             victims = rows[1::2] if len(rows) > 1 else rows
             if not victims:
                 break
-            db.execute("BEGIN IMMEDIATE")
-            try:
+            with self._writing():
                 db.executemany("DELETE FROM outbox WHERE seq = ?", [(v,) for v in victims])
                 db.execute("UPDATE counters SET value = value + ? WHERE name = 'thinned'",
                            (len(victims),))
-                db.execute("COMMIT")
-            except BaseException:
-                if db.in_transaction:
-                    db.execute("ROLLBACK")
-                raise
             dropped += len(victims)
             self._depth -= len(victims)
             if int(db.execute("PRAGMA freelist_count").fetchone()[0]) > 0:
@@ -254,9 +255,7 @@ class Outbox:
                 self._remove(keys, keep=False)
 
     def _remove(self, keys: list[tuple[int]], *, keep: bool) -> None:
-        db = self._db
-        db.execute("BEGIN IMMEDIATE")
-        try:
+        with self._writing() as db:
             if keep:
                 now = time.time()
                 db.executemany("INSERT OR IGNORE INTO sent (seq, payload, sent_at) "
@@ -266,12 +265,6 @@ class Outbox:
             before = db.total_changes
             db.executemany("DELETE FROM outbox WHERE seq = ?", keys)
             self._depth -= db.total_changes - before
-            db.execute("COMMIT")
-        except BaseException:
-            if db.in_transaction:
-                db.execute("ROLLBACK")
-            self._depth = int(db.execute("SELECT count(*) FROM outbox").fetchone()[0])
-            raise
 
     def recently_sent(self, *, limit: int = 100_000) -> list[tuple[int, bytes]]:
         """(seq, payload) of the rows acknowledged in the last ``keep_sent_s``, oldest first."""
