@@ -44,42 +44,23 @@ def _rss_mib() -> float:
 
 
 def _child(walks: int) -> None:
-    os.environ.setdefault("KIVY_NO_ARGS", "1")
-    os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")
-    os.environ.setdefault("KIVY_NO_FILELOG", "1")
-    os.environ.setdefault("KIVY_WINDOW", "sdl2")
-    os.environ.setdefault("SDL_VIDEODRIVER", "offscreen")
-    os.environ.setdefault("KIVY_METRICS_DENSITY", "1")
     sys.path.insert(0, str(REPO))
     import gc
     import logging
 
+    from kiosk.screenshots import demo_app, headless
+
+    headless((800, 480))
     logging.basicConfig(level=logging.WARNING)
     from kivy.config import Config
 
-    Config.set("graphics", "width", "800")
-    Config.set("graphics", "height", "480")
-    Config.set("graphics", "resizable", "0")
     Config.set("graphics", "maxfps", "0")
     from kivy.base import EventLoop
     from kivy.graphics.opengl import glFinish
 
-    from kiosk.demo import DemoServer
-    from kiosk.scenes import SCENES, ManualClock
-    from kiosk.screenshots import DEMO_MOMENT
-    from kiosk.ui import KioskApp
-    from servicepoint.settings import load_settings
+    from kiosk.scenes import SCENES
 
-    data = tempfile.mkdtemp(prefix="sp-kiosk-walk-")
-    settings = load_settings(REPO / "config" / "servicepoint.toml",
-                             env={"SERVICEPOINT_DATA_DIR": data})
-    clock = ManualClock()
-    app = KioskApp(settings, transport=DemoServer(public_url=settings.http.public_url).transport(),
-                   now=clock, wall_clock=lambda: DEMO_MOMENT)
-    app._run_prepare()
-    deadline = time.monotonic() + 20
-    while not app.catalog_loaded and time.monotonic() < deadline:
-        EventLoop.idle()
+    app, clock = demo_app(Path(tempfile.mkdtemp(prefix="sp-kiosk-walk-")))
     for _ in range(5):
         EventLoop.idle()
     rss_start = _rss_mib()

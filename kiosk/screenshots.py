@@ -19,6 +19,7 @@ import time
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 __all__ = ["main", "render"]
 
@@ -29,7 +30,8 @@ DEFAULT_OUT = REPO / "docs" / "screenshots" / "kiosk"
 DEMO_MOMENT = datetime(2026, 11, 25, 9, 30)
 
 
-def _headless(size: tuple[int, int]) -> None:
+def headless(size: tuple[int, int]) -> None:
+    """Kivy on an offscreen SDL window of ``size``; call before anything imports Kivy."""
     os.environ.setdefault("KIVY_WINDOW", "sdl2")
     os.environ.setdefault("SDL_VIDEODRIVER", "offscreen")
     os.environ.setdefault("KIVY_NO_ARGS", "1")
@@ -51,18 +53,14 @@ def pump(frames: int = 3) -> None:
         EventLoop.idle()
 
 
-def render(out: Path, size: tuple[int, int] = (800, 480),
-           languages: Sequence[str] = ("zh_CN", "en")) -> list[Path]:
-    """Write one PNG per scene and language under ``out``; return the paths."""
-    _headless(size)
-    from kivy.core.window import Window
-
+def demo_app(data: Path) -> tuple[Any, Any]:
+    """(app, clock): the kiosk on the built-in demo server with a manual clock, its data in
+    ``data``, prepared and with its catalog loaded. Call :func:`headless` first."""
     from kiosk.demo import DemoServer
-    from kiosk.scenes import SCENES, ManualClock
+    from kiosk.scenes import ManualClock
     from kiosk.ui import KioskApp
     from servicepoint.settings import load_settings
 
-    data = Path(tempfile.mkdtemp(prefix="sp-kiosk-shots-"))
     settings = load_settings(REPO / "config" / "servicepoint.toml",
                              env={"SERVICEPOINT_DATA_DIR": str(data)})
     clock = ManualClock()
@@ -72,6 +70,19 @@ def render(out: Path, size: tuple[int, int] = (800, 480),
     deadline = time.monotonic() + 20
     while not app.catalog_loaded and time.monotonic() < deadline:
         pump(1)
+    return app, clock
+
+
+def render(out: Path, size: tuple[int, int] = (800, 480),
+           languages: Sequence[str] = ("zh_CN", "en")) -> list[Path]:
+    """Write one PNG per scene and language under ``out``; return the paths."""
+    headless(size)
+    from kivy.core.window import Window
+
+    from kiosk.scenes import SCENES
+
+    data = Path(tempfile.mkdtemp(prefix="sp-kiosk-shots-"))
+    app, clock = demo_app(data)
     written: list[Path] = []
     try:
         for language in languages:
