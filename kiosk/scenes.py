@@ -301,9 +301,9 @@ def _lib_pin_wrong(app: Any, clock: ManualClock) -> None:
     flow.confirm_library_phone()
     for digit in "1111":
         flow.press_digit(digit)
-    flow.confirm_library_pin()
-    flow.library_refused(LibraryCall(kind="identify", visit=flow.visit.serial),
-                         Refusal.from_error("wrong_pin"))
+    call = flow.confirm_library_pin()
+    assert call is not None
+    flow.library_refused(call, Refusal.from_error("wrong_pin"))
     app.sync()
 
 
