@@ -26,7 +26,7 @@ from kivy.input.motionevent import MotionEvent
 from kivy.uix.modalview import ModalView
 from kivy.uix.widget import Widget
 
-__all__ = ["DEMO_PHONE", "DEMO_TAPS", "DemoResident"]
+__all__ = ["DEMO_PHONE", "DEMO_TAPS", "DemoResident", "visible_widgets"]
 
 log = logging.getLogger(__name__)
 
@@ -58,13 +58,14 @@ class _Finger(MotionEvent):
         super().depack(args)
 
 
-def _shown(widget: Widget) -> Iterator[Widget]:
-    """The widgets a finger can reach under ``widget``: not hidden, not shrunk to nothing."""
-    for child in widget.children:
-        if getattr(child, "opacity", 1) == 0 or child.width <= 1 or child.height <= 1:
-            continue
-        yield child
-        yield from _shown(child)
+def visible_widgets(root: Widget) -> Iterator[Widget]:
+    """Widgets a person can see: not hidden by zero opacity and not squashed to nothing."""
+    if root.opacity <= 0 or root.width <= 0 or root.height <= 0:
+        return
+    yield root
+    # Kivy keeps children last-added first; reversed is reading order.
+    for child in reversed(root.children):
+        yield from visible_widgets(child)
 
 
 class DemoResident:
@@ -114,7 +115,7 @@ class DemoResident:
         if how == "id":
             found = screen.ids.get(what)
             return found if found is not None and not found.disabled else None
-        for widget in _shown(screen):
+        for widget in visible_widgets(screen):
             if getattr(widget, "key", None) == what and not widget.disabled:
                 return widget
         return None

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 from kivy.base import EventLoop
@@ -24,6 +24,7 @@ from kivy.uix.widget import Widget
 from kiosk import theme
 from kiosk.scenes import ManualClock
 from kiosk.ui import BigButton, KioskApp, NavButton, Title
+from kiosk.walkthrough import visible_widgets
 
 
 def pump(frames: int = 1) -> None:
@@ -143,16 +144,6 @@ SCANCODES = {**{chr(ord("a") + n): 4 + n for n in range(26)},
 
 def _plain(text: str) -> str:
     return re.sub(r"\[/?[a-z]+(=[^\]]*)?\]", "", text)
-
-
-def visible_widgets(root: Widget) -> Iterator[Widget]:
-    """Widgets a person can see: not hidden by zero opacity and not squashed to nothing."""
-    if root.opacity <= 0 or root.width <= 0 or root.height <= 0:
-        return
-    yield root
-    # Kivy keeps children last-added first; reversed is reading order.
-    for child in reversed(root.children):
-        yield from visible_widgets(child)
 
 
 def _background(widget: Widget) -> Any:
