@@ -11,7 +11,7 @@ In tests (PLATFORM.md) the app is driven without ``run()``::
 
     app = KioskApp(settings, transport=httpx.MockTransport(handler), speaker=RecordingSpeaker())
     app._run_prepare()     # builds the window contents and calls on_start
-    ...                    # pump frames with EventLoop.idle(); tap with UnitTestTouch
+    ...                    # pump frames with EventLoop.idle(); tap with kiosk.walkthrough.tap
     app.shutdown()
 """
 

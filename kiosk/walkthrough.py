@@ -26,7 +26,7 @@ from kivy.input.motionevent import MotionEvent
 from kivy.uix.modalview import ModalView
 from kivy.uix.widget import Widget
 
-__all__ = ["DEMO_PHONE", "DEMO_TAPS", "DemoResident", "visible_widgets"]
+__all__ = ["DEMO_PHONE", "DEMO_TAPS", "DemoResident", "tap", "visible_widgets"]
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +56,14 @@ class _Finger(MotionEvent):
     def depack(self, args: dict[str, float]) -> None:
         self.sx, self.sy = args["x"], args["y"]
         super().depack(args)
+
+
+def tap(widget: Widget) -> None:
+    """A finger down and up at the centre of ``widget``, through Kivy's input dispatch."""
+    x, y = widget.to_window(*widget.center)
+    finger = _Finger(x, y)
+    EventLoop.post_dispatch_input("begin", finger)
+    EventLoop.post_dispatch_input("end", finger)
 
 
 def visible_widgets(root: Widget) -> Iterator[Widget]:
@@ -104,7 +112,7 @@ class DemoResident:
             return
         self._waited = 0.0
         self.taps.pop(0)
-        self._tap(button)
+        tap(button)
         Clock.schedule_once(self._next, self.gap_s)
 
     def _find(self, how: str, what: str) -> Widget | None:
@@ -119,10 +127,3 @@ class DemoResident:
             if getattr(widget, "key", None) == what and not widget.disabled:
                 return widget
         return None
-
-    @staticmethod
-    def _tap(button: Widget) -> None:
-        x, y = button.to_window(*button.center)
-        finger = _Finger(x, y)
-        EventLoop.post_dispatch_input("begin", finger)
-        EventLoop.post_dispatch_input("end", finger)

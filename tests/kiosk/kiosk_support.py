@@ -16,7 +16,6 @@ from typing import Any
 from kivy.base import EventLoop
 from kivy.core.window import Window
 from kivy.metrics import dp
-from kivy.tests.common import UnitTestTouch
 from kivy.uix.label import Label
 from kivy.uix.modalview import ModalView
 from kivy.uix.widget import Widget
@@ -24,6 +23,7 @@ from kivy.uix.widget import Widget
 from kiosk import theme
 from kiosk.scenes import ManualClock
 from kiosk.ui import BigButton, KioskApp, NavButton, Title
+from kiosk.walkthrough import tap as finger_tap
 from kiosk.walkthrough import visible_widgets
 
 
@@ -90,10 +90,7 @@ class Kiosk:
 
     def tap(self, widget: Widget) -> None:
         assert not widget.disabled, f"tapping a disabled button {_plain(widget.text)!r}"
-        x, y = widget.to_window(*widget.center)
-        touch = UnitTestTouch(x, y)
-        touch.touch_down()
-        touch.touch_up()
+        finger_tap(widget)
         pump(1)
 
     def tap_text(self, text: str) -> None:
