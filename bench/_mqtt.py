@@ -27,8 +27,8 @@ import _common  # noqa: F401  (puts the repository on sys.path)
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
+from foundation.settings import parse_mqtt_url
 from sensors import contract
-from servicepoint.settings import parse_mqtt_url
 
 SITE = "site-01"
 
@@ -152,10 +152,10 @@ def subscribe(args: argparse.Namespace) -> None:
 def replica(args: argparse.Namespace) -> None:
     import logging
 
+    from foundation.settings import load_settings
     from server.alerts import RecordingNotifier
     from server.db import make_engine, session_factory
     from server.sensing.ingest import Ingest
-    from servicepoint.settings import load_settings
 
     logging.basicConfig(level=logging.WARNING)
     env = {"SERVICEPOINT_DATABASE_URL": args.db, "SERVICEPOINT_MQTT_URL": args.url,

@@ -52,11 +52,11 @@ def server(args: argparse.Namespace) -> None:
 
     from sqlalchemy import event
 
+    from foundation.settings import load_settings
     from server.alerts import RecordingNotifier
     from server.db import make_engine, session_factory
     from server.models import Ticket
     from server.sensing.ingest import Ingest
-    from servicepoint.settings import load_settings
 
     logging.basicConfig(level=logging.WARNING)
     os.environ["BENCH_DUTY_URL"] = "json://127.0.0.1:9/never-called"
@@ -174,12 +174,12 @@ def main() -> None:
     from gpiozero import Device
     from gpiozero.pins.mock import MockFactory
 
+    from foundation.settings import MqttSettings
     from sensors.config import load_sensors_config
     from sensors.mockhw import MockSite
     from sensors.node import SensorNode
     from sensors.outbox import Outbox
     from sensors.publisher import Publisher
-    from servicepoint.settings import MqttSettings
 
     workdir = _common.temp_dir("sp-bench-latency-")
     print(f"machine: {_common.machine()}")

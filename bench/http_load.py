@@ -57,9 +57,9 @@ end
 # ------------------------------------------------------------------------------ server roles
 
 def serve_app(db_url: str, port: int, data_dir: str) -> None:
+    from foundation.settings import load_settings
     from server.api import create_app
     from server.api.app import serve
-    from servicepoint.settings import load_settings
 
     settings = load_settings(_common.CONFIG / "servicepoint.toml", env={
         "SERVICEPOINT_DATABASE_URL": db_url, "SERVICEPOINT_DATA_DIR": data_dir,

@@ -58,7 +58,7 @@ def _bare_child(started: float, offscreen: bool) -> None:
     from kivy.core.text import DEFAULT_FONT, LabelBase
     from kivy.uix.label import Label
 
-    from servicepoint.settings import load_settings
+    from foundation.settings import load_settings
 
     font = load_settings(REPO / "config" / "servicepoint.toml").kiosk.font_path
 
@@ -83,9 +83,9 @@ def _child(data_dir: str, started: float, offscreen: bool) -> None:
     _prepare_kivy(offscreen)
     from kivy.base import EventLoop
 
+    from foundation.settings import load_settings
     from kiosk.demo import DemoServer
     from kiosk.ui import KioskApp
-    from servicepoint.settings import load_settings
 
     settings = load_settings(REPO / "config" / "servicepoint.toml",
                              env={"SERVICEPOINT_DATA_DIR": data_dir})

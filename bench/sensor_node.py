@@ -43,12 +43,12 @@ def run_node(workdir: Path, url: str, *, seconds: float, state_interval: float) 
     from gpiozero import Device
     from gpiozero.pins.mock import MockFactory
 
+    from foundation.settings import MqttSettings
     from sensors.config import load_sensors_config, parse_sensors_config
     from sensors.mockhw import MockSite
     from sensors.node import SensorNode
     from sensors.outbox import Outbox
     from sensors.publisher import Publisher
-    from servicepoint.settings import MqttSettings
 
     shipped = load_sensors_config(_common.CONFIG / "sensors.toml")
     raw = shipped.model_dump(mode="json", exclude_none=True)
@@ -122,10 +122,10 @@ def fill(path: Path, count: int) -> float:
 
 
 def drain(workdir: Path, template: Path, count: int) -> dict[str, float]:
+    from foundation.settings import MqttSettings
     from sensors.config import load_sensors_config
     from sensors.outbox import Outbox
     from sensors.publisher import Publisher
-    from servicepoint.settings import MqttSettings
 
     path = workdir / f"drain-{time.monotonic_ns()}.sqlite3"
     shutil.copy(template, path)

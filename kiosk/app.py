@@ -19,8 +19,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from servicepoint.errors import ConfigError
-from servicepoint.settings import load_settings
+from foundation.errors import ConfigError
+from foundation.settings import load_settings
 
 __all__ = ["main"]
 

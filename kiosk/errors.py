@@ -11,7 +11,7 @@ Each also inherits the builtin it is a kind of, so callers can catch either::
 
 from __future__ import annotations
 
-from servicepoint.errors import ServicepointError
+from foundation.errors import ServicepointError
 
 __all__ = ["BadReply", "KioskError", "ServerRefused", "ServerUnavailable"]
 

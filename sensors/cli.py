@@ -26,9 +26,9 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from foundation.errors import ConfigError
+from foundation.settings import load_settings
 from sensors.config import SensorsConfig, load_sensors_config
-from servicepoint.errors import ConfigError
-from servicepoint.settings import load_settings
 
 __all__ = ["main"]
 

@@ -3,7 +3,7 @@
 Pins are BCM GPIO numbers (``GPIO17`` is ``17``). Every switch is wired between its GPIO and
 ground and read with the internal pull-up, so "closed" means the pin reads low.
 
-Start-up stops with :class:`~servicepoint.errors.ConfigError` naming the key for: an unknown
+Start-up stops with :class:`~foundation.errors.ConfigError` naming the key for: an unknown
 setting, a pin that is not a GPIO on the 40-pin header, a pin used twice (or one the MCP3008's
 SPI bus needs), a duplicate id, an impossible tank geometry or a calibration table that does not
 go one way::
@@ -21,8 +21,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from servicepoint.errors import ConfigError
-from servicepoint.tomlfile import read_toml
+from foundation.errors import ConfigError
+from foundation.tomlfile import read_toml
 
 __all__ = [
     "AdcConfig",

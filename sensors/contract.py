@@ -45,7 +45,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final, Literal, TypeAlias
 
-from servicepoint.errors import ServicepointError
+from foundation.errors import ServicepointError
 
 __all__ = [
     "AVAILABILITY_OFFLINE",

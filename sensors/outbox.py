@@ -35,7 +35,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from servicepoint.errors import ServicepointError
+from foundation.errors import ServicepointError
 
 __all__ = ["Outbox", "OutboxBusy", "Outgoing", "Queued", "outbox_path"]
 

@@ -34,10 +34,10 @@ from typing import Any
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
 
+from foundation.settings import MqttSettings
 from sensors import contract
 from sensors.discovery import status_topic
 from sensors.outbox import Outbox
-from servicepoint.settings import MqttSettings
 
 __all__ = ["Publisher"]
 

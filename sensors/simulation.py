@@ -44,11 +44,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from foundation.errors import ConfigError, ServicepointError
+from foundation.tomlfile import read_toml
 from sensors.config import SensorsConfig, TankConfig
 from sensors.filters import TankShape
 from sensors.mockhw import MockSite
-from servicepoint.errors import ConfigError, ServicepointError
-from servicepoint.tomlfile import read_toml
 
 __all__ = ["ScenarioError", "SiteModel", "Step", "load_scenario", "parse_step"]
 

@@ -8,10 +8,10 @@ import sqlite3
 import sys
 from pathlib import Path
 
+from foundation.settings import load_settings
 from server.db import make_engine, session_factory, upgrade
 from server.services.categories import load_category_specs, sync_categories
 from server.services.site_data import apply_site_data, load_site_data
-from servicepoint.settings import load_settings
 
 log = logging.getLogger(__name__)
 DEMO_SITE = Path("config") / "demo-site.toml"
@@ -88,7 +88,7 @@ def db(argv: list[str]) -> int:
         print(f"backed up to {args.file}")
         return 0
     if args.action == "restore":
-        from servicepoint.backup import run_restore
+        from server.backup import run_restore
 
         return run_restore(database_url=settings.database_url, source=args.file,
                            migrate=lambda: upgrade(engine), force=args.force)

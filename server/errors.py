@@ -11,7 +11,7 @@
         └── Throttled(RuntimeError)          429
 """
 
-from servicepoint.errors import ServicepointError
+from foundation.errors import ServicepointError
 
 __all__ = [
     "Conflict",

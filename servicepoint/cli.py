@@ -14,8 +14,8 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from servicepoint.errors import ConfigError, ServicepointError
-from servicepoint.logs import configure_logging
+from foundation.errors import ConfigError, ServicepointError
+from foundation.logs import configure_logging
 
 __all__ = ["main"]
 

@@ -49,7 +49,7 @@ from typing import Any
 
 import httpx
 
-from servicepoint.settings import load_settings
+from foundation.settings import load_settings
 
 __all__ = ["main"]
 

@@ -40,8 +40,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from servicepoint.errors import ConfigError
-from servicepoint.settings import Settings, load_settings
+from foundation.errors import ConfigError
+from foundation.settings import Settings, load_settings
 
 __all__ = ["CHECKS", "CheckResult", "Probes", "main", "run_checks"]
 

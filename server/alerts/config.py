@@ -25,6 +25,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from foundation.errors import ConfigError
+from foundation.tomlfile import read_toml
 from server.alerts.model import Recipient
 from server.alerts.policy import (
     EscalationLadder,
@@ -32,8 +34,6 @@ from server.alerts.policy import (
     RetryPolicy,
     recipients_for_level,
 )
-from servicepoint.errors import ConfigError
-from servicepoint.tomlfile import read_toml
 
 __all__ = ["AlertsConfig", "alerts_config_from_mapping", "load_alerts_config"]
 

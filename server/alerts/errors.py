@@ -10,7 +10,7 @@ A notifier never raises for a failed delivery: it returns a :class:`~server.aler
 with ``ok=False``, so one dead channel never stops the outbox loop.
 """
 
-from servicepoint.errors import ServicepointError
+from foundation.errors import ServicepointError
 
 __all__ = ["AlertsError", "DeliveryFailed", "InvalidPolicy"]
 

@@ -23,6 +23,7 @@ from sqlalchemy.pool import QueuePool
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from foundation.settings import Settings
 from server.api.errors import install_error_handlers
 from server.api.ratelimit import SlidingWindowLimiter
 from server.api.routes import open311, public, sensing, staff
@@ -35,7 +36,6 @@ from server.sensing.services import site_overview
 from server.services.categories import load_category_specs, sync_categories
 from server.services.tickets import flag_overdue
 from server.web import pages
-from servicepoint.settings import Settings
 
 __all__ = ["create_app", "serve"]
 

@@ -11,10 +11,10 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from foundation.settings import Settings
 from server.errors import Forbidden, NotAuthenticated
 from server.models import User
 from server.security import user_for_token
-from servicepoint.settings import Settings
 
 __all__ = ["CurrentUser", "NowDep", "SessionDep", "SettingsDep", "StaffUser", "require_roles"]
 

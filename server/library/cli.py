@@ -22,13 +22,13 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
+from foundation.settings import Settings, load_settings
 from server.db import make_engine, session_factory
 from server.errors import Invalid
 from server.library import services
 from server.library.config import library_config_path, load_policy
 from server.library.labels import CardItem, LabelItem, card_pages, label_pages, save_pages
 from server.models import utcnow
-from servicepoint.settings import Settings, load_settings
 
 __all__ = ["main"]
 

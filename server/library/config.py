@@ -1,6 +1,6 @@
 """Typed loading of config/library.toml into the pure :class:`~server.library.rules.LendingPolicy`.
 
-A bad value raises :class:`~servicepoint.errors.ConfigError` naming the key, for example
+A bad value raises :class:`~foundation.errors.ConfigError` naming the key, for example
 ``config/library.toml: loans.max_items: Input should be greater than or equal to 1``::
 
     policy = load_policy(library_config_path(settings))
@@ -15,9 +15,9 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from foundation.errors import ConfigError
+from foundation.settings import Settings
 from server.library.rules import LendingPolicy
-from servicepoint.errors import ConfigError
-from servicepoint.settings import Settings
 
 __all__ = ["library_config_path", "load_policy"]
 

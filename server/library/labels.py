@@ -21,7 +21,7 @@ import qrcode
 from PIL import Image, ImageDraw, ImageFont
 from qrcode.constants import ERROR_CORRECT_M
 
-from servicepoint.errors import ConfigError
+from foundation.errors import ConfigError
 
 __all__ = ["CardItem", "LabelItem", "Sheet", "CARD_SHEET", "LABEL_SHEET", "card_pages",
            "label_pages", "save_pages"]

@@ -22,6 +22,7 @@ from fastapi import Path as PathParam
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.routing import APIRoute
 
+from foundation.settings import Settings
 from server.api.deps import KioskOrStaff, NowDep, SessionDep, SettingsDep, StaffUser
 from server.api.ratelimit import TrackLimit
 from server.api.schemas import ErrorPublic
@@ -33,7 +34,6 @@ from server.library.models import Book, Hold, Loan, Patron, Reminder
 from server.library.rules import LendingPolicy, Reason, Refusal
 from server.library.services import LendingRefused, refuse
 from server.services.requests import mask_phone
-from servicepoint.settings import Settings
 
 __all__ = ["router"]
 

@@ -22,10 +22,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
+from foundation.errors import ConfigError
+from foundation.tomlfile import read_toml
 from server.rules.conditions import DEFAULT_SEVERITY, Condition, Severity
 from server.rules.observations import ExtinguisherType
-from servicepoint.errors import ConfigError
-from servicepoint.tomlfile import read_toml
 
 __all__ = [
     "ExtinguisherAges",

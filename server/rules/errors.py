@@ -4,10 +4,10 @@
     └── RulesError(ValueError)       a fact or observation the rules cannot use
         └── StateError               persisted evaluation state that does not parse
 
-Config problems raise :class:`servicepoint.errors.ConfigError` instead, naming the key.
+Config problems raise :class:`foundation.errors.ConfigError` instead, naming the key.
 """
 
-from servicepoint.errors import ServicepointError
+from foundation.errors import ServicepointError
 
 __all__ = ["RulesError", "StateError"]
 

@@ -35,6 +35,7 @@ from paho.mqtt.properties import Properties
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from foundation.settings import Settings
 from sensors import contract
 from server.alerts import Notifier, SiteInfo, load_alerts_config
 from server.models import utcnow
@@ -43,7 +44,6 @@ from server.sensing.alerting import AlertBook
 from server.sensing.metrics import Metrics
 from server.sensing.models import Alert
 from server.sensing.processing import Inbound, Processor, Rejected
-from servicepoint.settings import Settings
 
 __all__ = ["Ingest"]
 

@@ -10,9 +10,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from foundation.errors import ConfigError
+from foundation.tomlfile import read_toml
 from server.models import Category
-from servicepoint.errors import ConfigError
-from servicepoint.tomlfile import read_toml
 
 __all__ = ["CategorySpec", "load_category_specs", "sync_categories"]
 

@@ -19,10 +19,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from foundation.errors import ConfigError
+from foundation.tomlfile import read_toml
 from server.models import Building, Compound, Grid, Squad, Unit, User, Volunteer, VolunteerSkill
 from server.security import hash_password
-from servicepoint.errors import ConfigError
-from servicepoint.tomlfile import read_toml
 
 __all__ = ["SiteData", "LoadReport", "load_site_data", "apply_site_data"]
 

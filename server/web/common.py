@@ -35,12 +35,12 @@ from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 from jinja2 import pass_context
 
+from foundation.settings import Settings
 from server.api.deps import NowDep, SessionDep
 from server.errors import Forbidden, NotAuthenticated, ServerError, Throttled
 from server.lifecycle import status_zh
 from server.models import User
 from server.security import user_for_token
-from servicepoint.settings import Settings
 
 __all__ = [
     "CsrfChecked",

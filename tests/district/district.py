@@ -29,6 +29,7 @@ from typing import Any
 from gpiozero.pins.mock import MockFactory
 from sqlalchemy import Engine, func, select
 
+from foundation.settings import MqttSettings
 from sensors.config import SensorsConfig
 from sensors.discovery import discovery_messages
 from sensors.mockhw import MockSite
@@ -39,7 +40,6 @@ from server.db import make_engine, session_factory
 from server.models import Ticket
 from server.sensing.models import ReadingRow
 from server.services.site_data import apply_site_data, load_site_data
-from servicepoint.settings import MqttSettings
 from tests.district.uplink import Uplink
 from tests.sensors.helpers import TEST_SENSORS_TOML, make_config
 from tests.support.broker import MosquittoBroker

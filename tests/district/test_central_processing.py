@@ -8,11 +8,11 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from foundation.settings import load_settings
 from server.db import make_engine, session_factory
 from server.models import Ticket
 from server.sensing.ingest import Ingest
 from server.sensing.models import Alert, ExtinguisherBay, ReadingRow, RuleStateRow
-from servicepoint.settings import load_settings
 from tests.district.conftest import CONFIG, CentralRig
 
 

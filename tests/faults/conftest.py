@@ -15,11 +15,11 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from foundation.settings import load_settings
 from server.alerts import RecordingNotifier
 from server.db import make_engine, session_factory
 from server.sensing.ingest import Ingest
 from server.sensing.models import ReadingRow
-from servicepoint.settings import load_settings
 from tests.sensors.conftest import listen, mock_factory, start_node  # noqa: F401  (fixtures)
 from tests.server.conftest import CONFIG, sqlite_template  # noqa: F401  (fixture)
 

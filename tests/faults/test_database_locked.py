@@ -20,10 +20,10 @@ from fastapi.testclient import TestClient
 from paho.mqtt.enums import CallbackAPIVersion
 from sqlalchemy import create_engine, event, func, select
 
+from foundation.settings import load_settings
 from sensors import contract
 from server.api import create_app
 from server.models import ServiceRequest
-from servicepoint.settings import load_settings
 from tests.server.conftest import CONFIG
 from tests.support.broker import MosquittoBroker
 

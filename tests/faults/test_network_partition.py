@@ -10,9 +10,9 @@ from collections.abc import Iterator
 
 import pytest
 
+from foundation.settings import MqttSettings
 from sensors.discovery import discovery_messages
 from sensors.publisher import Publisher
-from servicepoint.settings import MqttSettings
 from tests.faults.proxy import TcpProxy
 from tests.sensors.helpers import NODE, PREFIX, SITE, make_config, wait_until
 from tests.support.broker import MosquittoBroker

@@ -18,10 +18,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from foundation.errors import ConfigError
 from sensors.config import load_sensors_config
 from server.alerts import load_alerts_config
 from server.rules import load_rules_config
-from servicepoint.errors import ConfigError
 from tests.server.conftest import CONFIG
 
 VALUES = ["-1", "0", "1e400", "-1e400", "nan", "inf", '""', '"x"', "true", "[]", "{}", "[1, 2]",

@@ -32,7 +32,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 def kiosk_settings(data_dir: Path, **env: str) -> Any:
-    from servicepoint.settings import load_settings
+    from foundation.settings import load_settings
 
     values = {"SERVICEPOINT_DATA_DIR": str(data_dir),
               "SERVICEPOINT_KIOSK__SERVER_URL": "http://kiosk-test.invalid",

@@ -9,12 +9,12 @@ from dataclasses import dataclass
 import pytest
 from sqlalchemy.orm import Session
 
+from foundation.settings import Settings
 from server.db import make_engine, session_factory
 from server.library import services
 from server.library.models import Patron
 from server.library.rules import LendingPolicy
 from server.models import Resident
-from servicepoint.settings import Settings
 from tests.server.conftest import (  # the server's fixtures, found by pytest through this import
     CONFIG,
     FakeClock,

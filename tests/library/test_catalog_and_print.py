@@ -12,6 +12,7 @@ from pyzbar.pyzbar import decode
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from foundation.errors import ConfigError
 from server.db import make_engine, session_factory
 from server.library import services
 from server.library.cli import main as library_cli
@@ -27,7 +28,6 @@ from server.library.labels import (
 )
 from server.library.models import Book, Copy, Patron
 from server.models import utcnow
-from servicepoint.errors import ConfigError
 from tests.library.conftest import CONFIG, DEMO_CSV, add_resident
 from tests.server.conftest import FakeClock
 

@@ -8,12 +8,12 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from foundation.errors import ConfigError
+from foundation.settings import Settings
 from server.library import services
 from server.library.config import library_config_path, load_policy
 from server.library.models import Reminder
 from server.library.rules import LendingPolicy
-from servicepoint.errors import ConfigError
-from servicepoint.settings import Settings
 from tests.library.conftest import CONFIG, POLICY, Readers
 from tests.server.conftest import FakeClock
 
@@ -113,8 +113,8 @@ def test_the_server_will_not_start_with_a_bad_library_toml(
 
     from fastapi.testclient import TestClient
 
+    from foundation.settings import load_settings
     from server.api import create_app
-    from servicepoint.settings import load_settings
 
     shutil.copy(sqlite_template, tmp_path / "servicepoint.db")
     (tmp_path / "library.toml").write_text("[loans]\nmax_items = 0\n", encoding="utf-8")

@@ -14,13 +14,13 @@ from typing import Any
 import pytest
 from gpiozero.pins.mock import MockFactory
 
+from foundation.settings import MqttSettings
 from sensors.config import SensorsConfig
 from sensors.discovery import discovery_messages
 from sensors.mockhw import MockSite
 from sensors.node import SensorNode
 from sensors.outbox import Outbox
 from sensors.publisher import Publisher
-from servicepoint.settings import MqttSettings
 from tests.sensors.helpers import PREFIX, SITE, Listener, RunningNode, make_config
 
 

@@ -19,13 +19,13 @@ import paho.mqtt.client as mqtt
 from gpiozero.pins.mock import MockFactory
 from paho.mqtt.enums import CallbackAPIVersion
 
+from foundation.settings import MqttSettings
 from sensors import contract
 from sensors.config import SensorsConfig, parse_sensors_config
 from sensors.mockhw import MockSite
 from sensors.node import SensorNode
 from sensors.outbox import Outbox
 from sensors.publisher import Publisher
-from servicepoint.settings import MqttSettings
 
 SITE = "site-01"
 NODE = "node-t"

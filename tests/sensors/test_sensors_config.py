@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from foundation.errors import ConfigError
 from sensors.config import load_sensors_config, parse_sensors_config
 from servicepoint.cli import main as servicepoint_main
-from servicepoint.errors import ConfigError
 from tests.sensors.helpers import TEST_SENSORS_TOML
 
 REPO = Path(__file__).resolve().parents[2]

@@ -10,9 +10,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from foundation.errors import ServicepointError
 from sensors import contract
 from sensors.contract import ContractError
-from servicepoint.errors import ServicepointError
 
 CST = timezone(timedelta(hours=8))
 TS = datetime(2026, 11, 25, 17, 30, 5, 250000, tzinfo=CST)

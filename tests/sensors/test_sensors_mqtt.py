@@ -246,9 +246,9 @@ def test_graceful_stop_says_offline(broker, start_node, listen):
 
 
 def test_tls_and_login_come_from_the_broker_url(tmp_path):
+    from foundation.settings import MqttSettings
     from sensors.outbox import Outbox
     from sensors.publisher import Publisher
-    from servicepoint.settings import MqttSettings
 
     with Outbox(tmp_path / "o.sqlite3") as outbox:
         publisher = Publisher(outbox, mqtt_settings=MqttSettings(

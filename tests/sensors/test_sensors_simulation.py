@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from foundation.errors import ConfigError
 from sensors.config import load_sensors_config
 from sensors.mockhw import MockSite
 from sensors.simulation import ScenarioError, SiteModel, load_scenario, parse_step
-from servicepoint.errors import ConfigError
 from tests.sensors.helpers import make_config
 
 REPO = Path(__file__).resolve().parents[2]

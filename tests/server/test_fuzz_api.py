@@ -18,8 +18,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
 
+from foundation.settings import load_settings
 from server.api import create_app
-from servicepoint.settings import load_settings
 from tests.server.conftest import CONFIG, FakeClock
 
 

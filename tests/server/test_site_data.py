@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
+from foundation.errors import ConfigError
 from server.services.site_data import load_site_data
-from servicepoint.errors import ConfigError
 
 GOOD = """
 [[squad]]

@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 
+from foundation.settings import Settings, load_settings
 from servicepoint import doctor
 from servicepoint.doctor import CheckResult, Probes, run_checks
-from servicepoint.settings import Settings, load_settings
 from tests.support.broker import MosquittoBroker
 from tests.support.ports import free_port
 

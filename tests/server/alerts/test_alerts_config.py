@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from foundation.errors import ConfigError
 from server.alerts import load_alerts_config
-from servicepoint.errors import ConfigError
 from tests.conftest import REPO
 
 SHIPPED = REPO / "config" / "alerts.toml"

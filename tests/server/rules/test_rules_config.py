@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from foundation.errors import ConfigError
 from server.rules import (
     Condition,
     ExtinguisherType,
@@ -13,7 +14,6 @@ from server.rules import (
     Severity,
     load_rules_config,
 )
-from servicepoint.errors import ConfigError
 from tests.conftest import REPO
 
 

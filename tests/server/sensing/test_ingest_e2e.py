@@ -18,13 +18,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.orm import Session
 
+from foundation.settings import load_settings
 from sensors import contract
 from server.alerts import RecordingNotifier
 from server.api import create_app
 from server.models import Ticket, TicketEvent
 from server.sensing.ingest import Ingest
 from server.sensing.models import DeadLetter, ReadingRow
-from servicepoint.settings import load_settings
 from tests.sensors.helpers import make_config, wait_until
 from tests.server.conftest import CONFIG
 from tests.support.broker import MosquittoBroker

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from servicepoint.backup import (
+from server.backup import (
     DatabaseInUseError,
     NotABackupError,
     RestoreError,

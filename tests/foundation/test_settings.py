@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from servicepoint.errors import ConfigError
-from servicepoint.settings import load_settings, parse_mqtt_url
+from foundation.errors import ConfigError
+from foundation.settings import load_settings, parse_mqtt_url
 
 REPO = Path(__file__).resolve().parents[2]
 

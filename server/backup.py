@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from servicepoint.errors import ServicepointError
+from foundation.errors import ServicepointError
 
 __all__ = [
     "DatabaseInUseError",

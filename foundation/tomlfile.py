@@ -7,7 +7,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from servicepoint.errors import ConfigError
+from foundation.errors import ConfigError
 
 __all__ = ["read_toml"]
 

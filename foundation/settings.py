@@ -11,7 +11,7 @@ Environment overrides: ``SERVICEPOINT_DATABASE_URL``, ``SERVICEPOINT_MQTT_URL``,
 ``SERVICEPOINT_DATA_DIR``, ``SERVICEPOINT_SECRET_KEY``, and for any other key
 ``SERVICEPOINT_<SECTION>__<KEY>`` (for example ``SERVICEPOINT_HTTP__PORT=9000``).
 
-A bad value raises :class:`~servicepoint.errors.ConfigError` naming the key::
+A bad value raises :class:`~foundation.errors.ConfigError` naming the key::
 
     settings = load_settings()
     print(settings.database.url, settings.mqtt.url)
@@ -28,7 +28,7 @@ from urllib.parse import unquote, urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from servicepoint.errors import ConfigError
+from foundation.errors import ConfigError
 
 __all__ = [
     "BrokerAddress",
