@@ -152,16 +152,16 @@ def subscribe(args: argparse.Namespace) -> None:
 def replica(args: argparse.Namespace) -> None:
     import logging
 
-    from foundation.settings import load_settings
     from server.alerts import RecordingNotifier
     from server.db import make_engine, session_factory
     from server.sensing.ingest import Ingest
+    from server.settings import load_server_settings
 
     logging.basicConfig(level=logging.WARNING)
     env = {"SERVICEPOINT_DATABASE_URL": args.db, "SERVICEPOINT_MQTT_URL": args.url,
            "SERVICEPOINT_ENVIRONMENT": "test", "SERVICEPOINT_INGEST__CLIENT_ID": args.client_id,
            "SERVICEPOINT_INGEST__SHARED_GROUP": args.group}
-    settings = load_settings(_common.CONFIG / "servicepoint.toml", env=env)
+    settings = load_server_settings(_common.CONFIG / "servicepoint.toml", env=env)
     engine = make_engine(settings.database_url)
     ingest = Ingest.from_settings(settings, sessions=session_factory(engine),
                                   notifier=RecordingNotifier())

@@ -52,15 +52,15 @@ def server(args: argparse.Namespace) -> None:
 
     from sqlalchemy import event
 
-    from foundation.settings import load_settings
     from server.alerts import RecordingNotifier
     from server.db import make_engine, session_factory
     from server.models import Ticket
     from server.sensing.ingest import Ingest
+    from server.settings import load_server_settings
 
     logging.basicConfig(level=logging.WARNING)
     os.environ["BENCH_DUTY_URL"] = "json://127.0.0.1:9/never-called"
-    settings = load_settings(_common.CONFIG / "servicepoint.toml", env={
+    settings = load_server_settings(_common.CONFIG / "servicepoint.toml", env={
         "SERVICEPOINT_DATABASE_URL": args.db, "SERVICEPOINT_MQTT_URL": args.url,
         "SERVICEPOINT_ENVIRONMENT": "test",
         "SERVICEPOINT_INGEST__RULES_FILE": args.rules,

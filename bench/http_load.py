@@ -57,11 +57,11 @@ end
 # ------------------------------------------------------------------------------ server roles
 
 def serve_app(db_url: str, port: int, data_dir: str) -> None:
-    from foundation.settings import load_settings
     from server.api import create_app
     from server.api.app import serve
+    from server.settings import load_server_settings
 
-    settings = load_settings(_common.CONFIG / "servicepoint.toml", env={
+    settings = load_server_settings(_common.CONFIG / "servicepoint.toml", env={
         "SERVICEPOINT_DATABASE_URL": db_url, "SERVICEPOINT_DATA_DIR": data_dir,
         "SERVICEPOINT_ENVIRONMENT": "test", "SERVICEPOINT_INGEST__ENABLED": "false",
         "SERVICEPOINT_HTTP__PUBLIC_URL": f"http://127.0.0.1:{port}"})

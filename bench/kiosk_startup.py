@@ -58,9 +58,9 @@ def _bare_child(started: float, offscreen: bool) -> None:
     from kivy.core.text import DEFAULT_FONT, LabelBase
     from kivy.uix.label import Label
 
-    from foundation.settings import load_settings
+    from kiosk.settings import load_kiosk_settings
 
-    font = load_settings(REPO / "config" / "servicepoint.toml").kiosk.font_path
+    font = load_kiosk_settings(REPO / "config" / "servicepoint.toml").kiosk.font_path
 
     class Bare(App):
         def build(self) -> Label:
@@ -83,11 +83,11 @@ def _child(data_dir: str, started: float, offscreen: bool) -> None:
     _prepare_kivy(offscreen)
     from kivy.base import EventLoop
 
-    from foundation.settings import load_settings
     from kiosk.demo import DemoServer
+    from kiosk.settings import load_kiosk_settings
     from kiosk.ui import KioskApp
 
-    settings = load_settings(REPO / "config" / "servicepoint.toml",
+    settings = load_kiosk_settings(REPO / "config" / "servicepoint.toml",
                              env={"SERVICEPOINT_DATA_DIR": data_dir})
     app = KioskApp(settings, transport=DemoServer().transport())
     app._run_prepare()

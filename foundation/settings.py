@@ -1,29 +1,44 @@
-"""Typed site settings: one TOML file, overridden by environment variables.
+"""The settings reader every app shares: one TOML file, overridden by environment variables.
+
+Each app has its own settings class over this same file and environment, and reads only its own
+sections: ``server.settings.ServerSettings``, ``sensors.settings.NodeSettings`` and
+``kiosk.settings.KioskAppSettings``, each built by its ``load_*_settings()`` function on top of
+:func:`load_app_settings` here. This module holds the reader and the sections more than one app
+reads whole (``[site]``, ``[mqtt]``); it imports no app.
 
 Where the file is found, in order:
-  1. the path in ``SERVICEPOINT_CONFIG``;
+  1. the path passed in, or in ``SERVICEPOINT_CONFIG``;
   2. ``config/servicepoint.toml`` under the current directory (a checkout);
   3. the built-in defaults alone.
 
 Relative paths in the file are taken relative to the file's own folder.
 
 Environment overrides: ``SERVICEPOINT_DATABASE_URL``, ``SERVICEPOINT_MQTT_URL``,
-``SERVICEPOINT_DATA_DIR``, ``SERVICEPOINT_SECRET_KEY``, and for any other key
-``SERVICEPOINT_<SECTION>__<KEY>`` (for example ``SERVICEPOINT_HTTP__PORT=9000``).
+``SERVICEPOINT_DATA_DIR``, ``SERVICEPOINT_SECRET_KEY``, ``SERVICEPOINT_ENVIRONMENT``, and for any
+other key ``SERVICEPOINT_<SECTION>__<KEY>`` (for example ``SERVICEPOINT_HTTP__PORT=9000``).
+
+What is an error, and for whom:
+  - a top-level key or section that no app reads (``[kiosks]``): every app refuses it;
+  - a section another app owns (``[database]`` for the kiosk): this app does not read it;
+  - a misspelt key inside a section this app owns (``[kiosk] idle_secs``): this app refuses it;
+  - keys of a section another app owns, of which this app reads one or two (the kiosk reads
+    ``security.kiosk_key``): only the owner checks the others.
 
 A bad value raises :class:`~foundation.errors.ConfigError` naming the key::
 
-    settings = load_settings()
-    print(settings.database.url, settings.mqtt.url)
+    settings = load_app_settings(MyAppSettings, env={"SERVICEPOINT_MQTT_URL": "mqtt://pi:1883"})
+    refuse_placeholder(settings, "security.kiosk_key", settings.security.kiosk_key,
+                       DEVELOPMENT_KIOSK_KEY, "SERVICEPOINT_SECURITY__KIOSK_KEY")
 """
 
 from __future__ import annotations
 
 import os
 import tomllib
+import types
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar, Union, get_args, get_origin
 from urllib.parse import unquote, urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -31,45 +46,54 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from foundation.errors import ConfigError
 
 __all__ = [
+    "DEVELOPMENT_KIOSK_KEY",
+    "FILE_KEYS",
+    "SITE_TIMEZONE",
+    "AppSettings",
+    "BorrowedSection",
     "BrokerAddress",
-    "DatabaseSettings",
-    "HttpSettings",
-    "IngestSettings",
-    "KioskSettings",
     "MqttSettings",
-    "SecuritySettings",
-    "Settings",
+    "Section",
     "SiteSettings",
     "find_config_file",
-    "load_settings",
+    "load_app_settings",
     "parse_mqtt_url",
+    "refuse_placeholder",
 ]
 
-_DEVELOPMENT_SECRET = "development-only-secret-change-me"
-_DEVELOPMENT_KIOSK_KEY = "development-kiosk-key"
+# The kiosk sends this key and the server checks it: both refuse the placeholder in production.
+DEVELOPMENT_KIOSK_KEY = "development-kiosk-key"
+# The time zone of a site whose settings do not name one (the project's home, Changsha).
+SITE_TIMEZONE = "Asia/Shanghai"
+
+# Every top-level key and section of the shared file, whichever app reads it. A key outside this
+# list is a typo every app refuses; a section in it that an app does not read, it ignores.
+FILE_KEYS = frozenset({
+    "environment", "data_dir", "categories_file", "sensors_file",
+    "site", "database", "mqtt", "http", "security", "kiosk", "ingest",
+})
+
+Environment = Literal["development", "production", "test"]
 
 
-class _Section(BaseModel):
+class Section(BaseModel):
+    """A section an app owns: a key it does not know is a typo."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class SiteSettings(_Section):
+class BorrowedSection(BaseModel):
+    """An app's view of a few keys of a section another app owns; that app checks the rest."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class SiteSettings(Section):
     id: str = Field(default="site-01", pattern=r"^[a-z0-9][a-z0-9-]{0,39}$")
     name_zh: str = "社区服务站"
     name_en: str = "Community Service Point"
-    timezone: str = "Asia/Shanghai"
+    timezone: str = SITE_TIMEZONE
     phone: str = ""
-
-
-class DatabaseSettings(_Section):
-    url: str = ""
-
-    @field_validator("url")
-    @classmethod
-    def _known_scheme(cls, value: str) -> str:
-        if value and not value.startswith(("sqlite:", "postgresql:", "postgresql+psycopg:")):
-            raise ValueError("must be a sqlite:/// or postgresql:// URL")
-        return value
 
 
 class BrokerAddress(BaseModel):
@@ -105,7 +129,7 @@ def parse_mqtt_url(url: str) -> BrokerAddress:
     )
 
 
-class MqttSettings(_Section):
+class MqttSettings(Section):
     url: str = "mqtt://127.0.0.1:1883"
     topic_prefix: str = Field(default="servicepoint", pattern=r"^[A-Za-z0-9_-]+$")
     discovery_prefix: str = Field(default="homeassistant", pattern=r"^[A-Za-z0-9_-]+$")
@@ -125,91 +149,19 @@ class MqttSettings(_Section):
         return parse_mqtt_url(self.url)
 
 
-class HttpSettings(_Section):
-    host: str = "127.0.0.1"
-    port: int = Field(default=8080, ge=1, le=65535)
-    # The address phones reach the server at; printed in QR codes.
-    public_url: str = "http://127.0.0.1:8080"
+class AppSettings(BaseModel):
+    """What every app's settings have: the environment, the data folder and the site.
 
-    @field_validator("public_url")
-    @classmethod
-    def _http(cls, value: str) -> str:
-        if not value.startswith(("http://", "https://")):
-            raise ValueError("must start with http:// or https://")
-        return value.rstrip("/")
+    An app's class adds the sections it reads; the sections it does not name are other apps'
+    and are ignored here (the top-level keys are checked against :data:`FILE_KEYS` instead).
+    """
 
+    model_config = ConfigDict(extra="ignore", frozen=True)
 
-class SecuritySettings(_Section):
-    secret_key: str = _DEVELOPMENT_SECRET
-    session_hours: int = Field(default=12, ge=1, le=24 * 30)
-    # Failed logins per username within the window before further attempts are refused.
-    login_attempts: int = Field(default=5, ge=1)
-    login_window_s: int = Field(default=300, ge=1)
-    # Sent by the kiosk as X-Kiosk-Key to read the site status in its PIN-protected staff mode.
-    kiosk_key: str = Field(default=_DEVELOPMENT_KIOSK_KEY, min_length=12)
-
-
-class KioskSettings(_Section):
-    server_url: str = "http://127.0.0.1:8080"
-    kiosk_id: str = Field(default="K1", pattern=r"^[A-Z][A-Z0-9]{0,3}$")
-    font_path: Path = Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
-    fullscreen: bool = False
-    language: Literal["zh_CN", "en"] = "zh_CN"
-    idle_seconds: int = Field(default=90, ge=10)
-    idle_warning_seconds: int = Field(default=30, ge=20)
-    voice: bool = False
-    voice_command: str = "espeak-ng -v cmn -s 140"
-    staff_pin: str = Field(default="2468", pattern=r"^\d{4,8}$")
-    request_timeout_s: float = Field(default=5.0, gt=0, le=60)
-
-
-class IngestSettings(_Section):
-    """Sensor ingest in the server process."""
-
-    enabled: bool = True
-    # Stable per replica: the broker keeps this client's session (and queues readings for it)
-    # while the server is down. Give each replica its own, e.g. SERVICEPOINT_INGEST__CLIENT_ID.
-    client_id: str = Field(default="servicepoint-server", pattern=r"^[A-Za-z0-9_.-]{1,64}$")
-    # Replicas in one group share the readings (MQTT 5 shared subscription). Empty: a plain
-    # subscription, for a single server.
-    shared_group: str = Field(default="", pattern=r"^[A-Za-z0-9_-]{0,40}$")
-    # A district's central server: take every site's readings (<prefix>/+/+/#), not only
-    # site.id's; rule state, tickets and alerts then follow the site of each message.
-    all_sites: bool = False
-    batch_size: int = Field(default=500, ge=1, le=10_000)
-    batch_wait_ms: int = Field(default=10, ge=0, le=5_000)
-    queue_limit: int = Field(default=20_000, ge=100)
-    retention_days: int = Field(default=400, ge=1)
-    evidence_interval_s: int = Field(default=600, ge=0)
-    node_report_interval_s: float = Field(default=60.0, gt=0)
-    tick_interval_s: float = Field(default=5.0, gt=0, le=3600)
-    schedule_interval_s: float = Field(default=3600.0, gt=0)
-    delivery_interval_s: float = Field(default=2.0, gt=0, le=600)
-    # Conditions whose maintenance ticket resolves itself when the condition clears.
-    auto_resolve: list[str] = ["low_level", "high_level", "overflow", "missing", "pressure_low",
-                               "door_open", "offline"]
-    rules_file: Path = Path("rules.toml")
-    alerts_file: Path = Path("alerts.toml")
-
-
-class Settings(_Section):
-    environment: Literal["development", "production", "test"] = "development"
+    environment: Environment = "development"
     data_dir: Path = Path("data")
-    categories_file: Path = Path("categories.toml")
-    sensors_file: Path = Path("sensors.toml")
     site: SiteSettings = SiteSettings()
-    database: DatabaseSettings = DatabaseSettings()
-    mqtt: MqttSettings = MqttSettings()
-    http: HttpSettings = HttpSettings()
-    security: SecuritySettings = SecuritySettings()
-    kiosk: KioskSettings = KioskSettings()
-    ingest: IngestSettings = IngestSettings()
     source: str | None = Field(default=None, exclude=True)
-
-    @property
-    def database_url(self) -> str:
-        """The configured URL, or a SQLite file in the data folder."""
-        return self.database.url or f"sqlite:///{self.data_dir / 'servicepoint.db'}"
 
 
 _NAMED_OVERRIDES = {
@@ -219,8 +171,8 @@ _NAMED_OVERRIDES = {
     "SERVICEPOINT_SECRET_KEY": ("security", "secret_key"),
     "SERVICEPOINT_ENVIRONMENT": ("environment",),
 }
-_PATH_KEYS = {("data_dir",), ("categories_file",), ("sensors_file",), ("kiosk", "font_path"),
-              ("mqtt", "ca_file"), ("ingest", "rules_file"), ("ingest", "alerts_file")}
+
+AppSettingsT = TypeVar("AppSettingsT", bound=AppSettings)
 
 
 def find_config_file(env: Mapping[str, str] | None = None) -> Path | None:
@@ -249,15 +201,30 @@ def _get(tree: Mapping[str, Any], keys: tuple[str, ...]) -> Any:
     return node
 
 
-def load_settings(
-    path: Path | str | None = None, env: Mapping[str, str] | None = None
-) -> Settings:
-    """Build the settings from a TOML file and the environment; raise ConfigError on a bad key."""
-    env = os.environ if env is None else env
-    config_path = Path(path) if path is not None else find_config_file(env)
+def _is_path(annotation: Any) -> bool:
+    if annotation is Path:
+        return True
+    if get_origin(annotation) in (Union, types.UnionType):
+        return any(arg is Path for arg in get_args(annotation))
+    return False
+
+
+def _path_fields(model: type[BaseModel],
+                 prefix: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], Path | None]]:
+    """(dotted key, default) of every Path setting of ``model``, nested sections included."""
+    found: list[tuple[tuple[str, ...], Path | None]] = []
+    for name, info in model.model_fields.items():
+        annotation = info.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            found.extend(_path_fields(annotation, (*prefix, name)))
+        elif _is_path(annotation):
+            found.append(((*prefix, name), info.default))
+    return found
+
+
+def _read_tree(config_path: Path | None, env: Mapping[str, str]) -> dict[str, Any]:
     raw: dict[str, Any] = {}
     source = str(config_path) if config_path else None
-    base = config_path.resolve().parent if config_path else Path.cwd()
     if config_path is not None:
         try:
             raw = tomllib.loads(config_path.read_text(encoding="utf-8"))
@@ -272,21 +239,46 @@ def load_settings(
         if name.startswith("SERVICEPOINT_") and "__" in name:
             section, _, key = name.removeprefix("SERVICEPOINT_").lower().partition("__")
             _set(raw, (section, key), value)
-    for keys in _PATH_KEYS:
+    unknown = sorted(set(raw) - FILE_KEYS)
+    if unknown:
+        raise ConfigError(unknown[0], "is not a known setting", source)
+    return raw
+
+
+def load_app_settings(
+    cls: type[AppSettingsT], path: Path | str | None = None,
+    env: Mapping[str, str] | None = None,
+) -> AppSettingsT:
+    """Build ``cls`` from the TOML file and the environment; raise ConfigError on a bad key.
+
+    Every ``Path`` setting of ``cls`` that is relative (in the file, or as a default such as
+    ``rules.toml``) is taken relative to the file's folder; ``data_dir`` defaults to ``data``
+    beside the file's folder (``config/../data`` in a checkout).
+    """
+    env = os.environ if env is None else env
+    config_path = Path(path) if path is not None else find_config_file(env)
+    source = str(config_path) if config_path else None
+    base = config_path.resolve().parent if config_path else Path.cwd()
+    raw = _read_tree(config_path, env)
+    for keys, default in _path_fields(cls):
+        if keys == ("data_dir",):
+            continue
+        if any(not isinstance(_get(raw, keys[:depth]), Mapping | None)
+               for depth in range(1, len(keys))):
+            continue  # a section that is not a table: validation names it below
         value = _get(raw, keys)
         if isinstance(value, str) and value and not Path(value).is_absolute():
             _set(raw, keys, str((base / value).resolve()))
-    if _get(raw, ("data_dir",)) is None:
+        elif value is None and isinstance(default, Path) and not default.is_absolute():
+            _set(raw, keys, str(base / default))
+    data_dir = _get(raw, ("data_dir",))
+    if data_dir is None:
         _set(raw, ("data_dir",), str((base / "data").resolve() if config_path is None
                                      else (base.parent / "data").resolve()))
-    for keys, default in ((("categories_file",), "categories.toml"),
-                          (("sensors_file",), "sensors.toml"),
-                          (("ingest", "rules_file"), "rules.toml"),
-                          (("ingest", "alerts_file"), "alerts.toml")):
-        if _get(raw, keys) is None:
-            _set(raw, keys, str(base / default))
+    elif isinstance(data_dir, str) and data_dir and not Path(data_dir).is_absolute():
+        _set(raw, ("data_dir",), str((base / data_dir).resolve()))
     try:
-        settings = Settings.model_validate(raw)
+        settings = cls.model_validate(raw)
     except ValidationError as exc:
         first = exc.errors()[0]
         key = ".".join(str(part) for part in first["loc"]) or "(file)"
@@ -294,18 +286,12 @@ def load_settings(
         if first["type"] == "extra_forbidden":
             message = "is not a known setting"
         raise ConfigError(key, message, source) from None
-    settings = settings.model_copy(update={"source": source})
-    if settings.environment == "production" and settings.security.secret_key == _DEVELOPMENT_SECRET:
-        raise ConfigError(
-            "security.secret_key",
-            "still has the development placeholder; set SERVICEPOINT_SECRET_KEY",
-            source,
-        )
-    kiosk_key = settings.security.kiosk_key
-    if settings.environment == "production" and kiosk_key == _DEVELOPMENT_KIOSK_KEY:
-        raise ConfigError(
-            "security.kiosk_key",
-            "still has the development placeholder; set SERVICEPOINT_SECURITY__KIOSK_KEY",
-            source,
-        )
-    return settings
+    return settings.model_copy(update={"source": source})
+
+
+def refuse_placeholder(settings: AppSettings, key: str, value: str, placeholder: str,
+                       variable: str) -> None:
+    """Outside development and tests, a secret must not be the placeholder the code ships."""
+    if settings.environment == "production" and value == placeholder:
+        raise ConfigError(key, f"still has the development placeholder; set {variable}",
+                          settings.source)

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from foundation.errors import ConfigError
-from foundation.settings import load_settings
+from kiosk.settings import load_kiosk_settings
 
 __all__ = ["main"]
 
@@ -103,7 +103,7 @@ def configure_kivy(*, fullscreen: bool, size: tuple[int, int]) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(list(argv or []))
-    settings = load_settings(args.config)
+    settings = load_kiosk_settings(args.config)
     if not settings.kiosk.font_path.is_file():
         raise ConfigError("kiosk.font_path", f"no font file at {settings.kiosk.font_path} "
                           "(install fonts-wqy-microhei)", settings.source)

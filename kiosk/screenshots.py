@@ -56,12 +56,12 @@ def pump(frames: int = 3) -> None:
 def demo_app(data: Path) -> tuple[Any, Any]:
     """(app, clock): the kiosk on the built-in demo server with a manual clock, its data in
     ``data``, prepared and with its catalog loaded. Call :func:`headless` first."""
-    from foundation.settings import load_settings
     from kiosk.demo import DemoServer
     from kiosk.scenes import ManualClock
+    from kiosk.settings import load_kiosk_settings
     from kiosk.ui import KioskApp
 
-    settings = load_settings(REPO / "config" / "servicepoint.toml",
+    settings = load_kiosk_settings(REPO / "config" / "servicepoint.toml",
                              env={"SERVICEPOINT_DATA_DIR": str(data)})
     clock = ManualClock()
     app = KioskApp(settings, transport=DemoServer(public_url=settings.http.public_url).transport(),

@@ -1,6 +1,6 @@
 """``servicepoint sensors``: run the sensor node until stopped (SIGTERM or Ctrl-C).
 
-The broker, site id and data folder come from the site settings (``load_settings()``, so
+The broker, site id and data folder come from the site settings (``load_node_settings()``, so
 ``SERVICEPOINT_MQTT_URL`` overrides the file); pins and intervals from config/sensors.toml.
 
 Examples::
@@ -27,8 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from foundation.errors import ConfigError
-from foundation.settings import load_settings
 from sensors.config import SensorsConfig, load_sensors_config
+from sensors.settings import load_node_settings
 
 __all__ = ["main"]
 
@@ -60,7 +60,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _load(args: argparse.Namespace) -> tuple[Any, SensorsConfig]:
-    settings = load_settings()
+    settings = load_node_settings()
     config = load_sensors_config(args.sensors_file or settings.sensors_file)
     if args.node_id:
         if not re.match(r"^[a-z0-9][a-z0-9-]{0,39}$", args.node_id):

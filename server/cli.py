@@ -8,10 +8,10 @@ import sqlite3
 import sys
 from pathlib import Path
 
-from foundation.settings import load_settings
 from server.db import make_engine, session_factory, upgrade
 from server.services.categories import load_category_specs, sync_categories
 from server.services.site_data import apply_site_data, load_site_data
+from server.settings import load_server_settings
 
 log = logging.getLogger(__name__)
 DEMO_SITE = Path("config") / "demo-site.toml"
@@ -26,8 +26,8 @@ def serve(argv: list[str]) -> int:
     parser.add_argument("--no-upgrade", action="store_true",
                         help="do not migrate the database at start-up")
     args = parser.parse_args(argv)
-    settings = load_settings()
-    from server.api import create_app
+    settings = load_server_settings()
+    from server.api.app import create_app
     from server.api.app import serve
 
     engine = make_engine(settings.database_url)
@@ -67,7 +67,7 @@ def db(argv: list[str]) -> int:
     restore.add_argument("--force", action="store_true",
                          help="restore even while another process (a server) has it open")
     args = parser.parse_args(argv)
-    settings = load_settings()
+    settings = load_server_settings()
     engine = make_engine(settings.database_url)
     if args.action == "upgrade":
         upgrade(engine)
@@ -105,7 +105,7 @@ def seed(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     if not args.file and not args.demo:
         parser.error("give a FILE or --demo")
-    settings = load_settings()
+    settings = load_server_settings()
     path = args.file or (Path(settings.source).parent / "demo-site.toml" if settings.source
                          else DEMO_SITE)
     data = load_site_data(path)

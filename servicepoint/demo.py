@@ -49,7 +49,8 @@ from typing import Any
 
 import httpx
 
-from foundation.settings import load_settings
+from kiosk.settings import load_kiosk_settings
+from server.settings import load_server_settings
 
 __all__ = ["main"]
 
@@ -437,7 +438,7 @@ def _fresh_workdir(data_dir: Path) -> Path:
 
 def main(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
-    settings = load_settings()
+    settings = load_server_settings()
     workdir = _fresh_workdir(settings.data_dir)
     config_dir = Path(settings.source).parent if settings.source else \
         Path(__file__).resolve().parent.parent / "config"
@@ -515,7 +516,8 @@ def main(argv: list[str]) -> int:
             _announce(base_url, workdir, children, mqtt_port if broker else None,
                       story=not args.no_story, reader=reader)
         if not args.no_story and not stopping.is_set():
-            story_thread = Story(base_url, scale=scale, kiosk_id=settings.kiosk.kiosk_id,
+            kiosk_id = load_kiosk_settings().kiosk.kiosk_id
+            story_thread = Story(base_url, scale=scale, kiosk_id=kiosk_id,
                                  mqtt_port=mqtt_port if broker else None, say=_say,
                                  stop=stopping, kiosk_outbox=kiosk_outbox)
             story_thread.start()

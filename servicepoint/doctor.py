@@ -16,7 +16,7 @@ the sensors' config loader only inside the checks that need them, so it never lo
 Everything outside the process (commands such as ``timedatectl`` and ``gpioinfo``, the clock,
 disk usage, the Pi's model) comes through :class:`Probes`, which tests replace::
 
-    results = run_checks(load_settings(), probes=Probes(now=lambda: fixed_time))
+    results = run_checks(load_deployment(), probes=Probes(now=lambda: fixed_time))
     exit_code = 1 if any(r.status == "FAIL" for r in results) else 0
 """
 
@@ -34,16 +34,19 @@ import ssl
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
 from foundation.errors import ConfigError
-from foundation.settings import Settings, load_settings
+from kiosk.settings import KioskAppSettings, load_kiosk_settings
+from sensors.settings import NodeSettings, load_node_settings
+from server.settings import ServerSettings, load_server_settings
 
-__all__ = ["CHECKS", "CheckResult", "Probes", "main", "run_checks"]
+__all__ = ["CHECKS", "CheckResult", "Deployment", "Probes", "load_deployment", "main",
+           "run_checks"]
 
 log = logging.getLogger(__name__)
 
@@ -111,10 +114,26 @@ class Probes:
 # ----------------------------------------------------------------------------------- config
 
 
-def check_config(settings: Settings, probes: Probes) -> CheckResult:
-    where = settings.source or "built-in defaults"
-    text = f"settings from {where} (site {settings.site.id}, {settings.environment})"
-    if settings.environment != "production":
+@dataclass(frozen=True)
+class Deployment:
+    """What the doctor checks, seen the way each program sees it: the same file and environment
+    read by the server's, the sensor node's and the kiosk's own settings."""
+
+    server: ServerSettings
+    node: NodeSettings
+    kiosk: KioskAppSettings
+
+
+def load_deployment(env: Mapping[str, str] | None = None) -> Deployment:
+    """Each app's settings from the file and environment; ConfigError names the first bad key."""
+    return Deployment(server=load_server_settings(env=env), node=load_node_settings(env=env),
+                      kiosk=load_kiosk_settings(env=env))
+
+
+def check_config(settings: Deployment, probes: Probes) -> CheckResult:
+    where = settings.server.source or "built-in defaults"
+    text = f"settings from {where} (site {settings.server.site.id}, {settings.server.environment})"
+    if settings.server.environment != "production":
         return CheckResult(
             "config", "WARN", f"{text}: development settings, with placeholder secrets allowed.",
             f"on a deployed Pi set SERVICEPOINT_ENVIRONMENT=production and real secrets in "
@@ -125,11 +144,11 @@ def check_config(settings: Settings, probes: Probes) -> CheckResult:
 # ----------------------------------------------------------------------------------- broker
 
 
-def check_broker(settings: Settings, probes: Probes) -> CheckResult:
+def check_broker(settings: Deployment, probes: Probes) -> CheckResult:
     import paho.mqtt.client as mqtt
     from paho.mqtt.enums import CallbackAPIVersion
 
-    broker = settings.mqtt.broker
+    broker = settings.server.mqtt.broker
     where = f"{broker.host}:{broker.port}"
     who = f"user '{broker.username}'" if broker.username else "no username"
     timeout = probes.broker_timeout
@@ -139,7 +158,7 @@ def check_broker(settings: Settings, probes: Probes) -> CheckResult:
     if broker.username:
         client.username_pw_set(broker.username, broker.password)
     if broker.tls:
-        ca = str(settings.mqtt.ca_file) if settings.mqtt.ca_file else None
+        ca = str(settings.server.mqtt.ca_file) if settings.server.mqtt.ca_file else None
         client.tls_set(ca_certs=ca)
     answer: dict[str, Any] = {}
 
@@ -209,12 +228,12 @@ def check_broker(settings: Settings, probes: Probes) -> CheckResult:
                        "read the broker's log: journalctl -u servicepoint-broker -e.")
 
 
-def _tls_failed(where: str, exc: OSError, settings: Settings) -> CheckResult:
+def _tls_failed(where: str, exc: OSError, settings: Deployment) -> CheckResult:
     if isinstance(exc, ssl.SSLError):
         reason = getattr(exc, "verify_message", None) or exc.reason or str(exc)
     else:
         reason = f"the connection was closed during the handshake ({exc.strerror or exc})"
-    if settings.mqtt.broker.tls:
+    if settings.server.mqtt.broker.tls:
         fix = ("check that mqtt.ca_file is the CA that signed the broker's certificate and that "
                "the certificate's name matches the host in SERVICEPOINT_MQTT_URL; if the broker "
                "listens without TLS there, use mqtt:// instead.")
@@ -233,7 +252,7 @@ def _sqlite_path(url: str) -> Path | None:
     return Path(path) if path and path != ":memory:" else None
 
 
-def check_database(settings: Settings, probes: Probes) -> CheckResult:
+def check_database(settings: Deployment, probes: Probes) -> CheckResult:
     from alembic.runtime.migration import MigrationContext
     from alembic.script import ScriptDirectory
     from sqlalchemy import create_engine
@@ -241,7 +260,7 @@ def check_database(settings: Settings, probes: Probes) -> CheckResult:
 
     from server.db import alembic_config, make_engine
 
-    url = settings.database_url
+    url = settings.server.database_url
     path = _sqlite_path(url)
     upgrade_fix = ("sudo servicepoint db upgrade (the server also does this when it starts: "
                    "sudo systemctl restart servicepoint-server).")
@@ -334,10 +353,10 @@ def _used_lines(chip: str, probes: Probes) -> dict[int, str] | None:
     return used
 
 
-def check_pins(settings: Settings, probes: Probes) -> CheckResult:
+def check_pins(settings: Deployment, probes: Probes) -> CheckResult:
     from sensors.config import load_sensors_config
 
-    path = settings.sensors_file
+    path = settings.node.sensors_file
     if not probes.path_exists(path):
         return CheckResult("pins", "WARN", f"no sensors file at {path}: the sensor node cannot "
                                            "start.",
@@ -393,8 +412,8 @@ def _service_active(unit: str, probes: Probes) -> bool:
 # ------------------------------------------------------------------------------------- font
 
 
-def check_font(settings: Settings, probes: Probes) -> CheckResult:
-    path = settings.kiosk.font_path
+def check_font(settings: Deployment, probes: Probes) -> CheckResult:
+    path = settings.kiosk.kiosk.font_path
     fix = ("sudo apt install fonts-wqy-microhei (the default font), or set kiosk.font_path "
            "in servicepoint.toml to a CJK font file.")
     try:
@@ -414,7 +433,7 @@ def check_font(settings: Settings, probes: Probes) -> CheckResult:
 # ------------------------------------------------------------------------------------ clock
 
 
-def check_clock(settings: Settings, probes: Probes) -> CheckResult:
+def check_clock(settings: Deployment, probes: Probes) -> CheckResult:
     now = probes.now()
     stamp = now.strftime("%Y-%m-%d %H:%M")
     if now.year < MIN_YEAR:
@@ -436,10 +455,11 @@ def check_clock(settings: Settings, probes: Probes) -> CheckResult:
                            "check the network; `timedatectl timesync-status` shows which "
                            "server it tries.")
     zone = state.get("Timezone")
-    if zone and zone != settings.site.timezone:
+    site_zone = settings.server.site.timezone
+    if zone and zone != site_zone:
         return CheckResult("clock", "WARN", f"{stamp}, synchronised; the Pi's time zone is "
-                                            f"{zone}, the site's is {settings.site.timezone}.",
-                           f"sudo timedatectl set-timezone {settings.site.timezone}.")
+                                            f"{zone}, the site's is {site_zone}.",
+                           f"sudo timedatectl set-timezone {site_zone}.")
     return CheckResult("clock", "OK", f"{stamp}, synchronised with a time server.")
 
 
@@ -452,8 +472,8 @@ def _existing(path: Path) -> Path:
     return path
 
 
-def check_disk(settings: Settings, probes: Probes) -> CheckResult:
-    folder = settings.data_dir
+def check_disk(settings: Deployment, probes: Probes) -> CheckResult:
+    folder = settings.server.data_dir
     usage = probes.disk_usage(_existing(folder))
     free_mb = usage.free / (1024 * 1024)
     text = f"{free_mb:,.0f} MB free for {folder}"
@@ -472,7 +492,7 @@ def check_disk(settings: Settings, probes: Probes) -> CheckResult:
 
 # -------------------------------------------------------------------------------------- run
 
-Check = Callable[[Settings, Probes], CheckResult]
+Check = Callable[[Deployment, Probes], CheckResult]
 CHECKS: dict[str, Check] = {
     "config": check_config,
     "broker": check_broker,
@@ -484,7 +504,7 @@ CHECKS: dict[str, Check] = {
 }
 
 
-def run_checks(settings: Settings | None, *, probes: Probes | None = None,
+def run_checks(settings: Deployment | None, *, probes: Probes | None = None,
                only: Sequence[str] | None = None,
                settings_error: ConfigError | None = None) -> Iterator[CheckResult]:
     """Run the checks in order, yielding each result as soon as it is known.
@@ -539,10 +559,10 @@ def main(argv: Sequence[str] | None = None, *, probes: Probes | None = None) -> 
     args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
     probes = probes or Probes()
     probes.broker_timeout = args.timeout
-    settings: Settings | None
+    settings: Deployment | None
     error: ConfigError | None = None
     try:
-        settings = load_settings()
+        settings = load_deployment()
     except ConfigError as exc:
         settings, error = None, exc
     results: list[CheckResult] = []

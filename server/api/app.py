@@ -1,7 +1,7 @@
 """The ASGI app factory. Nothing is built at import: ``create_app(settings)`` makes the engine,
 the session factory and the routes, so tests can hand in their own settings, database and clock.
 
-    app = create_app(load_settings())
+    app = create_app(load_server_settings())
     serve(app, host=..., port=...)      # what ``servicepoint server`` does
 """
 
@@ -23,7 +23,6 @@ from sqlalchemy.pool import QueuePool
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from foundation.settings import Settings
 from server.api.errors import install_error_handlers
 from server.api.ratelimit import SlidingWindowLimiter
 from server.api.routes import open311, public, sensing, staff
@@ -35,6 +34,7 @@ from server.sensing.metrics import Metrics
 from server.sensing.services import site_overview
 from server.services.categories import load_category_specs, sync_categories
 from server.services.tickets import flag_overdue
+from server.settings import ServerSettings
 from server.web import pages
 
 __all__ = ["create_app", "serve"]
@@ -127,7 +127,7 @@ def request_slots(engine: Engine) -> int:
     return max(capacity - 3, 2)
 
 
-def create_app(settings: Settings, *, engine: Engine | None = None,
+def create_app(settings: ServerSettings, *, engine: Engine | None = None,
                clock: Callable[[], datetime] = utcnow, background: bool = True,
                ingest_factory: Callable[..., Any] | None = None) -> FastAPI:
     """Build the app. ``background=False`` skips the periodic sweeps (for tests that drive the

@@ -11,10 +11,10 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from foundation.settings import Settings
 from server.errors import Forbidden, NotAuthenticated
 from server.models import User
 from server.security import user_for_token
+from server.settings import ServerSettings
 
 __all__ = ["CurrentUser", "NowDep", "SessionDep", "SettingsDep", "StaffUser", "require_roles"]
 
@@ -25,8 +25,8 @@ _bearer = HTTPBearer(auto_error=False)
 # worker thread, and each such hop costs more than the work itself when a hundred requests
 # share the process.
 
-async def get_settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
+async def get_settings(request: Request) -> ServerSettings:
+    settings: ServerSettings = request.app.state.settings
     return settings
 
 
@@ -45,7 +45,7 @@ async def get_now(request: Request) -> datetime:
     return clock()
 
 
-SettingsDep = Annotated[Settings, Depends(get_settings)]
+SettingsDep = Annotated[ServerSettings, Depends(get_settings)]
 SessionDep = Annotated[Session, Depends(get_session)]
 NowDep = Annotated[datetime, Depends(get_now)]
 

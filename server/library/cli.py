@@ -22,13 +22,13 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from foundation.settings import Settings, load_settings
 from server.db import make_engine, session_factory
 from server.errors import Invalid
 from server.library import services
 from server.library.config import library_config_path, load_policy
 from server.library.labels import CardItem, LabelItem, card_pages, label_pages, save_pages
 from server.models import utcnow
+from server.settings import ServerSettings, load_server_settings
 
 __all__ = ["main"]
 
@@ -73,11 +73,11 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str]) -> int:
     args = _parser().parse_args(list(argv))
-    settings = load_settings()
+    settings = load_server_settings()
     engine = make_engine(settings.database_url)
     try:
         with session_factory(engine)() as db:
-            action: Callable[[Session, argparse.Namespace, Settings, datetime], int] = {
+            action: Callable[[Session, argparse.Namespace, ServerSettings, datetime], int] = {
                 "import": _import, "labels": _labels, "cards": _cards, "enrol": _enrol,
                 "reminders": _reminders}[args.action]
             return action(db, args, settings, utcnow())
@@ -85,7 +85,7 @@ def main(argv: Sequence[str]) -> int:
         engine.dispose()
 
 
-def _import(db: Session, args: argparse.Namespace, settings: Settings, now: datetime) -> int:
+def _import(db: Session, args: argparse.Namespace, settings: ServerSettings, now: datetime) -> int:
     try:
         text = services.decode_catalog(args.file.read_bytes())
     except OSError as exc:
@@ -102,11 +102,11 @@ def _import(db: Session, args: argparse.Namespace, settings: Settings, now: date
     return 0 if report.ok else 1
 
 
-def _default_out(settings: Settings, kind: str, now: datetime) -> Path:
+def _default_out(settings: ServerSettings, kind: str, now: datetime) -> Path:
     return settings.data_dir / "print" / f"{kind}-{now:%Y%m%d-%H%M%S}.pdf"
 
 
-def _labels(db: Session, args: argparse.Namespace, settings: Settings, now: datetime) -> int:
+def _labels(db: Session, args: argparse.Namespace, settings: ServerSettings, now: datetime) -> int:
     copies = services.copies_to_label(db, labels=args.copy, all_copies=args.all)
     missing = sorted(set(args.copy) - {c.label for c in copies})
     if missing:
@@ -124,7 +124,7 @@ def _labels(db: Session, args: argparse.Namespace, settings: Settings, now: date
     return 0
 
 
-def _cards(db: Session, args: argparse.Namespace, settings: Settings, now: datetime) -> int:
+def _cards(db: Session, args: argparse.Namespace, settings: ServerSettings, now: datetime) -> int:
     try:
         patrons = services.patrons_for_cards(db, resident_ids=args.resident, new_only=args.new,
                                              now=now)
@@ -144,7 +144,7 @@ def _cards(db: Session, args: argparse.Namespace, settings: Settings, now: datet
     return 0
 
 
-def _enrol(db: Session, args: argparse.Namespace, settings: Settings, now: datetime) -> int:
+def _enrol(db: Session, args: argparse.Namespace, settings: ServerSettings, now: datetime) -> int:
     try:
         patron, new = services.enrol_walk_in(db, address_as=args.name, phone=args.phone,
                                              unit_code=args.unit, pin=args.pin, now=now)
@@ -165,7 +165,8 @@ def _enrol(db: Session, args: argparse.Namespace, settings: Settings, now: datet
     return 0
 
 
-def _reminders(db: Session, args: argparse.Namespace, settings: Settings, now: datetime) -> int:
+def _reminders(db: Session, args: argparse.Namespace, settings: ServerSettings,
+               now: datetime) -> int:
     policy = load_policy(library_config_path(settings))
     summary = services.run_daily_reminders(db, now=now, policy=policy,
                                            tz=settings.site.timezone)

@@ -16,8 +16,8 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from foundation.errors import ConfigError
-from foundation.settings import Settings
 from server.library.rules import LendingPolicy
+from server.settings import ServerSettings
 
 __all__ = ["library_config_path", "load_policy"]
 
@@ -52,7 +52,7 @@ class _LibraryFile(_Section):
     kiosk: _Kiosk = _Kiosk()
 
 
-def library_config_path(settings: Settings, env: Mapping[str, str] | None = None) -> Path:
+def library_config_path(settings: ServerSettings, env: Mapping[str, str] | None = None) -> Path:
     """``SERVICEPOINT_LIBRARY_CONFIG``, else library.toml beside the site's other config files."""
     env = os.environ if env is None else env
     if env.get("SERVICEPOINT_LIBRARY_CONFIG"):

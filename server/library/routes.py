@@ -22,7 +22,6 @@ from fastapi import Path as PathParam
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.routing import APIRoute
 
-from foundation.settings import Settings
 from server.api.deps import KioskOrStaff, NowDep, SessionDep, SettingsDep, StaffUser
 from server.api.ratelimit import TrackLimit
 from server.api.schemas import ErrorPublic
@@ -34,6 +33,7 @@ from server.library.models import Book, Hold, Loan, Patron, Reminder
 from server.library.rules import LendingPolicy, Reason, Refusal
 from server.library.services import LendingRefused, refuse
 from server.services.requests import mask_phone
+from server.settings import ServerSettings
 
 __all__ = ["router"]
 
@@ -72,7 +72,7 @@ _REFUSALS: dict[int | str, dict[str, Any]] = {
 async def _load_policy(app: FastAPI) -> AsyncIterator[None]:
     """Read library.toml when the server starts, so a bad value stops it with the key's name
     instead of failing the first borrow."""
-    settings: Settings = app.state.settings
+    settings: ServerSettings = app.state.settings
     if getattr(app.state, "library_policy", None) is None:
         app.state.library_policy = load_policy(library_config_path(settings))
     yield
@@ -108,11 +108,11 @@ def _reader(db: SessionDep, now: NowDep, policy: PolicyDep, _caller: KioskOrStaf
 Reader = Annotated[Patron, Depends(_reader)]
 
 
-def _today(now: datetime, settings: Settings) -> date:
+def _today(now: datetime, settings: ServerSettings) -> date:
     return services.local_today(now, settings.site.timezone)
 
 
-def _phone_url(settings: Settings, patron: Patron) -> str:
+def _phone_url(settings: ServerSettings, patron: Patron) -> str:
     """The reader's phone page (server/web/loans.py), where the kiosk's QR code leads."""
     return f"{settings.http.public_url}/l/{patron.phone_token}"
 
@@ -255,7 +255,7 @@ def return_copy(body: s.ReturnCreate, db: SessionDep, now: NowDep, settings: Set
 TokenPath = Annotated[str, PathParam(pattern=r"^[A-Za-z0-9_-]{16,64}$")]
 
 
-def phone_view(db: SessionDep, now: datetime, settings: Settings, policy: LendingPolicy,
+def phone_view(db: SessionDep, now: datetime, settings: ServerSettings, policy: LendingPolicy,
                token: str) -> s.PhonePagePublic:
     """What the reader's phone may see: their own loans, holds and reminders, nothing else."""
     patron = services.patron_by_phone_token(db, token=token)
@@ -360,7 +360,7 @@ def cancel_hold(hold_id: Annotated[int, PathParam(ge=1, le=2**31 - 1)], db: Sess
     return _hold(services.cancel_hold(db, hold_id=hold_id, now=now))
 
 
-def _patron_staff(db: SessionDep, patron: Patron, today: date, settings: Settings,
+def _patron_staff(db: SessionDep, patron: Patron, today: date, settings: ServerSettings,
                   policy: LendingPolicy) -> s.PatronStaffPublic:
     resident = patron.resident
     return s.PatronStaffPublic(

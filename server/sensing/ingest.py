@@ -35,7 +35,6 @@ from paho.mqtt.properties import Properties
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from foundation.settings import Settings
 from sensors import contract
 from server.alerts import Notifier, SiteInfo, load_alerts_config
 from server.models import utcnow
@@ -44,6 +43,7 @@ from server.sensing.alerting import AlertBook
 from server.sensing.metrics import Metrics
 from server.sensing.models import Alert
 from server.sensing.processing import Inbound, Processor, Rejected
+from server.settings import ServerSettings
 
 __all__ = ["Ingest"]
 
@@ -52,7 +52,7 @@ _STOP = object()
 
 
 class Ingest:
-    def __init__(self, *, settings: Settings, sessions: sessionmaker[Session],
+    def __init__(self, *, settings: ServerSettings, sessions: sessionmaker[Session],
                  processor: Processor, alerts: AlertBook, notifier: Notifier | None,
                  metrics: Metrics, clock: Callable[[], datetime] = utcnow) -> None:
         self.settings = settings
@@ -75,7 +75,7 @@ class Ingest:
         self.client = self._make_client()
 
     @classmethod
-    def from_settings(cls, settings: Settings, *, sessions: sessionmaker[Session],
+    def from_settings(cls, settings: ServerSettings, *, sessions: sessionmaker[Session],
                       notifier: Notifier | None, clock: Callable[[], datetime] = utcnow,
                       metrics: Metrics | None = None) -> Ingest:
         metrics = metrics or Metrics()

@@ -35,12 +35,12 @@ from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 from jinja2 import pass_context
 
-from foundation.settings import Settings
 from server.api.deps import NowDep, SessionDep
 from server.errors import Forbidden, NotAuthenticated, ServerError, Throttled
 from server.lifecycle import status_zh
 from server.models import User
 from server.security import user_for_token
+from server.settings import ServerSettings
 
 __all__ = [
     "CsrfChecked",
@@ -134,8 +134,8 @@ def _toggle_href(request: Request, lang: str) -> str:
 
 # --- CSRF -----------------------------------------------------------------------------------
 
-def _settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
+def _settings(request: Request) -> ServerSettings:
+    settings: ServerSettings = request.app.state.settings
     return settings
 
 

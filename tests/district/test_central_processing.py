@@ -8,11 +8,11 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from foundation.settings import load_settings
 from server.db import make_engine, session_factory
 from server.models import Ticket
 from server.sensing.ingest import Ingest
 from server.sensing.models import Alert, ExtinguisherBay, ReadingRow, RuleStateRow
+from server.settings import load_server_settings
 from tests.district.conftest import CONFIG, CentralRig
 
 
@@ -66,10 +66,10 @@ def test_one_sites_server_still_takes_only_its_own_site(db_url: str, tmp_path: P
            "SERVICEPOINT_ENVIRONMENT": "test", "SERVICEPOINT_INGEST__SHARED_GROUP": "central"}
     engine = make_engine(db_url)
     try:
-        single = Ingest.from_settings(load_settings(CONFIG / "servicepoint.toml", env=env),
+        single = Ingest.from_settings(load_server_settings(CONFIG / "servicepoint.toml", env=env),
                                       sessions=session_factory(engine), notifier=None)
         central = Ingest.from_settings(
-            load_settings(CONFIG / "servicepoint.toml",
+            load_server_settings(CONFIG / "servicepoint.toml",
                           env={**env, "SERVICEPOINT_INGEST__ALL_SITES": "true"}),
             sessions=session_factory(engine), notifier=None)
     finally:

@@ -15,11 +15,11 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from foundation.settings import load_settings
 from server.alerts import RecordingNotifier
 from server.db import make_engine, session_factory
 from server.sensing.ingest import Ingest
 from server.sensing.models import ReadingRow
+from server.settings import load_server_settings
 from tests.sensors.conftest import listen, mock_factory, start_node  # noqa: F401  (fixtures)
 from tests.server.conftest import CONFIG, sqlite_template  # noqa: F401  (fixture)
 
@@ -59,7 +59,7 @@ def run_ingest(tmp_path: Path, demo_db: str) -> Iterator[Callable[..., RunningIn
                "SERVICEPOINT_INGEST__TICK_INTERVAL_S": "0.5",
                "SERVICEPOINT_INGEST__DELIVERY_INTERVAL_S": "0.5",
                **{f"SERVICEPOINT_INGEST__{k.upper()}": v for k, v in overrides.items()}}
-        settings = load_settings(CONFIG / "servicepoint.toml", env=env)
+        settings = load_server_settings(CONFIG / "servicepoint.toml", env=env)
         engine = make_engine(settings.database_url)
         notifier = RecordingNotifier()
         sessions = session_factory(engine)

@@ -20,10 +20,10 @@ from fastapi.testclient import TestClient
 from paho.mqtt.enums import CallbackAPIVersion
 from sqlalchemy import create_engine, event, func, select
 
-from foundation.settings import load_settings
 from sensors import contract
 from server.api import create_app
 from server.models import ServiceRequest
+from server.settings import load_server_settings
 from tests.server.conftest import CONFIG
 from tests.support.broker import MosquittoBroker
 
@@ -91,7 +91,7 @@ def test_ingest_waits_for_a_locked_database_and_loses_nothing(
 
 
 def _app(db_url: str, tmp_path: Path, *, busy_timeout_ms: int | None = None):  # type: ignore[no-untyped-def]
-    settings = load_settings(CONFIG / "servicepoint.toml", env={
+    settings = load_server_settings(CONFIG / "servicepoint.toml", env={
         "SERVICEPOINT_DATABASE_URL": db_url, "SERVICEPOINT_DATA_DIR": str(tmp_path / "data"),
         "SERVICEPOINT_ENVIRONMENT": "test"})
     engine = None

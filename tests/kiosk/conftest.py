@@ -32,14 +32,14 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 def kiosk_settings(data_dir: Path, **env: str) -> Any:
-    from foundation.settings import load_settings
+    from kiosk.settings import load_kiosk_settings
 
     values = {"SERVICEPOINT_DATA_DIR": str(data_dir),
               "SERVICEPOINT_KIOSK__SERVER_URL": "http://kiosk-test.invalid",
               "SERVICEPOINT_KIOSK__IDLE_SECONDS": "90",
               "SERVICEPOINT_KIOSK__IDLE_WARNING_SECONDS": "30"}
     values.update(env)
-    return load_settings(REPO / "config" / "servicepoint.toml", env=values)
+    return load_kiosk_settings(REPO / "config" / "servicepoint.toml", env=values)
 
 
 @pytest.fixture

@@ -9,12 +9,12 @@ from dataclasses import dataclass
 import pytest
 from sqlalchemy.orm import Session
 
-from foundation.settings import Settings
 from server.db import make_engine, session_factory
 from server.library import services
 from server.library.models import Patron
 from server.library.rules import LendingPolicy
 from server.models import Resident
+from server.settings import ServerSettings
 from tests.server.conftest import (  # the server's fixtures, found by pytest through this import
     CONFIG,
     FakeClock,
@@ -38,7 +38,7 @@ KIOSK = {"X-Kiosk-Key": "development-kiosk-key"}
 
 
 @pytest.fixture
-def db(settings: Settings) -> Iterator[Session]:
+def db(settings: ServerSettings) -> Iterator[Session]:
     engine = make_engine(settings.database_url)
     with session_factory(engine)() as session:
         yield session

@@ -9,11 +9,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from foundation.errors import ConfigError
-from foundation.settings import Settings
 from server.library import services
 from server.library.config import library_config_path, load_policy
 from server.library.models import Reminder
 from server.library.rules import LendingPolicy
+from server.settings import ServerSettings
 from tests.library.conftest import CONFIG, POLICY, Readers
 from tests.server.conftest import FakeClock
 
@@ -74,7 +74,7 @@ def test_a_renewal_earns_a_new_due_soon_reminder_for_its_new_date(
     assert db.scalar(select(func.count()).select_from(Reminder)) == 2
 
 
-def test_the_shipped_library_toml_holds_the_defaults(settings: Settings) -> None:
+def test_the_shipped_library_toml_holds_the_defaults(settings: ServerSettings) -> None:
     path = library_config_path(settings, env={})
     assert path == CONFIG / "library.toml"
     assert load_policy(path) == LendingPolicy()
@@ -104,7 +104,8 @@ def test_values_in_library_toml_reach_the_policy(tmp_path: Path) -> None:
     policy = load_policy(path)
     assert (policy.loan_days, policy.max_items, policy.due_soon_days, policy.max_renewals) == (
         21, 3, 2, 2)
-    assert library_config_path(Settings(), env={"SERVICEPOINT_LIBRARY_CONFIG": str(path)}) == path
+    env = {"SERVICEPOINT_LIBRARY_CONFIG": str(path)}
+    assert library_config_path(ServerSettings(), env=env) == path
 
 
 def test_the_server_will_not_start_with_a_bad_library_toml(
@@ -113,13 +114,13 @@ def test_the_server_will_not_start_with_a_bad_library_toml(
 
     from fastapi.testclient import TestClient
 
-    from foundation.settings import load_settings
     from server.api import create_app
+    from server.settings import load_server_settings
 
     shutil.copy(sqlite_template, tmp_path / "servicepoint.db")
     (tmp_path / "library.toml").write_text("[loans]\nmax_items = 0\n", encoding="utf-8")
     monkeypatch.setenv("SERVICEPOINT_LIBRARY_CONFIG", str(tmp_path / "library.toml"))
-    app = create_app(load_settings(CONFIG / "servicepoint.toml", env={
+    app = create_app(load_server_settings(CONFIG / "servicepoint.toml", env={
         "SERVICEPOINT_DATABASE_URL": f"sqlite:///{tmp_path / 'servicepoint.db'}",
         "SERVICEPOINT_DATA_DIR": str(tmp_path)}), background=False)
     with pytest.raises(ConfigError, match="loans.max_items"), TestClient(app):

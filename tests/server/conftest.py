@@ -14,11 +14,11 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from foundation.settings import Settings, load_settings
 from server.api import create_app
 from server.db import make_engine, session_factory, upgrade
 from server.services.categories import load_category_specs, sync_categories
 from server.services.site_data import apply_site_data, load_site_data
+from server.settings import ServerSettings, load_server_settings
 from tests.conftest import REPO
 
 CONFIG = REPO / "config"
@@ -82,8 +82,8 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 
 
 @pytest.fixture
-def settings(db_url: str, tmp_path: Path) -> Settings:
-    return load_settings(CONFIG / "servicepoint.toml", env={
+def settings(db_url: str, tmp_path: Path) -> ServerSettings:
+    return load_server_settings(CONFIG / "servicepoint.toml", env={
         "SERVICEPOINT_DATABASE_URL": db_url,
         "SERVICEPOINT_DATA_DIR": str(tmp_path / "data"),
         "SERVICEPOINT_ENVIRONMENT": "test",
@@ -96,7 +96,7 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-def app(settings: Settings, clock: FakeClock):  # type: ignore[no-untyped-def]
+def app(settings: ServerSettings, clock: FakeClock):  # type: ignore[no-untyped-def]
     application = create_app(settings, clock=clock, background=False)
     yield application
     application.state.engine.dispose()

@@ -18,8 +18,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
 
-from foundation.settings import load_settings
 from server.api import create_app
+from server.settings import load_server_settings
 from tests.server.conftest import CONFIG, FakeClock
 
 
@@ -29,7 +29,7 @@ def fuzz_app(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory):  
 
     workdir = tmp_path_factory.mktemp("fuzz")
     shutil.copy(sqlite_template, workdir / "servicepoint.db")
-    app_settings = load_settings(CONFIG / "servicepoint.toml", env={
+    app_settings = load_server_settings(CONFIG / "servicepoint.toml", env={
         "SERVICEPOINT_DATABASE_URL": f"sqlite:///{workdir / 'servicepoint.db'}",
         "SERVICEPOINT_DATA_DIR": str(workdir), "SERVICEPOINT_ENVIRONMENT": "test"})
     app = create_app(app_settings, clock=FakeClock(), background=False)
@@ -50,7 +50,7 @@ def api_schema(fuzz_app):  # type: ignore[no-untyped-def]
 
 def _operations() -> list[tuple[str, str]]:
     """Every (path, method) in the schema, read at collection time (no database needed)."""
-    app = create_app(load_settings(CONFIG / "servicepoint.toml", env={
+    app = create_app(load_server_settings(CONFIG / "servicepoint.toml", env={
         "SERVICEPOINT_DATABASE_URL": "sqlite:///:memory:"}))
     loaded = schemathesis.openapi.from_dict(app.openapi())
     return [(op.path, op.method.upper()) for op in

@@ -18,9 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from foundation.settings import Settings, load_settings
 from servicepoint import doctor
-from servicepoint.doctor import CheckResult, Probes, run_checks
+from servicepoint.doctor import CheckResult, Deployment, Probes, load_deployment, run_checks
 from tests.support.broker import MosquittoBroker
 from tests.support.ports import free_port
 
@@ -97,8 +96,8 @@ class Site:
                 f"mqtt://servicepoint-server:{SERVER_PASSWORD}@127.0.0.1:{broker.port}",
         }
 
-    def settings(self) -> Settings:
-        return load_settings(env=self.env)
+    def settings(self) -> Deployment:
+        return load_deployment(env=self.env)
 
     def check(self, probes: Probes | None = None) -> dict[str, CheckResult]:
         results = list(run_checks(self.settings(), probes=probes or quiet_probes()))

@@ -18,13 +18,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.orm import Session
 
-from foundation.settings import load_settings
 from sensors import contract
 from server.alerts import RecordingNotifier
 from server.api import create_app
 from server.models import Ticket, TicketEvent
 from server.sensing.ingest import Ingest
 from server.sensing.models import DeadLetter, ReadingRow
+from server.settings import load_server_settings
 from tests.sensors.helpers import make_config, wait_until
 from tests.server.conftest import CONFIG
 from tests.support.broker import MosquittoBroker
@@ -62,7 +62,7 @@ def server(tmp_path: Path, broker: MosquittoBroker, db_url: str,
     (tmp_path / "rules.toml").write_text(FAST_RULES)
     (tmp_path / "alerts.toml").write_text(ALERTS)
     monkeypatch.setenv("E2E_DUTY_URL", "json://127.0.0.1:9/never-called")
-    settings = load_settings(CONFIG / "servicepoint.toml", env={
+    settings = load_server_settings(CONFIG / "servicepoint.toml", env={
         "SERVICEPOINT_DATABASE_URL": db_url, "SERVICEPOINT_MQTT_URL": broker.url,
         "SERVICEPOINT_DATA_DIR": str(tmp_path), "SERVICEPOINT_ENVIRONMENT": "test",
         "SERVICEPOINT_INGEST__RULES_FILE": str(tmp_path / "rules.toml"),

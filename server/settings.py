@@ -1,0 +1,131 @@
+"""The server's settings: its database, HTTP, security and ingest sections, and the shared ones.
+
+Read from the site's shared TOML file and the environment by :func:`load_server_settings` (the
+reader is ``foundation.settings``), built when a command starts, never at import::
+
+    settings = load_server_settings(env={"SERVICEPOINT_DATABASE_URL": "sqlite:///sp.db"})
+    app = create_app(settings)
+
+The server owns ``[database]``, ``[http]``, ``[security]`` and ``[ingest]`` (a misspelt key in
+any of them stops it, naming the key), shares ``[site]`` and ``[mqtt]``, and reads one key of the
+kiosk's section: ``kiosk.font_path``, the CJK font the library's printed labels and cards use.
+In production it refuses the placeholders of its session secret and of the kiosk's key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from pydantic import Field, field_validator
+
+from foundation.settings import (
+    DEVELOPMENT_KIOSK_KEY,
+    AppSettings,
+    BorrowedSection,
+    MqttSettings,
+    Section,
+    load_app_settings,
+    refuse_placeholder,
+)
+
+__all__ = ["DatabaseSettings", "HttpSettings", "IngestSettings", "KioskFont", "SecuritySettings",
+           "ServerSettings", "load_server_settings"]
+
+DEVELOPMENT_SECRET = "development-only-secret-change-me"
+
+
+class DatabaseSettings(Section):
+    url: str = ""
+
+    @field_validator("url")
+    @classmethod
+    def _known_scheme(cls, value: str) -> str:
+        if value and not value.startswith(("sqlite:", "postgresql:", "postgresql+psycopg:")):
+            raise ValueError("must be a sqlite:/// or postgresql:// URL")
+        return value
+
+
+class HttpSettings(Section):
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=1, le=65535)
+    # The address phones reach the server at; printed in QR codes.
+    public_url: str = "http://127.0.0.1:8080"
+
+    @field_validator("public_url")
+    @classmethod
+    def _http(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
+
+class SecuritySettings(Section):
+    secret_key: str = DEVELOPMENT_SECRET
+    session_hours: int = Field(default=12, ge=1, le=24 * 30)
+    # Failed logins per username within the window before further attempts are refused.
+    login_attempts: int = Field(default=5, ge=1)
+    login_window_s: int = Field(default=300, ge=1)
+    # Sent by the kiosk as X-Kiosk-Key to read the site status in its PIN-protected staff mode.
+    kiosk_key: str = Field(default=DEVELOPMENT_KIOSK_KEY, min_length=12)
+
+
+class KioskFont(BorrowedSection):
+    """``[kiosk]`` as the server sees it: the font its printed labels share with the screen."""
+
+    font_path: Path = Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
+
+
+class IngestSettings(Section):
+    """Sensor ingest in the server process."""
+
+    enabled: bool = True
+    # Stable per replica: the broker keeps this client's session (and queues readings for it)
+    # while the server is down. Give each replica its own, e.g. SERVICEPOINT_INGEST__CLIENT_ID.
+    client_id: str = Field(default="servicepoint-server", pattern=r"^[A-Za-z0-9_.-]{1,64}$")
+    # Replicas in one group share the readings (MQTT 5 shared subscription). Empty: a plain
+    # subscription, for a single server.
+    shared_group: str = Field(default="", pattern=r"^[A-Za-z0-9_-]{0,40}$")
+    # A district's central server: take every site's readings (<prefix>/+/+/#), not only
+    # site.id's; rule state, tickets and alerts then follow the site of each message.
+    all_sites: bool = False
+    batch_size: int = Field(default=500, ge=1, le=10_000)
+    batch_wait_ms: int = Field(default=10, ge=0, le=5_000)
+    queue_limit: int = Field(default=20_000, ge=100)
+    retention_days: int = Field(default=400, ge=1)
+    evidence_interval_s: int = Field(default=600, ge=0)
+    node_report_interval_s: float = Field(default=60.0, gt=0)
+    tick_interval_s: float = Field(default=5.0, gt=0, le=3600)
+    schedule_interval_s: float = Field(default=3600.0, gt=0)
+    delivery_interval_s: float = Field(default=2.0, gt=0, le=600)
+    # Conditions whose maintenance ticket resolves itself when the condition clears.
+    auto_resolve: list[str] = ["low_level", "high_level", "overflow", "missing", "pressure_low",
+                               "door_open", "offline"]
+    rules_file: Path = Path("rules.toml")
+    alerts_file: Path = Path("alerts.toml")
+
+
+class ServerSettings(AppSettings):
+    categories_file: Path = Path("categories.toml")
+    database: DatabaseSettings = DatabaseSettings()
+    mqtt: MqttSettings = MqttSettings()
+    http: HttpSettings = HttpSettings()
+    security: SecuritySettings = SecuritySettings()
+    ingest: IngestSettings = IngestSettings()
+    kiosk: KioskFont = KioskFont()
+
+    @property
+    def database_url(self) -> str:
+        """The configured URL, or a SQLite file in the data folder."""
+        return self.database.url or f"sqlite:///{self.data_dir / 'servicepoint.db'}"
+
+
+def load_server_settings(path: Path | str | None = None,
+                         env: Mapping[str, str] | None = None) -> ServerSettings:
+    """The server's settings; in production its secrets must not be the shipped placeholders."""
+    settings = load_app_settings(ServerSettings, path, env)
+    refuse_placeholder(settings, "security.secret_key", settings.security.secret_key,
+                       DEVELOPMENT_SECRET, "SERVICEPOINT_SECRET_KEY")
+    refuse_placeholder(settings, "security.kiosk_key", settings.security.kiosk_key,
+                       DEVELOPMENT_KIOSK_KEY, "SERVICEPOINT_SECURITY__KIOSK_KEY")
+    return settings
