@@ -12,11 +12,13 @@ test:
 	@scripts/bootstrap.sh test
 	$(PY) -m ruff check .
 	$(PY) -m mypy
+	$(VENV)/bin/lint-imports  # every import points down (contracts in pyproject.toml)
 	$(PY) -m pytest -q -n 2 --dist loadgroup
 
 lint:
 	$(PY) -m ruff check .
 	$(PY) -m mypy
+	$(VENV)/bin/lint-imports
 
 # Benchmarks (not part of the two commands): each writes its figures to bench/results/<name>.txt.
 # They take about 20 minutes in all; see BENCHMARKS.md. http_load needs wrk (installed here when

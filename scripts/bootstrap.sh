@@ -42,8 +42,9 @@ if [ ! -x "$venv/bin/python" ]; then
     "$python_bin" -m venv "$venv"
 fi
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
-    extras="kiosk"
-    [ "$purpose" = test ] && extras="kiosk,dev"
+    # Every program's packages (the demo runs them all); the tests add the dev tools.
+    extras="server,sensors,kiosk"
+    [ "$purpose" = test ] && extras="$extras,dev"
     log "installing Python packages (.[${extras}])"
     "$venv/bin/python" -m pip install -q --disable-pip-version-check --upgrade pip >/dev/null
     "$venv/bin/python" -m pip install -q --disable-pip-version-check -e ".[${extras}]"

@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
 # Install servicepoint on a Raspberry Pi running Raspberry Pi OS Bookworm, as services that start
-# at boot: the MQTT broker (with passwords), the server and the sensor node.
+# at boot: the MQTT broker (with passwords), the server, the sensor node and the kiosk.
 #
 #   sudo scripts/install-pi.sh              install; after `git pull`, run it again to update
-#   sudo scripts/install-pi.sh --no-kiosk   without the touchscreen's Python packages (Kivy)
+#   sudo scripts/install-pi.sh --no-kiosk   no touchscreen: no kiosk service, no Kivy
 #   scripts/install-pi.sh --dry-run         only show what it would do; changes nothing
+#   scripts/install-pi.sh --root DIR --keep-venv   install into DIR as if it were / (for tests):
+#                                           commands that would change this machine (apt,
+#                                           users, owners, systemctl) are listed in
+#                                           DIR/install-commands.log instead; --keep-venv uses
+#                                           the program already in DIR/opt/servicepoint/venv
 #
 # It is safe to run again: passwords and secrets made the first time are kept, settings files you
 # edited are kept (a newer shipped version is put beside them as FILE.new), and nothing is
@@ -16,6 +21,8 @@ SP_USER=servicepoint
 SERVER_MQTT_USER=servicepoint-server
 OPT=/opt/servicepoint
 VENV="$OPT/venv"
+KIOSK_USER=kiosk
+KIOSK_STATE=/var/lib/servicepoint-kiosk
 ETC=/etc/servicepoint
 BROKER_ETC="$ETC/mosquitto"
 STATE=/var/lib/servicepoint
@@ -27,11 +34,19 @@ REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
 dry_run=0
 with_kiosk=1
-usage() { sed -n '2,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+keep_venv=0
+# Every path this script writes is "$R<path>": R is empty on a Pi, DIR with --root. What goes
+# inside the files (units, env files, the wrapper) is always the path on the Pi, without R.
+R=""
+usage() { sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 while [ "$#" -gt 0 ]; do
     case "$1" in
         --dry-run) dry_run=1 ;;
         --no-kiosk) with_kiosk=0 ;;
+        --keep-venv) keep_venv=1 ;;
+        --root)
+            [ "$#" -ge 2 ] || { printf -- '--root needs a folder\n' >&2; exit 2; }
+            R="$(mkdir -p "$2" && cd "$2" && pwd)"; shift ;;
         -h|--help) usage; exit 0 ;;
         *) printf 'unknown option: %s\n\n' "$1" >&2; usage >&2; exit 2 ;;
     esac
@@ -52,9 +67,30 @@ die() { printf '\nERROR: %s\n' "$*" >&2; exit 1; }
 run() {
     if [ "$dry_run" -eq 1 ]; then
         printf '    would run:'; printf ' %q' "$@"; printf '\n'
+    elif [ -n "$R" ]; then
+        run_in_root "$@"
     else
         "$@"
     fi
+}
+
+# With --root, file commands act inside DIR (their paths already carry $R) without setting an
+# owner, since the users may not exist here; anything else would change this machine, so it is
+# written to DIR/install-commands.log (one shell-quoted command a line) and not run.
+run_in_root() {
+    case "$1" in
+        install)
+            local args=() skip=0 arg
+            for arg in "$@"; do
+                if [ "$skip" -eq 1 ]; then skip=0; continue; fi
+                case "$arg" in -o|-g) skip=1 ;; *) args+=("$arg") ;; esac
+            done
+            "${args[@]}" ;;
+        python3|"$R$VENV/bin/pip") "$@" ;;
+        *)
+            { printf '%q' "$1"; shift; printf ' %q' "$@"; printf '\n'; } >> "$R/install-commands.log"
+            note "recorded, not run (--root): $(tail -n 1 "$R/install-commands.log")" ;;
+    esac
 }
 
 # install_file SRC DEST MODE GROUP: put a file in place, but never overwrite one that differs
@@ -123,7 +159,7 @@ PY
 # ------------------------------------------------------------------------------------------------
 step "0/9 Checking this machine"
 [ -f "$REPO/pyproject.toml" ] || die "run this from a servicepoint checkout (no pyproject.toml in $REPO)"
-if [ "$dry_run" -eq 0 ] && [ "$(id -u)" -ne 0 ]; then
+if [ "$dry_run" -eq 0 ] && [ -z "$R" ] && [ "$(id -u)" -ne 0 ]; then
     die "run it with sudo: sudo $0 $*"
 fi
 codename=unknown
@@ -138,11 +174,12 @@ fi
 note "source: $REPO"
 note "machine: ${pi_model:-not a Raspberry Pi} ($(uname -m)), OS: $codename"
 [ "$dry_run" -eq 1 ] && note "dry run: nothing will be changed"
+[ -n "$R" ] && note "installing into $R as if it were / (--root)"
 if [ "$dry_run" -eq 0 ]; then
-    install -d -m 0755 "$LOG_DIR"
+    install -d -m 0755 "$R$LOG_DIR"
     # From here on, everything printed also goes to the install log.
-    exec > >(tee -a "$LOG_DIR/install.log") 2>&1
-    note "$(date -Is): install started (log: $LOG_DIR/install.log)"
+    exec > >(tee -a "$R$LOG_DIR/install.log") 2>&1
+    note "$(date -Is): install started (log: $R$LOG_DIR/install.log)"
 fi
 
 # ------------------------------------------------------------------------------------------------
@@ -175,6 +212,29 @@ else
         --comment "servicepoint services" "$SP_USER"
     did "created system user $SP_USER (no login, no password)"
 fi
+if [ "$with_kiosk" -eq 1 ]; then
+    # The kiosk runs as its own user: it needs the display, the touchscreen and the speaker,
+    # and none of the server's files or secrets.
+    kiosk_groups=()
+    for group in video render input audio; do
+        getent group "$group" >/dev/null && kiosk_groups+=("$group")
+    done
+    if getent passwd "$KIOSK_USER" >/dev/null; then
+        note "user $KIOSK_USER already exists"
+    else
+        run useradd --system --user-group --home-dir "$KIOSK_STATE" --shell /usr/sbin/nologin \
+            --comment "servicepoint kiosk" "$KIOSK_USER"
+        did "created system user $KIOSK_USER (no login, no password)"
+    fi
+    for group in "${kiosk_groups[@]}"; do
+        if id -nG "$KIOSK_USER" 2>/dev/null | tr ' ' '\n' | grep -qx "$group"; then
+            note "$KIOSK_USER is already in group $group"
+        else
+            run usermod -aG "$group" "$KIOSK_USER"
+            did "added $KIOSK_USER to group $group"
+        fi
+    done
+fi
 # The sensor node reads GPIO and SPI devices, which these groups may open on Raspberry Pi OS.
 for group in gpio spi i2c; do
     if getent group "$group" >/dev/null; then
@@ -189,23 +249,29 @@ done
 
 # ------------------------------------------------------------------------------------------------
 step "3/9 Program in $VENV"
-run install -d -m 0755 "$OPT"
-if [ -x "$VENV/bin/python" ]; then
-    note "virtual environment already exists"
+run install -d -m 0755 "$R$OPT"
+if [ "$keep_venv" -eq 1 ]; then
+    [ -x "$R$VENV/bin/servicepoint" ] || die "--keep-venv: no program at $R$VENV/bin/servicepoint"
+    note "using the program already in $R$VENV (--keep-venv)"
 else
-    # --system-site-packages lets gpiozero find python3-lgpio from apt, the way the Raspberry Pi
-    # documentation recommends; everything else is installed into the venv itself.
-    run python3 -m venv --system-site-packages "$VENV"
-    did "created $VENV"
+    if [ -x "$R$VENV/bin/python" ]; then
+        note "virtual environment already exists"
+    else
+        # --system-site-packages lets gpiozero find python3-lgpio from apt, the way the Raspberry
+        # Pi documentation recommends; everything else is installed into the venv itself.
+        run python3 -m venv --system-site-packages "$R$VENV"
+        did "created $VENV"
+    fi
+    # What this Pi runs: the server and the sensor node, and the kiosk's Kivy unless --no-kiosk.
+    extras=server,sensors
+    [ "$with_kiosk" -eq 1 ] && extras="$extras,kiosk"
+    note "installing servicepoint [$extras] and its Python packages (several minutes on a Pi)"
+    run "$R$VENV/bin/pip" install --quiet --disable-pip-version-check --upgrade pip
+    run "$R$VENV/bin/pip" install --quiet --disable-pip-version-check --upgrade "${REPO}[$extras]"
+    did "installed servicepoint $(sed -n 's/^version = "\(.*\)"/\1/p' "$REPO/pyproject.toml") [$extras] into $VENV"
 fi
-target="$REPO"
-[ "$with_kiosk" -eq 1 ] && target="${REPO}[kiosk]"
-note "installing servicepoint and its Python packages (several minutes on a Pi)"
-run "$VENV/bin/pip" install --quiet --disable-pip-version-check --upgrade pip
-run "$VENV/bin/pip" install --quiet --disable-pip-version-check --upgrade "$target"
-did "installed servicepoint $(sed -n 's/^version = "\(.*\)"/\1/p' "$REPO/pyproject.toml") into $VENV"
-run install -d -m 0755 "$OPT/docs"
-for doc in "$REPO"/docs/*.md; do replace_file "$doc" "$OPT/docs/$(basename "$doc")" 0644; done
+run install -d -m 0755 "$R$OPT/docs"
+for doc in "$REPO"/docs/*.md; do replace_file "$doc" "$R$OPT/docs/$(basename "$doc")" 0644; done
 wrapper_tmp="$(mktemp)"
 trap 'rm -f "$wrapper_tmp" "${acl_tmp:-}"' EXIT
 cat > "$wrapper_tmp" <<EOF
@@ -218,19 +284,22 @@ set -a; . $ETC/env; set +a
 cd $STATE
 exec runuser -u $SP_USER -- $VENV/bin/servicepoint "\$@"
 EOF
-replace_file "$wrapper_tmp" "$WRAPPER" 0755
+replace_file "$wrapper_tmp" "$R$WRAPPER" 0755
 
 # ------------------------------------------------------------------------------------------------
 step "4/9 Settings in $ETC"
-run install -d -m 0750 -o root -g "$SP_USER" "$ETC"
+# Others may pass through (not list) the folder: the kiosk user reads servicepoint.toml, which
+# holds no secrets (0644); the secrets are in the env files, readable by their service's group.
+run install -d -m 0751 -o root -g "$SP_USER" "$R$ETC"
 for file in "$REPO"/config/*.toml; do
     name="$(basename "$file")"
     [ "$name" = demo-site.toml ] && continue  # demo people and passwords do not belong on a site
-    install_file "$file" "$ETC/$name" 0640 "$SP_USER"
+    mode=0640; [ "$name" = servicepoint.toml ] && mode=0644
+    install_file "$file" "$R$ETC/$name" "$mode" "$SP_USER"
 done
 # Read the ids from the installed files (or the shipped ones on a dry run).
-settings_file="$ETC/servicepoint.toml"; [ -f "$settings_file" ] || settings_file="$REPO/config/servicepoint.toml"
-sensors_file="$ETC/sensors.toml"; [ -f "$sensors_file" ] || sensors_file="$REPO/config/sensors.toml"
+settings_file="$R$ETC/servicepoint.toml"; [ -f "$settings_file" ] || settings_file="$REPO/config/servicepoint.toml"
+sensors_file="$R$ETC/sensors.toml"; [ -f "$sensors_file" ] || sensors_file="$REPO/config/sensors.toml"
 site_id="$(toml_get "$settings_file" site.id site-01)"
 timezone="$(toml_get "$settings_file" site.timezone Asia/Shanghai)"
 prefix="$(toml_get "$settings_file" mqtt.topic_prefix servicepoint)"
@@ -244,44 +313,69 @@ case "$node_id" in
 esac
 
 # ------------------------------------------------------------------------------------------------
-step "5/9 Secrets in $ETC/env and $ETC/sensors.env (made once, then kept)"
-for file in "$ETC/env" "$ETC/sensors.env"; do
-    if [ ! -e "$file" ]; then
-        run install -m 0640 -o root -g "$SP_USER" /dev/null "$file"
-        did "created $file (readable by root and $SP_USER only)"
+step "5/9 Settings and secrets of each service: $ETC/env, sensors.env, kiosk.env (made once, then kept)"
+# Each program gets only what it needs: the server its secret key, the kiosk's key and its broker
+# login (env); the sensor node its own broker login (sensors.env); the kiosk its key (kiosk.env).
+# The systemd units read these files (EnvironmentFile=); the wrapper reads env.
+env_files=("$ETC/env:$SP_USER" "$ETC/sensors.env:$SP_USER")
+[ "$with_kiosk" -eq 1 ] && env_files+=("$ETC/kiosk.env:$KIOSK_USER")
+for entry in "${env_files[@]}"; do
+    file="${entry%%:*}" group="${entry##*:}"
+    if [ ! -e "$R$file" ]; then
+        run install -m 0640 -o root -g "$group" /dev/null "$R$file"
+        did "created $file (readable by root and $group only)"
     fi
+    ensure_env "$R$file" SERVICEPOINT_ENVIRONMENT production
+    ensure_env "$R$file" SERVICEPOINT_CONFIG "$ETC/servicepoint.toml"
 done
-server_password="$(env_value "$ETC/env" SERVICEPOINT_MQTT_URL | sed -n 's#^mqtts\{0,1\}://[^:]*:\([^@]*\)@.*#\1#p')"
+server_password="$(env_value "$R$ETC/env" SERVICEPOINT_MQTT_URL | sed -n 's#^mqtts\{0,1\}://[^:]*:\([^@]*\)@.*#\1#p')"
 [ -n "$server_password" ] || server_password="$(secret 24)"
-node_password="$(env_value "$ETC/sensors.env" SERVICEPOINT_MQTT_URL | sed -n 's#^mqtts\{0,1\}://[^:]*:\([^@]*\)@.*#\1#p')"
+node_password="$(env_value "$R$ETC/sensors.env" SERVICEPOINT_MQTT_URL | sed -n 's#^mqtts\{0,1\}://[^:]*:\([^@]*\)@.*#\1#p')"
 [ -n "$node_password" ] || node_password="$(secret 24)"
-ensure_env "$ETC/env" SERVICEPOINT_ENVIRONMENT production
-ensure_env "$ETC/env" SERVICEPOINT_CONFIG "$ETC/servicepoint.toml"
-ensure_env "$ETC/env" SERVICEPOINT_DATA_DIR "$STATE"
-ensure_env "$ETC/env" SERVICEPOINT_SECRET_KEY "$(secret 32)"
-ensure_env "$ETC/env" SERVICEPOINT_SECURITY__KIOSK_KEY "$(secret 16)"
-ensure_env "$ETC/env" SERVICEPOINT_MQTT_URL "mqtt://$SERVER_MQTT_USER:$server_password@$MQTT_LOCAL"
-ensure_env "$ETC/sensors.env" SERVICEPOINT_MQTT_URL "mqtt://$node_id:$node_password@$MQTT_LOCAL"
-# The kiosk needs only its staff-mode key, not the server's secrets or broker login.
-if [ ! -e "$ETC/kiosk.env" ]; then
-    run install -m 0640 -o root -g "$SP_USER" /dev/null "$ETC/kiosk.env"
-    did "created $ETC/kiosk.env"
+ensure_env "$R$ETC/env" SERVICEPOINT_DATA_DIR "$STATE"
+ensure_env "$R$ETC/env" SERVICEPOINT_SECRET_KEY "$(secret 32)"
+ensure_env "$R$ETC/env" SERVICEPOINT_SECURITY__KIOSK_KEY "$(secret 16)"
+ensure_env "$R$ETC/env" SERVICEPOINT_MQTT_URL "mqtt://$SERVER_MQTT_USER:$server_password@$MQTT_LOCAL"
+ensure_env "$R$ETC/sensors.env" SERVICEPOINT_DATA_DIR "$STATE"
+ensure_env "$R$ETC/sensors.env" SERVICEPOINT_MQTT_URL "mqtt://$node_id:$node_password@$MQTT_LOCAL"
+if [ "$with_kiosk" -eq 1 ]; then
+    # The kiosk keeps its outbox and draft in its own state folder (the unit's StateDirectory).
+    ensure_env "$R$ETC/kiosk.env" SERVICEPOINT_DATA_DIR "$KIOSK_STATE"
+    kiosk_key="$(env_value "$R$ETC/env" SERVICEPOINT_SECURITY__KIOSK_KEY)"
+    ensure_env "$R$ETC/kiosk.env" SERVICEPOINT_SECURITY__KIOSK_KEY "${kiosk_key:-$(secret 16)}"
 fi
-ensure_env "$ETC/kiosk.env" SERVICEPOINT_CONFIG "$ETC/servicepoint.toml"
-ensure_env "$ETC/kiosk.env" SERVICEPOINT_ENVIRONMENT production
-kiosk_key="$(env_value "$ETC/env" SERVICEPOINT_SECURITY__KIOSK_KEY)"
-ensure_env "$ETC/kiosk.env" SERVICEPOINT_SECURITY__KIOSK_KEY "${kiosk_key:-$(secret 16)}"
+
+# The staff's alert channels hold secrets only the site has (robot keys, mail logins), so
+# alerts.toml names the variable for each; in production the server does not start while one
+# of them is unset. Say which ones, once per run, until someone has filled them in.
+alerts_file="$R$ETC/alerts.toml"; [ -f "$alerts_file" ] || alerts_file="$REPO/config/alerts.toml"
+missing_alert_urls=()
+while read -r variable; do
+    [ -n "$variable" ] || continue
+    [ -n "$(env_value "$R$ETC/env" "$variable")" ] || missing_alert_urls+=("$variable")
+done < <(python3 - "$alerts_file" <<'PY'
+import sys, tomllib
+sites = tomllib.load(open(sys.argv[1], "rb")).get("sites", {})
+for site in sites.values():
+    for staff in site.get("staff", []):
+        for channel in staff.get("channels", []):
+            print(channel.get("url_env", ""))
+PY
+)
+if [ "${#missing_alert_urls[@]}" -gt 0 ]; then
+    warn "the server starts only once $ETC/env has the alert channels' URLs: ${missing_alert_urls[*]} (docs/DEPLOYMENT.md, 'Alert channels'; or remove the channels from $ETC/alerts.toml)"
+fi
 
 # ------------------------------------------------------------------------------------------------
 step "6/9 MQTT broker: passwords and access rules in $BROKER_ETC"
-run install -d -m 0750 -o root -g mosquitto "$BROKER_ETC"
-install_file "$REPO/config/mosquitto/mosquitto.conf" "$BROKER_ETC/mosquitto.conf" 0640 mosquitto
+run install -d -m 0750 -o root -g mosquitto "$R$BROKER_ETC"
+install_file "$REPO/config/mosquitto/mosquitto.conf" "$R$BROKER_ETC/mosquitto.conf" 0640 mosquitto
 acl_tmp="$(mktemp)"
 sed -e "s/@PREFIX@/$prefix/g" -e "s/@SITE_ID@/$site_id/g" -e "s/@DISCOVERY@/$discovery/g" \
     -e "s/@SERVER_USER@/$SERVER_MQTT_USER/g" "$REPO/config/mosquitto/acl.template" > "$acl_tmp"
-install_file "$acl_tmp" "$BROKER_ETC/acl" 0640 mosquitto
-if [ ! -e "$BROKER_ETC/passwd" ]; then
-    run install -m 0640 -o root -g mosquitto /dev/null "$BROKER_ETC/passwd"
+install_file "$acl_tmp" "$R$BROKER_ETC/acl" 0640 mosquitto
+if [ ! -e "$R$BROKER_ETC/passwd" ]; then
+    run install -m 0640 -o root -g mosquitto /dev/null "$R$BROKER_ETC/passwd"
     did "created $BROKER_ETC/passwd"
 fi
 # Setting a login again to the same password is harmless, so this runs every time: it also
@@ -290,14 +384,14 @@ set_broker_password() {
     if [ "$dry_run" -eq 1 ]; then  # a dry run must not print the password
         note "would run: mosquitto_passwd -b $BROKER_ETC/passwd $1 ********"
     else
-        mosquitto_passwd -b "$BROKER_ETC/passwd" "$1" "$2"
+        mosquitto_passwd -b "$R$BROKER_ETC/passwd" "$1" "$2"
     fi
 }
 set_broker_password "$SERVER_MQTT_USER" "$server_password"
 set_broker_password "$node_id" "$node_password"
 did "broker logins: $SERVER_MQTT_USER (the server) and $node_id (the sensor node)"
 # Debian's own broker service would take port 1883; ours replaces it.
-if systemctl is-enabled --quiet mosquitto.service 2>/dev/null || systemctl is-active --quiet mosquitto.service 2>/dev/null; then
+if [ -z "$R" ] && { systemctl is-enabled --quiet mosquitto.service 2>/dev/null || systemctl is-active --quiet mosquitto.service 2>/dev/null; }; then
     run systemctl disable --now mosquitto.service
     did "switched off Debian's mosquitto.service (servicepoint-broker replaces it)"
 fi
@@ -305,26 +399,24 @@ fi
 # ------------------------------------------------------------------------------------------------
 step "7/9 Services, logs and clock"
 for unit in "$REPO"/config/systemd/servicepoint*; do
-    replace_file "$unit" "$UNIT_DIR/$(basename "$unit")" 0644
+    replace_file "$unit" "$R$UNIT_DIR/$(basename "$unit")" 0644
 done
-replace_file "$REPO/config/systemd/journald.conf.d/servicepoint.conf" /etc/systemd/journald.conf.d/servicepoint.conf 0644
-replace_file "$REPO/config/systemd/timesyncd.conf.d/servicepoint.conf" /etc/systemd/timesyncd.conf.d/servicepoint.conf 0644
-replace_file "$REPO/config/logrotate/servicepoint" /etc/logrotate.d/servicepoint 0644
-run install -d -m 0750 -o "$SP_USER" -g "$SP_USER" "$STATE" "$STATE/backups"
+replace_file "$REPO/config/systemd/journald.conf.d/servicepoint.conf" "$R/etc/systemd/journald.conf.d/servicepoint.conf" 0644
+replace_file "$REPO/config/systemd/timesyncd.conf.d/servicepoint.conf" "$R/etc/systemd/timesyncd.conf.d/servicepoint.conf" 0644
+replace_file "$REPO/config/logrotate/servicepoint" "$R/etc/logrotate.d/servicepoint" 0644
+run install -d -m 0750 -o "$SP_USER" -g "$SP_USER" "$R$STATE" "$R$STATE/backups"
 kiosk_units=()
 for unit in "$REPO"/config/kiosk/*.service; do
     [ -e "$unit" ] || continue
     [ "$with_kiosk" -eq 1 ] || continue
     for ini in "$REPO"/config/kiosk/*.ini; do
-        [ -e "$ini" ] && replace_file "$ini" "$OPT/config/kiosk/$(basename "$ini")" 0644
+        [ -e "$ini" ] && replace_file "$ini" "$R$OPT/config/kiosk/$(basename "$ini")" 0644
     done
-    # The kiosk's unit is its own part's; enable it only once it runs this installer's program.
-    if grep -q "$VENV/bin/servicepoint" "$unit"; then
-        replace_file "$unit" "$UNIT_DIR/$(basename "$unit")" 0644
-        kiosk_units+=("$(basename "$unit")")
-    else
-        warn "$(basename "$unit") does not start $VENV/bin/servicepoint yet: not installed; see config/kiosk/README.md"
-    fi
+    # The unit must run this installer's program with the env file made in step 5.
+    grep -q "^ExecStart=$VENV/bin/servicepoint " "$unit" || die "$unit does not start $VENV/bin/servicepoint"
+    grep -q "^EnvironmentFile=$ETC/kiosk.env" "$unit" || die "$unit does not read $ETC/kiosk.env"
+    replace_file "$unit" "$R$UNIT_DIR/$(basename "$unit")" 0644
+    kiosk_units+=("$(basename "$unit")")
 done
 run systemctl daemon-reload
 run systemctl restart systemd-journald
@@ -335,7 +427,9 @@ run timedatectl set-timezone "$timezone"
 run timedatectl set-ntp true
 did "time zone $timezone, clock set from the network (ntp.aliyun.com first)"
 if [ "$has_adc" != none ]; then
-    if [ -e /dev/spidev0.0 ]; then
+    if [ -n "$R" ]; then
+        note "SPI for the MCP3008: not checked (--root)"
+    elif [ -e /dev/spidev0.0 ]; then
         note "SPI is already on (the MCP3008 needs it)"
     elif command -v raspi-config >/dev/null; then
         run raspi-config nonint do_spi 0
@@ -359,12 +453,15 @@ run systemctl enable "${units[@]}"
 # restart, not start: a second run (an update) must load the new program and settings.
 run systemctl restart servicepoint-broker.service
 run systemctl restart servicepoint-server.service servicepoint-sensors.service
+if [ "${#kiosk_units[@]}" -gt 0 ]; then run systemctl restart "${kiosk_units[@]}"; fi
 run systemctl start servicepoint-backup.timer
 did "enabled at boot and (re)started: ${units[*]}"
 
 printf '\n==> Checking the result (servicepoint doctor)\n'
 if [ "$dry_run" -eq 1 ]; then
     note "would run: $WRAPPER doctor"
+elif [ -n "$R" ]; then
+    note "not run (--root): $WRAPPER doctor"
 elif ! "$WRAPPER" doctor; then
     warn "servicepoint doctor found problems (above); each line says how to fix it"
 fi

@@ -1,4 +1,5 @@
-"""The service units in config/systemd/: what an installer relies on, and systemd's own verdict.
+"""The service units in config/systemd/ and config/kiosk/: what an installer relies on, and
+systemd's own verdict.
 
 ``systemd-analyze verify`` checks the units the way systemd would load them (unknown keys, bad
 values, missing executables). The program's path, /opt/servicepoint/venv/bin/servicepoint, exists
@@ -14,6 +15,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 UNITS = REPO / "config" / "systemd"
+KIOSK_UNIT = REPO / "config" / "kiosk" / "servicepoint-kiosk.service"
 PROGRAM = "/opt/servicepoint/venv/bin/servicepoint"
 SERVICES = ["servicepoint-broker.service", "servicepoint-server.service",
             "servicepoint-sensors.service"]
@@ -23,7 +25,8 @@ def read_unit(name: str) -> dict[str, dict[str, list[str]]]:
     """Sections -> key -> every value (systemd allows a key more than once)."""
     sections: dict[str, dict[str, list[str]]] = {}
     current: dict[str, list[str]] = {}
-    for raw in (UNITS / name).read_text().splitlines():
+    path = KIOSK_UNIT if name == KIOSK_UNIT.name else UNITS / name
+    for raw in path.read_text().splitlines():
         line = raw.strip()
         if not line or line.startswith(("#", ";")):
             continue
@@ -52,16 +55,28 @@ def test_server_and_sensors_start_after_the_broker_as_the_service_user(name: str
     assert "servicepoint-broker.service" in " ".join(unit["Unit"]["Wants"])
     assert unit["Service"]["User"] == ["servicepoint"]
     # Secrets come from a file outside the repo, never from the unit itself.
-    assert "/etc/servicepoint/env" in unit["Service"]["EnvironmentFile"]
+    assert unit["Service"]["EnvironmentFile"][0].startswith("/etc/servicepoint/")
     assert not any("SECRET" in value or "PASSWORD" in value.upper()
                    for value in unit["Service"].get("Environment", []))
     assert unit["Service"]["ExecStart"][0].startswith(PROGRAM)
 
 
-def test_sensor_node_uses_its_own_broker_login() -> None:
-    files = read_unit("servicepoint-sensors.service")["Service"]["EnvironmentFile"]
-    # The later file wins: the node's login overrides the server's.
-    assert files == ["/etc/servicepoint/env", "/etc/servicepoint/sensors.env"]
+@pytest.mark.parametrize(("name", "env_file"), [
+    ("servicepoint-server.service", "/etc/servicepoint/env"),
+    ("servicepoint-sensors.service", "/etc/servicepoint/sensors.env"),
+    ("servicepoint-kiosk.service", "/etc/servicepoint/kiosk.env"),
+])
+def test_each_program_reads_only_its_own_env_file(name: str, env_file: str) -> None:
+    # The sensor node and the kiosk never see the server's secret key or broker login.
+    assert read_unit(name)["Service"]["EnvironmentFile"] == [env_file]
+
+
+def test_kiosk_runs_the_installed_program_with_its_own_state() -> None:
+    service = read_unit(KIOSK_UNIT.name)["Service"]
+    assert service["ExecStart"] == [PROGRAM + " kiosk --fullscreen"]
+    assert service["User"] == ["kiosk"]
+    assert service["StateDirectory"] == ["servicepoint-kiosk servicepoint-kiosk/kivy"]
+    assert "KIVY_HOME=/var/lib/servicepoint-kiosk/kivy" in service["Environment"]
 
 
 def test_broker_runs_the_shipped_config_as_the_mosquitto_user() -> None:
@@ -82,6 +97,8 @@ def test_units_pass_systemd_analyze_verify(tmp_path: Path) -> None:
     for name in names:
         text = (UNITS / name).read_text().replace(PROGRAM, str(program))
         (tmp_path / name).write_text(text)
+    names.append(KIOSK_UNIT.name)
+    (tmp_path / KIOSK_UNIT.name).write_text(KIOSK_UNIT.read_text().replace(PROGRAM, str(program)))
     done = subprocess.run(["systemd-analyze", "verify", *(str(tmp_path / n) for n in names)],
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
