@@ -2,6 +2,8 @@
 
     foundation.errors     the error root, ``ServicepointError``, and ``ConfigError``
     foundation.settings   the TOML file and environment reader, and the sections every app shares
+                          (each app's own class: server.settings, sensors.settings,
+                          kiosk.settings)
     foundation.tomlfile   reading a TOML file with errors that name the file and the key
     foundation.logs       logging set-up for every command
 
