@@ -11,12 +11,19 @@ Topics (``prefix`` is ``settings.mqtt.topic_prefix``, normally ``servicepoint``)
     <prefix>/<site_id>/<node_id>/health             retained   NodeHealth
     <prefix>/<site_id>/<node_id>/availability       retained   Availability ("online"/"offline")
     <prefix>/<site_id>/<node_id>/replay             not kept   any reading again, unchanged
+    <prefix>/<site_id>/alerts/<alert_id>            not kept   AlertNotice (the server's)
 
 A node sends the readings the broker acknowledged in the last few minutes once more on its
 ``replay`` topic after every (re)connect: a broker that lost power before saving them to disk
 has lost them, and the server takes each ``(node, seq)`` once. Only the server listens there.
 
 The site id sits in the topic so a broker ACL can pin a node's login to ``<prefix>/<site_id>/#``.
+``alerts`` is the server's level in a site's topics, so no node may take it as its id: the server
+publishes each staff alert there, for dashboards and Home Assistant.
+
+An event says what changed in its asset's state: :data:`TANK_EVENT_FIELDS` and
+:data:`BAY_EVENT_FIELDS` map each event to the state field it sets and the value it sets; the
+node names its events from them (:func:`tank_event`, :func:`bay_event`), the server reads them.
 
 Payloads are compact UTF-8 JSON objects carrying ``v`` (the schema version, :data:`VERSION`),
 ``kind``, the ids, a per-node ``seq`` that only goes up, and ``ts`` (ISO 8601 with an offset).
@@ -27,6 +34,8 @@ Use::
     message = decode(topic, payload)        # raises ContractError, never anything else
     topic = topic_for(message, prefix="servicepoint")
     payload = encode(message)
+    notice = decode_alert(topic, payload)   # the alert topic has its own pair
+    topic, payload = alert_topic(prefix, notice.site_id, notice.alert_id), encode_alert(notice)
 
 Errors::
 
@@ -48,10 +57,15 @@ from typing import Any, Final, Literal, TypeAlias
 from foundation.errors import ServicepointError
 
 __all__ = [
+    "ALERTS_LEVEL",
     "AVAILABILITY_OFFLINE",
+    "BAY_EVENT_FIELDS",
     "AVAILABILITY_ONLINE",
     "MAX_PAYLOAD_BYTES",
+    "TANK_EVENT_FIELDS",
     "VERSION",
+    "AlertKindName",
+    "AlertNotice",
     "Availability",
     "BayEventName",
     "Channel",
@@ -65,10 +79,14 @@ __all__ = [
     "TankEventName",
     "TankState",
     "TopicInfo",
+    "alert_topic",
     "availability_topic",
+    "bay_event",
     "body_of",
     "decode",
+    "decode_alert",
     "encode",
+    "encode_alert",
     "event_topic",
     "health_topic",
     "is_valid_id",
@@ -78,6 +96,7 @@ __all__ = [
     "retained",
     "state_topic",
     "subscription",
+    "tank_event",
     "topic_for",
 ]
 
@@ -85,13 +104,14 @@ VERSION: Final = 1
 MAX_PAYLOAD_BYTES: Final = 4096
 AVAILABILITY_ONLINE: Final = "online"
 AVAILABILITY_OFFLINE: Final = "offline"
+ALERTS_LEVEL: Final = "alerts"
 
 # Ids are safe in a topic level, in a Home Assistant unique id and in a file name.
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
 _PREFIX = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _MAX_SEQ: Final = 2**63 - 1
 
-Channel: TypeAlias = Literal["state", "event", "health", "availability", "replay"]
+Channel: TypeAlias = Literal["state", "event", "health", "availability", "replay", "alert"]
 TankEventName: TypeAlias = Literal[
     "overflow_tripped", "overflow_cleared", "low_level_tripped", "low_level_cleared"
 ]
@@ -103,19 +123,46 @@ BayEventName: TypeAlias = Literal[
     "door_opened",
     "door_closed",
 ]
-_TANK_EVENTS: Final = frozenset(
-    {"overflow_tripped", "overflow_cleared", "low_level_tripped", "low_level_cleared"}
-)
-_BAY_EVENTS: Final = frozenset(
-    {
-        "extinguisher_removed",
-        "extinguisher_returned",
-        "pressure_low",
-        "pressure_ok",
-        "door_opened",
-        "door_closed",
-    }
-)
+AlertKindName: TypeAlias = Literal["raised", "escalated", "cleared"]
+
+# event -> (the state field it changes, its new value). TankState and ExtinguisherBayState
+# carry the same fields, so an event and the next state say the same thing.
+TANK_EVENT_FIELDS: Final[Mapping[TankEventName, tuple[str, bool]]] = {
+    "overflow_tripped": ("overflow", True),
+    "overflow_cleared": ("overflow", False),
+    "low_level_tripped": ("low_level", True),
+    "low_level_cleared": ("low_level", False),
+}
+BAY_EVENT_FIELDS: Final[Mapping[BayEventName, tuple[str, bool]]] = {
+    "extinguisher_removed": ("present", False),
+    "extinguisher_returned": ("present", True),
+    "pressure_low": ("pressure_ok", False),
+    "pressure_ok": ("pressure_ok", True),
+    "door_opened": ("door_open", True),
+    "door_closed": ("door_open", False),
+}
+_TANK_EVENTS: Final = frozenset(TANK_EVENT_FIELDS)
+_BAY_EVENTS: Final = frozenset(BAY_EVENT_FIELDS)
+_TANK_EVENT_OF: Final = {change: name for name, change in TANK_EVENT_FIELDS.items()}
+_BAY_EVENT_OF: Final = {change: name for name, change in BAY_EVENT_FIELDS.items()}
+_ALERT_KINDS: Final = frozenset({"raised", "escalated", "cleared"})
+
+
+def tank_event(field: str, value: bool) -> TankEventName:
+    """The event a tank sends when ``field`` (``overflow``, ``low_level``) becomes ``value``."""
+    try:
+        return _TANK_EVENT_OF[(field, value)]
+    except KeyError:
+        raise ContractError(f"no tank event for {field}") from None
+
+
+def bay_event(field: str, value: bool) -> BayEventName:
+    """The event a bay sends when ``field`` (``present``, ``pressure_ok``, ``door_open``)
+    becomes ``value``."""
+    try:
+        return _BAY_EVENT_OF[(field, value)]
+    except KeyError:
+        raise ContractError(f"no bay event for {field}") from None
 
 
 class ContractError(ServicepointError, ValueError):
@@ -132,13 +179,15 @@ def is_valid_id(value: object) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class TopicInfo:
-    """What a topic says: whose it is and which channel. ``asset_id`` only for state and event."""
+    """What a topic says: whose it is and which channel. ``asset_id`` only for state and event;
+    on the server's ``alert`` channel there is no node, and ``alert_id`` says which alert."""
 
     prefix: str
     site_id: str
-    node_id: str
+    node_id: str | None
     channel: Channel
     asset_id: str | None = None
+    alert_id: int | None = None
 
 
 def _check_ids(prefix: str, *ids: str) -> None:
@@ -149,29 +198,42 @@ def _check_ids(prefix: str, *ids: str) -> None:
             raise ContractError(f"bad id {value[:40]!r}")
 
 
+def _check_node(prefix: str, site_id: str, node_id: str, *ids: str) -> None:
+    _check_ids(prefix, site_id, node_id, *ids)
+    if node_id == ALERTS_LEVEL:
+        raise ContractError(f"{ALERTS_LEVEL!r} is the server's level, not a node id")
+
+
 def state_topic(prefix: str, site_id: str, node_id: str, asset_id: str) -> str:
-    _check_ids(prefix, site_id, node_id, asset_id)
+    _check_node(prefix, site_id, node_id, asset_id)
     return f"{prefix}/{site_id}/{node_id}/state/{asset_id}"
 
 
 def event_topic(prefix: str, site_id: str, node_id: str, asset_id: str) -> str:
-    _check_ids(prefix, site_id, node_id, asset_id)
+    _check_node(prefix, site_id, node_id, asset_id)
     return f"{prefix}/{site_id}/{node_id}/event/{asset_id}"
 
 
 def health_topic(prefix: str, site_id: str, node_id: str) -> str:
-    _check_ids(prefix, site_id, node_id)
+    _check_node(prefix, site_id, node_id)
     return f"{prefix}/{site_id}/{node_id}/health"
 
 
 def availability_topic(prefix: str, site_id: str, node_id: str) -> str:
-    _check_ids(prefix, site_id, node_id)
+    _check_node(prefix, site_id, node_id)
     return f"{prefix}/{site_id}/{node_id}/availability"
 
 
 def replay_topic(prefix: str, site_id: str, node_id: str) -> str:
-    _check_ids(prefix, site_id, node_id)
+    _check_node(prefix, site_id, node_id)
     return f"{prefix}/{site_id}/{node_id}/replay"
+
+
+def alert_topic(prefix: str, site_id: str, alert_id: int) -> str:
+    """Where the server publishes a staff alert."""
+    _check_ids(prefix, site_id)
+    _alert_id("alert_id", alert_id)
+    return f"{prefix}/{site_id}/{ALERTS_LEVEL}/{alert_id}"
 
 
 def subscription(prefix: str, site_id: str | None = None) -> str:
@@ -185,7 +247,7 @@ def subscription(prefix: str, site_id: str | None = None) -> str:
 
 def node_subscription(prefix: str, site_id: str, node_id: str) -> str:
     """The filter for one node's topics; also the natural ACL pattern for that node's login."""
-    _check_ids(prefix, site_id, node_id)
+    _check_node(prefix, site_id, node_id)
     return f"{prefix}/{site_id}/{node_id}/#"
 
 
@@ -201,7 +263,12 @@ def parse_topic(topic: str, *, prefix: str | None = None) -> TopicInfo:
     head, site_id, node_id, channel = parts[:4]
     if prefix is not None and head != prefix:
         raise ContractError(f"topic prefix is not {prefix!r}")
-    _check_ids(head, site_id, node_id)
+    if len(parts) == 4 and node_id == ALERTS_LEVEL:
+        _check_ids(head, site_id)
+        if not channel.isdigit() or len(channel) > 18 or channel.startswith("0"):
+            raise ContractError(f"bad alert id {channel[:40]!r}")
+        return TopicInfo(head, site_id, None, "alert", alert_id=int(channel))
+    _check_node(head, site_id, node_id)
     if len(parts) == 5:
         asset_id = parts[4]
         if channel not in ("state", "event"):
@@ -505,26 +572,17 @@ def _load_json(payload: bytes) -> object:
         raise ContractError("payload is not valid JSON") from None
 
 
-def decode(topic: str, payload: bytes) -> Message:
-    """Turn a received topic and payload into a message, or raise ContractError.
-
-    Checks the topic, the size, the JSON, the version, every field's type and range, that the
-    timestamp has an offset, and that the ids in the payload match the topic. Fields this version
-    does not know are ignored, so adding an optional field does not need a new version.
-    """
-    info = parse_topic(topic)
+def _payload_bytes(payload: object) -> bytes:
     if isinstance(payload, bytearray | memoryview):
         payload = bytes(payload)
     if not isinstance(payload, bytes):
         raise ContractError("payload is not bytes")
     if len(payload) > MAX_PAYLOAD_BYTES:
         raise ContractError("payload too large")
-    if info.channel == "availability":
-        if payload == AVAILABILITY_ONLINE.encode():
-            return Availability(info.site_id, info.node_id, True)
-        if payload == AVAILABILITY_OFFLINE.encode():
-            return Availability(info.site_id, info.node_id, False)
-        raise ContractError("availability must be 'online' or 'offline'")
+    return payload
+
+
+def _versioned_body(payload: bytes) -> dict[str, Any]:
     body = _load_json(payload)
     if not isinstance(body, dict):
         raise ContractError("payload is not a JSON object")
@@ -533,6 +591,28 @@ def decode(topic: str, payload: bytes) -> Message:
         raise ContractError("missing version v")
     if version != VERSION:
         raise ContractError(f"unsupported version {version}")
+    return body
+
+
+def decode(topic: str, payload: bytes) -> Message:
+    """Turn a received topic and payload into a message, or raise ContractError.
+
+    Checks the topic, the size, the JSON, the version, every field's type and range, that the
+    timestamp has an offset, and that the ids in the payload match the topic. Fields this version
+    does not know are ignored, so adding an optional field does not need a new version.
+    """
+    info = parse_topic(topic)
+    node_id = info.node_id
+    if node_id is None:
+        raise ContractError("an alert topic carries an alert, not a reading")
+    payload = _payload_bytes(payload)
+    if info.channel == "availability":
+        if payload == AVAILABILITY_ONLINE.encode():
+            return Availability(info.site_id, node_id, True)
+        if payload == AVAILABILITY_OFFLINE.encode():
+            return Availability(info.site_id, node_id, False)
+        raise ContractError("availability must be 'online' or 'offline'")
+    body = _versioned_body(payload)
     kind = body.get("kind")
     if not isinstance(kind, str) or kind not in _KINDS:
         raise ContractError("unknown kind")
@@ -540,9 +620,105 @@ def decode(topic: str, payload: bytes) -> Message:
     if channel != info.channel and info.channel != "replay":  # a replay carries any reading
         raise ContractError(f"kind {kind} does not belong on a {info.channel} topic")
     values = _validate(cls, body)
-    if values["site_id"] != info.site_id or values["node_id"] != info.node_id:
+    if values["site_id"] != info.site_id or values["node_id"] != node_id:
         raise ContractError("site_id/node_id do not match the topic")
     if "asset_id" in values and info.channel != "replay" and values["asset_id"] != info.asset_id:
         raise ContractError("asset_id does not match the topic")
     message: Message = cls(**values)  # type: ignore[assignment]
     return message
+
+
+# --------------------------------------------------------------------------------------- alerts
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AlertNotice:
+    """A staff alert as the server publishes it on ``<prefix>/<site_id>/alerts/<alert_id>``.
+
+    ``kind`` is ``raised`` (a condition became a ticket), ``escalated`` (nobody acknowledged:
+    the next level is told) or ``cleared``; ``level`` is the escalation level (0 first).
+    ``title`` is the alert's title, Chinese first then English. On the wire the alert's id is
+    ``id``.
+    """
+
+    site_id: str
+    alert_id: int
+    ticket_id: int
+    kind: AlertKindName
+    level: int
+    urgent: bool
+    asset_id: str | None
+    condition: str | None
+    title: str
+    created_at: datetime
+
+
+_CONDITION = re.compile(r"^[a-z][a-z_]{0,39}$")
+_MAX_ID: Final = 10**18 - 1  # what fits the alert id's topic level (18 digits)
+
+
+def _alert_id(name: str, value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= _MAX_ID:
+        raise ContractError(f"{name} must be a positive integer")
+    return value
+
+
+def _condition(name: str, value: object) -> str:
+    if not isinstance(value, str) or not _CONDITION.match(value):
+        raise ContractError(f"{name} is not a condition name")
+    return value
+
+
+def _title(name: str, value: object) -> str:
+    if not isinstance(value, str) or not 0 < len(value) <= 300:
+        raise ContractError(f"{name} must be text of 1 to 300 characters")
+    return value
+
+
+# wire name -> (AlertNotice field, check)
+_ALERT_FIELDS: Final[dict[str, tuple[str, _Check]]] = {
+    "id": ("alert_id", _alert_id),
+    "ticket_id": ("ticket_id", _alert_id),
+    "kind": ("kind", _one_of(_ALERT_KINDS)),
+    "level": ("level", _integer(0, 99)),
+    "urgent": ("urgent", _bool),
+    "asset_id": ("asset_id", _optional(_id)),
+    "condition": ("condition", _optional(_condition)),
+    "title": ("title", _title),
+    "created_at": ("created_at", _timestamp),
+}
+
+
+def _alert_values(site_id: str, body: Mapping[str, object]) -> dict[str, Any]:
+    values: dict[str, Any] = {"site_id": site_id}
+    for wire, (name, check) in _ALERT_FIELDS.items():
+        if wire not in body:
+            raise ContractError(f"missing field {wire}")
+        values[name] = check(wire, body[wire])
+    return values
+
+
+def encode_alert(notice: AlertNotice) -> bytes:
+    """The payload of an alert (validated first, so the server cannot publish a bad one)."""
+    body: dict[str, Any] = {"v": VERSION}
+    for wire, (name, _check) in _ALERT_FIELDS.items():
+        value = getattr(notice, name)
+        body[wire] = value.isoformat() if isinstance(value, datetime) else value
+    _check_ids("x", notice.site_id)
+    _alert_values(notice.site_id, body)
+    data = json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+    if len(data) > MAX_PAYLOAD_BYTES:
+        raise ContractError("payload too large")
+    return data
+
+
+def decode_alert(topic: str, payload: bytes) -> AlertNotice:
+    """Turn a received alert topic and payload into an :class:`AlertNotice`, or raise
+    ContractError (also for a topic that is not an alert's)."""
+    info = parse_topic(topic)
+    if info.channel != "alert":
+        raise ContractError(f"not an alert topic {topic[:80]!r}")
+    values = _alert_values(info.site_id, _versioned_body(_payload_bytes(payload)))
+    if values["alert_id"] != info.alert_id:
+        raise ContractError("id does not match the topic")
+    return AlertNotice(**values)

@@ -107,10 +107,10 @@ class TankMonitor:
         overflow, low = self.tank.overflow, self.tank.low_level
         if self.overflow is not None and overflow is not None and self.overflow.update(
                 overflow.is_tripped, now):
-            events.append("overflow_tripped" if self.overflow.state else "overflow_cleared")
+            events.append(contract.tank_event("overflow", bool(self.overflow.state)))
         if self.low_level is not None and low is not None and self.low_level.update(
                 low.is_tripped, now):
-            events.append("low_level_tripped" if self.low_level.state else "low_level_cleared")
+            events.append(contract.tank_event("low_level", bool(self.low_level.state)))
         return events
 
     @property
@@ -135,13 +135,6 @@ class TankMonitor:
 class BayMonitor:
     """An extinguisher bay's debounced contacts."""
 
-    _EVENTS: dict[str, tuple[contract.BayEventName, contract.BayEventName]] = {
-        # part: (event when it becomes True, event when it becomes False)
-        "present": ("extinguisher_returned", "extinguisher_removed"),
-        "pressure_ok": ("pressure_ok", "pressure_low"),
-        "door_open": ("door_opened", "door_closed"),
-    }
-
     def __init__(self, bay: ExtinguisherBay) -> None:
         self.bay = bay
         config: BayConfig = bay.config
@@ -156,8 +149,8 @@ class BayMonitor:
         for part, debouncer in self.parts.items():
             raw = getattr(self.bay, part)
             if debouncer.update(bool(raw), now):
-                on, off = self._EVENTS[part]
-                events.append(on if debouncer.state else off)
+                # The parts are named as the contract's state fields, so it names the event.
+                events.append(contract.bay_event(part, bool(debouncer.state)))
         return events
 
     def fields(self) -> dict[str, Any]:

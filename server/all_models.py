@@ -1,6 +1,7 @@
 """Imports every module that defines tables, so Base.metadata is complete for migrations and
 drift checks. Each part of the server that adds tables adds one import line here."""
 
+import server.alerts.rows  # noqa: F401
 import server.library.models  # noqa: F401
 import server.models  # noqa: F401
 import server.sensing.models  # noqa: F401

@@ -14,6 +14,10 @@ that staff dealt with themselves), and cancel any open ticket.
 
     plan = transition("new", "dispatch")   # -> "dispatched"
     transition("new", "accept")            # raises IllegalTransition
+
+A ticket's history rows name what happened with one :class:`HistoryAction`: every lifecycle
+:class:`Action`, plus the entries that change no status (a sensor raised or cleared the
+condition, fresh evidence, an overdue flag, an acknowledged alert, a recorded cleaning).
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ __all__ = [
     "OPEN_STATUSES",
     "TERMINAL_STATUSES",
     "Action",
+    "HistoryAction",
     "Status",
     "allowed_actions",
     "transition",
@@ -55,8 +60,40 @@ class Action(StrEnum):
     CLOSE = "close"
     CANCEL = "cancel"
     DUPLICATE = "duplicate"
-    # Not a status change: evidence, notes, overdue flags, condition cleared.
+    # Not a status change: a note by a person (a staff member's acknowledgement).
     NOTE = "note"
+
+
+class HistoryAction(StrEnum):
+    """What a ticket history row records: each lifecycle action, or an entry beside them.
+
+    The values are what the rows hold, so rows written before this enum existed read as
+    members too (``raise`` and ``condition_cleared`` are the sensor's spellings since 0201).
+    """
+
+    FILE = "file"
+    DISPATCH = "dispatch"
+    ACCEPT = "accept"
+    DECLINE = "decline"
+    START = "start"
+    RESOLVE = "resolve"
+    REOPEN = "reopen"
+    CLOSE = "close"
+    CANCEL = "cancel"
+    DUPLICATE = "duplicate"
+    NOTE = "note"
+    # Entries that change no status.
+    RAISED = "raise"  # a sensor condition or a due date raised the ticket
+    CLEARED = "condition_cleared"  # the sensor condition went away
+    EVIDENCE = "evidence"  # the condition is still there: fresh readings
+    OVERDUE = "overdue"  # not accepted within the category's target time
+    ACKNOWLEDGED = "acknowledge"  # a staff member acknowledged the ticket's alert
+    CLEANING_RECORDED = "cleaning_recorded"  # a tank cleaning and its water test were logged
+
+    @classmethod
+    def of(cls, action: Action) -> HistoryAction:
+        """The history entry of a lifecycle action."""
+        return cls(action.value)
 
 
 TERMINAL_STATUSES: Final = frozenset({Status.CLOSED, Status.CANCELLED, Status.DUPLICATE})

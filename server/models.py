@@ -9,7 +9,8 @@ timezone-aware, on SQLite as on PostgreSQL.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from enum import StrEnum
+from typing import Any, Final
 
 from sqlalchemy import (
     JSON,
@@ -28,6 +29,8 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
 __all__ = [
+    "DISPATCH_ROLES",
+    "STAFF_ROLES",
     "Base",
     "Building",
     "Category",
@@ -35,6 +38,7 @@ __all__ = [
     "Grid",
     "LoginFailure",
     "Resident",
+    "Role",
     "ServiceRequest",
     "Squad",
     "Ticket",
@@ -154,8 +158,22 @@ class Resident(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class Role(StrEnum):
+    """What a signed-in user is; ``User.role`` holds the value."""
+
+    ADMIN = "admin"  # 站长
+    STAFF = "staff"  # 工作人员
+    SQUAD_LEADER = "squad_leader"  # 小分队队长
+    VOLUNTEER = "volunteer"  # 志愿者
+
+
+# Who works the whole site's queue, and who may also dispatch (a squad leader, in the grid).
+STAFF_ROLES: Final = frozenset({Role.ADMIN, Role.STAFF})
+DISPATCH_ROLES: Final = STAFF_ROLES | {Role.SQUAD_LEADER}
+
+
 class User(Base):
-    """Someone who signs in: admin, staff, squad leader or volunteer."""
+    """Someone who signs in: admin, staff, squad leader or volunteer (a :class:`Role`)."""
 
     __tablename__ = "users"
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -1,4 +1,4 @@
-"""Staff alerts: the notifier seam and the pure alert policy.
+"""Staff alerts, all in this package: the pure policy, the notifier seam, and the alert book.
 
 - :class:`Notifier` is the one seam: ``send(alert, recipient) -> Delivery``. Production uses
   :class:`AppriseNotifier` (WeCom and DingTalk group robots, e-mail, webhooks…); tests use
@@ -9,6 +9,13 @@
   row per :func:`delivery_key` and calls the notifier; see :mod:`server.alerts.policy`.
 - :func:`load_alerts_config` reads ``config/alerts.toml``; channel secrets come from the
   environment.
+- The alert book (:class:`server.alerts.outbox.AlertBook`) keeps the alerts in the database, in
+  the tables of :mod:`server.alerts.rows` (:class:`~server.alerts.rows.AlertRow` and its
+  deliveries, the outbox). Those two modules need SQLAlchemy and the server's models, so they are
+  imported by name, not from here.
+
+One name per thing: :class:`AlertMessage` is what a channel carries, ``AlertRow`` what the book
+stores, ``sensors.contract.AlertNotice`` what the MQTT alert topic carries.
 
 Errors::
 
@@ -23,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from server.alerts.config import AlertsConfig, alerts_config_from_mapping, load_alerts_config
 from server.alerts.errors import AlertsError, DeliveryFailed, InvalidPolicy
-from server.alerts.model import Alert, AlertKind, Delivery, Recipient
+from server.alerts.model import AlertKind, AlertMessage, Delivery, Recipient
 from server.alerts.notifier import Notifier, RecordingNotifier
 from server.alerts.policy import (
     AlertSubject,
@@ -46,8 +53,8 @@ if TYPE_CHECKING:
     from server.alerts.apprise_notifier import AppriseNotifier
 
 __all__ = [
-    "Alert",
     "AlertKind",
+    "AlertMessage",
     "AlertSubject",
     "AlertsConfig",
     "AlertsError",

@@ -23,7 +23,7 @@ import logging
 
 import apprise
 
-from server.alerts.model import Alert, AlertKind, Delivery, Recipient
+from server.alerts.model import AlertKind, AlertMessage, Delivery, Recipient
 
 __all__ = ["AppriseNotifier"]
 
@@ -32,7 +32,7 @@ logger = logging.getLogger(__name__)
 _DETAIL_CHARS = 300
 
 
-def _notify_type(alert: Alert) -> apprise.NotifyType:
+def _notify_type(alert: AlertMessage) -> apprise.NotifyType:
     if alert.kind is AlertKind.CLEARED:
         return apprise.NotifyType.SUCCESS
     return apprise.NotifyType.FAILURE if alert.urgent else apprise.NotifyType.WARNING
@@ -50,7 +50,7 @@ class AppriseNotifier:
         """Whether Apprise understands ``url`` (for checking config at start-up)."""
         return apprise.Apprise().add(url)
 
-    def send(self, alert: Alert, recipient: Recipient) -> Delivery:
+    def send(self, alert: AlertMessage, recipient: Recipient) -> Delivery:
         try:
             sender = apprise.Apprise(asset=self._asset)
             if not sender.add(recipient.url):

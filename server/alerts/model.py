@@ -8,7 +8,7 @@ from enum import StrEnum
 
 from server.alerts.errors import DeliveryFailed
 
-__all__ = ["Alert", "AlertKind", "Delivery", "Recipient"]
+__all__ = ["AlertMessage", "AlertKind", "Delivery", "Recipient"]
 
 
 class AlertKind(StrEnum):
@@ -18,7 +18,7 @@ class AlertKind(StrEnum):
 
 
 @dataclass(frozen=True)
-class Alert:
+class AlertMessage:
     """One message about one ticket, ready to send on any channel.
 
     ``key`` is stable for the same (ticket, kind, level), so an outbox row keyed by

@@ -15,14 +15,14 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Protocol, runtime_checkable
 
-from server.alerts.model import Alert, Delivery, Recipient
+from server.alerts.model import AlertMessage, Delivery, Recipient
 
 __all__ = ["Notifier", "RecordingNotifier"]
 
 
 @runtime_checkable
 class Notifier(Protocol):
-    def send(self, alert: Alert, recipient: Recipient) -> Delivery:
+    def send(self, alert: AlertMessage, recipient: Recipient) -> Delivery:
         """Deliver ``alert`` to ``recipient``; report failure in the result, never by raising."""
         ...
 
@@ -33,10 +33,10 @@ class RecordingNotifier:
     def __init__(self, *, fail: Collection[str] = (), retryable: bool = True) -> None:
         self.fail = set(fail)
         self.retryable = retryable
-        self.sent: list[tuple[Alert, Recipient]] = []
-        self.attempts: list[tuple[Alert, Recipient]] = []
+        self.sent: list[tuple[AlertMessage, Recipient]] = []
+        self.attempts: list[tuple[AlertMessage, Recipient]] = []
 
-    def send(self, alert: Alert, recipient: Recipient) -> Delivery:
+    def send(self, alert: AlertMessage, recipient: Recipient) -> Delivery:
         self.attempts.append((alert, recipient))
         if recipient.key in self.fail:
             return Delivery.failed(recipient, "refused by the fake", retryable=self.retryable)

@@ -30,7 +30,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from server.alerts.errors import InvalidPolicy
-from server.alerts.model import Alert, AlertKind, Recipient
+from server.alerts.model import AlertKind, AlertMessage, Recipient
 from server.rules import ConditionChange, DueCondition
 
 __all__ = [
@@ -111,7 +111,7 @@ def compose_alert(
     link: str | None = None,
     unacknowledged_for: timedelta | None = None,
     timezone: str = "Asia/Shanghai",
-) -> Alert:
+) -> AlertMessage:
     """The alert for a ticket being raised, escalated or cleared. Chinese first, then English."""
     zone = ZoneInfo(timezone)
     urgent_zh, urgent_en = ("【紧急】", "URGENT ") if subject.urgent else ("", "")
@@ -143,7 +143,7 @@ def compose_alert(
         lines.append(f"请确认 Please acknowledge：{link}")
     else:
         lines.append("请在工作台确认 / Please acknowledge on the dashboard")
-    return Alert(
+    return AlertMessage(
         key=f"{site.id}:ticket-{ticket_id}:{kind.value}:{level}",
         kind=kind,
         urgent=subject.urgent,
@@ -158,7 +158,7 @@ def compose_alert(
     )
 
 
-def delivery_key(alert: Alert, recipient: Recipient) -> str:
+def delivery_key(alert: AlertMessage, recipient: Recipient) -> str:
     """The outbox's unique key: at most one delivery per recipient per alert."""
     return f"{alert.key}>{recipient.key}"
 

@@ -1,5 +1,5 @@
-"""The HTTP layer: routes, schemas and dependencies. Routes call ``server.services`` only."""
+"""The HTTP layer: routes, schemas and dependencies. Routes call ``server.services`` only.
 
-from server.api.app import create_app
-
-__all__ = ["create_app"]
+The application is built by :func:`server.api.app.create_app`. This package imports nothing on
+its own, so the web pages can use ``server.api.deps`` without loading the whole app.
+"""

@@ -19,12 +19,15 @@ Errors::
 """
 
 from server.rules.conditions import (
+    CLEANING_CONDITIONS,
     ChangeKind,
     Condition,
     ConditionChange,
     DueCondition,
     Evidence,
     Severity,
+    name_of,
+    open_key,
     title_of,
 )
 from server.rules.config import (
@@ -72,6 +75,7 @@ from server.rules.schedules import (
 )
 
 __all__ = [
+    "CLEANING_CONDITIONS",
     "ChangeKind",
     "CloseRefusal",
     "Condition",
@@ -109,7 +113,9 @@ __all__ = [
     "inspection_due_on",
     "load_rules_config",
     "maintenance_due_on",
+    "name_of",
     "next_deadline",
+    "open_key",
     "rules_config_from_mapping",
     "scrap_on",
     "tank_schedule",

@@ -3,7 +3,10 @@
 A condition is named per asset kind, matching what ``GET /api/v1/site/status`` lists
 (``"low_level"`` on a tank, ``"missing"`` on an extinguisher bay). An asset id plus a condition
 names one thing that can be raised at most once at a time; the ticket layer keeps one open
-ticket per pair (``open_key``) and, for schedule conditions, one ticket per ``due_key``.
+ticket per pair (:func:`open_key`) and, for schedule conditions, one ticket per ``due_key``.
+
+This module owns the words for each condition: a short name for a badge (:func:`name_of`) and a
+title for a ticket or an alert (:func:`title_of`), both in zh_CN and English.
 """
 
 from __future__ import annotations
@@ -12,14 +15,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Final
 
 __all__ = [
+    "CLEANING_CONDITIONS",
     "ChangeKind",
     "Condition",
     "ConditionChange",
     "DueCondition",
     "Evidence",
     "Severity",
+    "name_of",
+    "open_key",
     "title_of",
 ]
 
@@ -45,6 +52,15 @@ class Condition(StrEnum):
     SCRAP_DUE = "scrap_due"
     # Sensor node.
     OFFLINE = "offline"
+
+
+# The conditions a tank cleaning (and its water test) puts right.
+CLEANING_CONDITIONS: Final = frozenset({Condition.CLEANING_DUE, Condition.TURBIDITY_HIGH})
+
+
+def open_key(asset_id: str, condition: Condition | str) -> str:
+    """The one-open-ticket key of a condition on an asset, ``asset|condition``."""
+    return f"{asset_id}|{condition}"
 
 
 class Severity(StrEnum):
@@ -102,6 +118,27 @@ _OVERDUE_TITLES: Mapping[Condition, tuple[str, str]] = {
 }
 
 
+_NAMES: Mapping[Condition, tuple[str, str]] = {
+    Condition.LOW_LEVEL: ("低水位", "Low level"),
+    Condition.HIGH_LEVEL: ("高水位", "High level"),
+    Condition.OVERFLOW: ("溢流", "Overflow"),
+    Condition.TURBIDITY_HIGH: ("浊度偏高", "Turbidity high"),
+    Condition.CLEANING_DUE: ("到期需清洗消毒", "Cleaning due"),
+    Condition.MISSING: ("灭火器不在位", "Extinguisher missing"),
+    Condition.PRESSURE_LOW: ("压力不在绿区", "Gauge out of green"),
+    Condition.DOOR_OPEN: ("箱门打开", "Cabinet door open"),
+    Condition.INSPECTION_DUE: ("需月度检查", "Monthly check due"),
+    Condition.MAINTENANCE_DUE: ("需送修保养", "Maintenance due"),
+    Condition.SCRAP_DUE: ("需报废更换", "Scrap due"),
+    Condition.OFFLINE: ("离线", "Offline"),
+}
+
+
+def name_of(condition: Condition) -> tuple[str, str]:
+    """The short (zh_CN, en) name of a condition, for a badge beside its asset."""
+    return _NAMES[condition]
+
+
 def title_of(condition: Condition, *, overdue: bool = False) -> tuple[str, str]:
     """The (zh_CN, en) title of a condition."""
     if overdue and condition in _OVERDUE_TITLES:
@@ -139,8 +176,8 @@ class ConditionChange:
 
     @property
     def open_key(self) -> str:
-        """The ticket layer's one-open-ticket key, ``asset|condition``."""
-        return f"{self.asset_id}|{self.condition}"
+        """The ticket layer's one-open-ticket key (see :func:`open_key`)."""
+        return open_key(self.asset_id, self.condition)
 
 
 @dataclass(frozen=True)
@@ -164,6 +201,11 @@ class DueCondition:
     @property
     def urgent(self) -> bool:
         return self.severity is Severity.URGENT
+
+    @property
+    def open_key(self) -> str:
+        """The ticket layer's one-open-ticket key (see :func:`open_key`)."""
+        return open_key(self.asset_id, self.condition)
 
     @property
     def title_zh(self) -> str:

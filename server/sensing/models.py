@@ -1,5 +1,6 @@
 """Tables of the sensor side: the asset register, reading history, latest state, dead letters,
-persisted rule state, and staff alerts with their delivery outbox."""
+persisted rule state and the tank cleaning log. Staff alerts have their tables in
+:mod:`server.alerts.rows`."""
 
 from __future__ import annotations
 
@@ -7,13 +8,11 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Boolean, Date, Float, ForeignKey, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column
 
-from server.models import Base, Ticket, User, utcnow
+from server.models import Base, utcnow
 
 __all__ = [
-    "Alert",
-    "AlertDelivery",
     "AssetState",
     "DeadLetter",
     "ExtinguisherBay",
@@ -130,43 +129,3 @@ class RuleStateRow(Base):
     site_id: Mapped[str] = mapped_column(String(40), primary_key=True)
     state: Mapped[dict[str, Any]] = mapped_column()
     updated_at: Mapped[datetime]
-
-
-class Alert(Base):
-    """A staff alert about a ticket: raised, escalated or cleared."""
-
-    __tablename__ = "alerts"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
-    kind: Mapped[str] = mapped_column(String(20))
-    level: Mapped[int] = mapped_column(Integer, default=0)
-    urgent: Mapped[bool] = mapped_column(Boolean)
-    site_id: Mapped[str] = mapped_column(String(40))
-    asset_id: Mapped[str | None] = mapped_column(String(40))
-    condition: Mapped[str | None] = mapped_column(String(40))
-    title: Mapped[str] = mapped_column(String(300))
-    body: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(index=True)
-    acknowledged_at: Mapped[datetime | None]
-    acknowledged_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    published: Mapped[bool] = mapped_column(Boolean, default=False)
-    ticket: Mapped[Ticket] = relationship()
-    acknowledger: Mapped[User | None] = relationship()
-
-
-class AlertDelivery(Base):
-    """One alert to one recipient on one channel; the unique key makes it at most once."""
-
-    __tablename__ = "alert_deliveries"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    key: Mapped[str] = mapped_column(String(200), unique=True)
-    alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id"), index=True)
-    level: Mapped[int] = mapped_column(Integer, default=0)
-    staff_id: Mapped[str] = mapped_column(String(60))
-    channel: Mapped[str] = mapped_column(String(60))
-    status: Mapped[str] = mapped_column(String(12), default="pending", index=True)
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_attempt_at: Mapped[datetime]
-    last_error: Mapped[str] = mapped_column(Text, default="")
-    sent_at: Mapped[datetime | None]
-    alert: Mapped[Alert] = relationship()

@@ -1,19 +1,23 @@
 """What staff pages, the API and the kiosk's staff mode read and do on the sensor side:
 site overview, tank history, the cleaning log, the extinguisher register, alerts, dead letters.
 All functions take keyword-only arguments and a session; none commits unless it changes data.
+
+The cleaning log's functions are the maintenance station's (:mod:`server.sensing.maintenance`),
+offered here with the rest; importing this module installs its rule for closing a cleaning
+ticket.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from server.errors import Invalid, NotFound
-from server.lifecycle import OPEN_STATUSES, Action
+from server.alerts.rows import AlertRow
+from server.errors import NotFound
+from server.lifecycle import OPEN_STATUSES, HistoryAction
 from server.models import Ticket, User
 from server.rules import (
     ExtinguisherRecord,
@@ -25,17 +29,16 @@ from server.rules import (
     maintenance_due_on,
     scrap_on,
 )
+from server.sensing.maintenance import cleaning_log, record_cleaning
 from server.sensing.models import (
-    Alert,
     AssetState,
     DeadLetter,
     ExtinguisherBay,
     ReadingRow,
     SensorNode,
     Tank,
-    TankCleaning,
 )
-from server.services.tickets import Actor, apply_action, record
+from server.services.tickets import Actor, record
 
 __all__ = [
     "acknowledge_alert",
@@ -48,9 +51,6 @@ __all__ = [
     "site_overview",
     "tank_history",
 ]
-
-CLEANING_CONDITIONS = ("cleaning_due", "turbidity_high")
-
 
 def _open_conditions(db: Session) -> dict[str, list[str]]:
     rows = db.execute(select(Ticket.asset_id, Ticket.condition).where(
@@ -111,12 +111,12 @@ def site_overview(db: Session, *, now: datetime, rules: RulesConfig | None = Non
               "conditions": sorted(conditions.get(n.node_id, []))}
              for n in db.scalars(select(SensorNode).order_by(SensorNode.node_id))]
     alerts = [_alert_view(a) for a in db.scalars(
-        select(Alert).where(Alert.acknowledged_at.is_(None), Alert.kind != "cleared")
-        .order_by(Alert.id.desc()).limit(50))]
+        select(AlertRow).where(AlertRow.acknowledged_at.is_(None), AlertRow.kind != "cleared")
+        .order_by(AlertRow.id.desc()).limit(50))]
     return {"tanks": tanks, "extinguisher_bays": bays, "nodes": nodes, "alerts": alerts}
 
 
-def _alert_view(alert: Alert) -> dict[str, Any]:
+def _alert_view(alert: AlertRow) -> dict[str, Any]:
     return {"id": alert.id, "ticket_id": alert.ticket_id, "kind": alert.kind,
             "level": alert.level, "title": alert.title, "urgent": alert.urgent,
             "asset_id": alert.asset_id, "condition": alert.condition,
@@ -135,60 +135,6 @@ def tank_history(db: Session, *, asset_id: str, since: datetime, until: datetime
         .order_by(ReadingRow.ts)).all()
     step = max(1, len(rows) // max_points)
     return [(ts, float(level)) for ts, level in rows[::step]]
-
-
-def record_cleaning(db: Session, *, asset_id: str, user: User, cleaned_on: date,
-                    water_test_passed: bool, turbidity_ntu: float | None, notes: str,
-                    now: datetime, timezone: str = "Asia/Shanghai") -> TankCleaning:
-    """Log a cleaning and its water test. A passed test restarts the schedule and closes the
-    tank's open cleaning ticket; a failed one is logged and keeps the ticket open."""
-    tank = db.get(Tank, asset_id)
-    if tank is None:
-        raise NotFound(f"no tank {asset_id}")
-    if cleaned_on > now.astimezone(ZoneInfo(timezone)).date():  # the site's today, not UTC's
-        raise Invalid("cleaned_on: a cleaning cannot be in the future")
-    entry = TankCleaning(asset_id=asset_id, cleaned_on=cleaned_on,
-                         water_test_passed=water_test_passed, turbidity_ntu=turbidity_ntu,
-                         notes=notes, recorded_by=user.id, recorded_at=now)
-    db.add(entry)
-    if water_test_passed:
-        tank.last_cleaned_on = max(filter(None, [tank.last_cleaned_on, cleaned_on]))
-        tank.last_passed_test_on = max(filter(None, [tank.last_passed_test_on, cleaned_on]))
-    actor = Actor.of(user)
-    verdict = "水质检测合格" if water_test_passed else "水质检测不合格"
-    for ticket in db.scalars(select(Ticket).where(
-            Ticket.asset_id == asset_id, Ticket.condition.in_(CLEANING_CONDITIONS),
-            Ticket.status.in_([s.value for s in OPEN_STATUSES]))):
-        record(db, ticket=ticket, action="cleaning_recorded", actor=actor, now=now,
-               note=f"{cleaned_on} 清洗消毒，{verdict} / water test "
-                    f"{'passed' if water_test_passed else 'failed'}. {notes}".strip(),
-               from_status=ticket.status)
-        if water_test_passed:
-            if ticket.status != "resolved":
-                apply_action(db, ticket=ticket, action=Action.RESOLVE, actor=actor, now=now,
-                             staff=True, note="清洗消毒完成 / cleaned")
-            apply_action(db, ticket=ticket, action=Action.CLOSE, actor=actor, now=now,
-                         staff=True, note="水质检测合格，关闭 / closed with a passed water test")
-    db.commit()
-    return entry
-
-
-def check_cleaning_close(db: Session, *, ticket: Ticket) -> None:
-    """A cleaning ticket closes only with a passed water test recorded since it was raised."""
-    passed = db.scalar(select(func.count()).select_from(TankCleaning).where(
-        TankCleaning.asset_id == ticket.asset_id, TankCleaning.water_test_passed.is_(True),
-        TankCleaning.recorded_at >= ticket.created_at))
-    if not passed:
-        from server.errors import IllegalTransition
-
-        raise IllegalTransition(
-            "清洗工单需先记录合格的水质检测 / a cleaning ticket closes only after a passed "
-            "water test is recorded", code="water_test_required")
-
-
-def cleaning_log(db: Session, *, asset_id: str) -> list[TankCleaning]:
-    return list(db.scalars(select(TankCleaning).where(TankCleaning.asset_id == asset_id)
-                           .order_by(TankCleaning.cleaned_on.desc(), TankCleaning.id.desc())))
 
 
 def extinguisher_register(db: Session, *, now: datetime, rules: RulesConfig | None = None
@@ -221,24 +167,26 @@ def extinguisher_register(db: Session, *, now: datetime, rules: RulesConfig | No
 
 def alerts_since(db: Session, *, after_id: int = 0, limit: int = 50) -> list[dict[str, Any]]:
     """Alerts newer than ``after_id``, oldest first: the dashboard's live feed."""
-    rows = db.scalars(select(Alert).where(Alert.id > after_id).order_by(Alert.id).limit(limit))
+    rows = db.scalars(select(AlertRow).where(AlertRow.id > after_id).order_by(AlertRow.id)
+                      .limit(limit))
     return [_alert_view(a) for a in rows]
 
 
 def latest_alert_id(db: Session) -> int:
     """The newest alert's id (0 when there is none): where a live feed starts."""
-    return int(db.scalar(select(func.max(Alert.id))) or 0)
+    return int(db.scalar(select(func.max(AlertRow.id))) or 0)
 
 
-def acknowledge_alert(db: Session, *, alert_id: int, user: User, now: datetime) -> Alert:
+def acknowledge_alert(db: Session, *, alert_id: int, user: User, now: datetime) -> AlertRow:
     """Acknowledge an alert (and the rest of its ticket's): stops the escalation."""
-    alert = db.get(Alert, alert_id)
+    alert = db.get(AlertRow, alert_id)
     if alert is None:
         raise NotFound(f"no alert {alert_id}")
-    for row in db.scalars(select(Alert).where(Alert.ticket_id == alert.ticket_id,
-                                              Alert.acknowledged_at.is_(None))):
+    for row in db.scalars(select(AlertRow).where(AlertRow.ticket_id == alert.ticket_id,
+                                                 AlertRow.acknowledged_at.is_(None))):
         row.acknowledged_at, row.acknowledged_by = now, user.id
-    record(db, ticket=alert.ticket, action="acknowledge", actor=Actor.of(user), now=now,
+    record(db, ticket=alert.ticket, action=HistoryAction.ACKNOWLEDGED, actor=Actor.of(user),
+           now=now,
            note="告警已确认 / alert acknowledged", from_status=alert.ticket.status)
     db.commit()
     return alert

@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from server.errors import Conflict, IllegalTransition, Invalid, NotFound
-from server.lifecycle import Action, Status
+from server.lifecycle import Action, HistoryAction, Status
 from server.models import (
     Building,
     Category,
@@ -149,7 +149,7 @@ def file_request(db: Session, *, new: NewRequest, now: datetime, site_id: str
         contact_phone=new.contact_phone, channel=new.channel,
     )
     db.add_all([ticket, request])
-    record(db, ticket=ticket, action=Action.FILE, actor=RESIDENT, now=now,
+    record(db, ticket=ticket, action=HistoryAction.FILE, actor=RESIDENT, now=now,
            note=f"via {new.channel}")
     try:
         db.flush()

@@ -6,11 +6,16 @@ JSON API and the web pages share one set of rules::
 
     ticket = get_ticket(db, ticket_id=7)
     dispatch(db, ticket=ticket, user=leader, volunteer_id=3, now=now)
+
+Kinds of ticket with their own rule for closing (a tank cleaning closes only with a passed water
+test) register it with :func:`check_before_close`; the station that owns such tickets does so
+when it is imported, so this service knows no station.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -18,14 +23,24 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from server.errors import Forbidden, Invalid, NotFound
-from server.lifecycle import OPEN_STATUSES, Action, Status, transition
-from server.models import Squad, Ticket, TicketEvent, User, Volunteer, VolunteerSkill
+from server.lifecycle import OPEN_STATUSES, Action, HistoryAction, Status, transition
+from server.models import (
+    STAFF_ROLES,
+    Role,
+    Squad,
+    Ticket,
+    TicketEvent,
+    User,
+    Volunteer,
+    VolunteerSkill,
+)
 
 __all__ = [
     "Actor",
     "Proposal",
     "apply_action",
     "can_view",
+    "check_before_close",
     "dispatch",
     "flag_overdue",
     "get_ticket",
@@ -38,7 +53,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-STAFF_ROLES = frozenset({"admin", "staff"})
 ACTIVE_WORK = (Status.DISPATCHED, Status.ACCEPTED, Status.IN_PROGRESS)
 
 
@@ -66,7 +80,18 @@ def get_ticket(db: Session, *, ticket_id: int) -> Ticket:
     return ticket
 
 
-def record(db: Session, *, ticket: Ticket, action: str, actor: Actor, now: datetime,
+CloseCheck = Callable[[Session, Ticket], None]
+_close_checks: dict[str, CloseCheck] = {}
+
+
+def check_before_close(conditions: Iterable[str], check: CloseCheck) -> None:
+    """Have ``check`` run before a ticket raised for one of ``conditions`` closes; it refuses
+    the close by raising :class:`~server.errors.IllegalTransition`."""
+    for condition in conditions:
+        _close_checks[str(condition)] = check
+
+
+def record(db: Session, *, ticket: Ticket, action: HistoryAction, actor: Actor, now: datetime,
            note: str = "", from_status: str | None = None) -> TicketEvent:
     event = TicketEvent(ticket=ticket, at=now, action=action, from_status=from_status,
                         to_status=ticket.status, actor_kind=actor.kind, actor_user_id=actor.user_id,
@@ -81,11 +106,9 @@ def apply_action(db: Session, *, ticket: Ticket, action: Action, actor: Actor, n
     """Move the ticket by ``action`` (IllegalTransition if refused), stamp times, log history."""
     before = ticket.status
     after = transition(before, action, staff=staff)
-    if action is Action.CLOSE and ticket.condition in ("cleaning_due", "turbidity_high"):
-        # GB 17051: the cleaning is done only when the water tests clean afterwards.
-        from server.sensing.services import check_cleaning_close
-
-        check_cleaning_close(db, ticket=ticket)
+    check = _close_checks.get(ticket.condition or "") if action is Action.CLOSE else None
+    if check is not None:
+        check(db, ticket)
     ticket.status = after
     if action is Action.ACCEPT:
         ticket.accepted_at = now
@@ -99,7 +122,8 @@ def apply_action(db: Session, *, ticket: Ticket, action: Action, actor: Actor, n
     if after not in OPEN_STATUSES:
         ticket.closed_at = now
         ticket.open_key = None
-    record(db, ticket=ticket, action=action, actor=actor, now=now, note=note, from_status=before)
+    record(db, ticket=ticket, action=HistoryAction.of(action), actor=actor, now=now, note=note,
+           from_status=before)
     log.info("ticket %s (%s): %s %s -> %s by %s", ticket.id, ticket.number, action, before,
              after, actor.label)
     return ticket
@@ -114,9 +138,9 @@ def is_staff(user: User) -> bool:
 def can_view(user: User, ticket: Ticket) -> bool:
     if is_staff(user):
         return True
-    if user.role == "squad_leader":
+    if user.role == Role.SQUAD_LEADER:
         return ticket.squad_id is not None and ticket.squad_id == user.squad_id
-    if user.role == "volunteer" and user.volunteer is not None:
+    if user.role == Role.VOLUNTEER and user.volunteer is not None:
         return ticket.assignee_id == user.volunteer.id
     return False
 
@@ -129,14 +153,14 @@ def require_view(user: User, ticket: Ticket) -> None:
 def _require_dispatcher(user: User, ticket: Ticket) -> None:
     if is_staff(user):
         return
-    if user.role == "squad_leader" and ticket.squad_id == user.squad_id:
+    if user.role == Role.SQUAD_LEADER and ticket.squad_id == user.squad_id:
         return
     raise Forbidden("only the squad leader of this grid or staff may dispatch it")
 
 
 def _own_volunteer(user: User, ticket: Ticket) -> Volunteer:
     volunteer = user.volunteer
-    if user.role != "volunteer" or volunteer is None or ticket.assignee_id != volunteer.id:
+    if user.role != Role.VOLUNTEER or volunteer is None or ticket.assignee_id != volunteer.id:
         raise Forbidden("this task was not given to you")
     return volunteer
 
@@ -230,9 +254,9 @@ def is_overdue(ticket: Ticket, now: datetime) -> bool:
 def _visible_to(query: Select[tuple[Ticket]], user: User) -> Select[tuple[Ticket]]:
     if is_staff(user):
         return query
-    if user.role == "squad_leader":
+    if user.role == Role.SQUAD_LEADER:
         return query.where(Ticket.squad_id == user.squad_id)
-    if user.role == "volunteer" and user.volunteer is not None:
+    if user.role == Role.VOLUNTEER and user.volunteer is not None:
         return query.where(Ticket.assignee_id == user.volunteer.id)
     return query.where(Ticket.id.is_(None))
 
@@ -283,7 +307,7 @@ def flag_overdue(db: Session, *, now: datetime) -> int:
     ).all()
     for ticket in late:
         ticket.overdue_flagged_at = now
-        record(db, ticket=ticket, action="overdue", actor=SYSTEM, now=now,
+        record(db, ticket=ticket, action=HistoryAction.OVERDUE, actor=SYSTEM, now=now,
                note="超过目标接单时间 / not accepted within its target time",
                from_status=ticket.status)
         log.warning("ticket %s (%s) is overdue", ticket.id, ticket.number)

@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from sensors import contract
 from server.alerts import RecordingNotifier, SiteInfo, alerts_config_from_mapping
+from server.alerts.outbox import AlertBook
 from server.db import make_engine, session_factory
 from server.rules import load_rules_config
-from server.sensing.alerting import AlertBook
 from server.sensing.metrics import Metrics
 from server.sensing.processing import Inbound, Processor
 from server.services.site_data import apply_site_data, load_site_data

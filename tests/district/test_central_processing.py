@@ -8,10 +8,11 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from server.alerts.rows import AlertRow as Alert
 from server.db import make_engine, session_factory
 from server.models import Ticket
 from server.sensing.ingest import Ingest
-from server.sensing.models import Alert, ExtinguisherBay, ReadingRow, RuleStateRow
+from server.sensing.models import ExtinguisherBay, ReadingRow, RuleStateRow
 from server.settings import load_server_settings
 from tests.district.conftest import CONFIG, CentralRig
 

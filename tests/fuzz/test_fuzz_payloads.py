@@ -23,9 +23,9 @@ from sqlalchemy import func, select
 from sensors import contract
 from sensors.contract import ContractError
 from server.alerts import SiteInfo, alerts_config_from_mapping
+from server.alerts.outbox import AlertBook
 from server.db import make_engine, session_factory
 from server.rules import load_rules_config
-from server.sensing.alerting import AlertBook
 from server.sensing.metrics import Metrics
 from server.sensing.models import DeadLetter, ReadingRow
 from server.sensing.processing import Inbound, Processor, Rejected

@@ -14,8 +14,8 @@ from urllib.parse import parse_qs
 import pytest
 
 from server.alerts import (
-    Alert,
     AlertKind,
+    AlertMessage,
     AppriseNotifier,
     Delivery,
     DeliveryFailed,
@@ -24,7 +24,7 @@ from server.alerts import (
     RecordingNotifier,
 )
 
-ALERT = Alert(
+ALERT = AlertMessage(
     key="site-01:ticket-42:raised:0", kind=AlertKind.RAISED, urgent=True, level=0,
     site_id="site-01", ticket_id="42",
     title="【紧急】劳动路社区服务站：蓄水池溢流 | URGENT Tank overflowing",
@@ -114,7 +114,7 @@ def test_apprise_posts_the_alert_as_json(endpoint: Endpoint) -> None:
 
 
 def test_apprise_posts_a_form(endpoint: Endpoint) -> None:
-    cleared = Alert(**{**ALERT.__dict__, "kind": AlertKind.CLEARED, "urgent": False})
+    cleared = AlertMessage(**{**ALERT.__dict__, "kind": AlertKind.CLEARED, "urgent": False})
     delivery = AppriseNotifier(timeout_s=5).send(cleared, recipient(
         f"form://127.0.0.1:{endpoint.port}/form"))
     assert delivery.ok

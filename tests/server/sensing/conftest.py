@@ -12,9 +12,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from sensors import contract
 from server.alerts import RecordingNotifier, SiteInfo, alerts_config_from_mapping
+from server.alerts.outbox import AlertBook
 from server.db import make_engine, session_factory
 from server.rules import load_rules_config
-from server.sensing.alerting import AlertBook
+from server.sensing.maintenance import asset_name
 from server.sensing.metrics import Metrics
 from server.sensing.processing import Inbound, Processor
 from tests.sensors.conftest import mock_factory, start_node  # noqa: F401  (fixtures for e2e)
@@ -74,7 +75,8 @@ class Rig:
             config=alerts_config_from_mapping(ALERTS, env={"DUTY_URL": "json://127.0.0.1:9/d",
                                                            "HEAD_URL": "json://127.0.0.1:9/h"}),
             site=SiteInfo(id="site-01", name_zh="劳动路社区服务站", name_en="Laodong Road"),
-            timezone="Asia/Shanghai", public_url="http://sp.test", metrics=self.metrics)
+            timezone="Asia/Shanghai", public_url="http://sp.test", metrics=self.metrics,
+            asset_names=asset_name)
         self.processor = Processor(
             site_id="site-01", rules=load_rules_config(CONFIG / "rules.toml"), alerts=self.book,
             metrics=self.metrics, evidence_interval_s=600,

@@ -8,11 +8,12 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
+from server.alerts.rows import AlertDelivery, AlertRow
 from server.errors import IllegalTransition
 from server.lifecycle import Action
 from server.models import Ticket, TicketEvent, User
 from server.sensing import services
-from server.sensing.models import Alert, AlertDelivery, DeadLetter, ReadingRow
+from server.sensing.models import DeadLetter, ReadingRow
 from server.services.tickets import staff_action
 from tests.server.sensing.conftest import Rig
 
@@ -64,7 +65,7 @@ def test_a_level_flapping_at_the_threshold_for_a_minute_raises_once(rig: Rig) ->
         rig.tick()
     assert len(tickets(rig, "low_level")) == 1
     with rig.sessions() as db:
-        assert db.scalar(select(func.count()).select_from(Alert)) == 1
+        assert db.scalar(select(func.count()).select_from(AlertRow)) == 1
 
 
 def test_redelivered_readings_change_nothing(rig: Rig) -> None:
@@ -112,7 +113,7 @@ def test_acknowledging_stops_the_ladder(rig: Rig) -> None:
     rig.feed(missing())
     rig.run(minutes=11, report=missing)
     with rig.sessions() as db:
-        alert_id = db.scalar(select(Alert.id))
+        alert_id = db.scalar(select(AlertRow.id))
         staff = db.scalar(select(User).where(User.username == "staff"))
         services.acknowledge_alert(db, alert_id=alert_id, user=staff, now=rig.clock())
     rig.run(minutes=40, report=missing)
@@ -154,11 +155,11 @@ def test_cleaning_overdue_raises_one_ticket_that_needs_a_passed_water_test(rig: 
         db.rollback()
         services.record_cleaning(db, asset_id="tank-1", user=staff, cleaned_on=date(2027, 2, 1),
                                  water_test_passed=False, turbidity_ntu=1.4, notes="",
-                                 now=rig.clock())
+                                 now=rig.clock(), timezone="Asia/Shanghai")
         assert db.get(Ticket, cleaning[0].id).status == "resolved"  # a failed test keeps it open
         services.record_cleaning(db, asset_id="tank-1", user=staff, cleaned_on=date(2027, 2, 3),
                                  water_test_passed=True, turbidity_ntu=0.3, notes="复检合格",
-                                 now=rig.clock())
+                                 now=rig.clock(), timezone="Asia/Shanghai")
         assert db.get(Ticket, cleaning[0].id).status == "closed"
         assert rig.processor.run_schedules(db) == 0  # the schedule restarted from 2027-02-03
     overview = None

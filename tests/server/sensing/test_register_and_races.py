@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from server.models import Ticket
 from server.rules import Condition
 from server.sensing.models import AssetState, ReadingRow
-from server.sensing.processing import _get_or_create
+from server.sensing.readings import get_or_create
 from tests.server.conftest import sign_in
 from tests.server.sensing.conftest import Rig
 
@@ -25,7 +25,7 @@ def test_two_replicas_raising_the_same_condition_make_one_ticket(rig: Rig, db_ur
     def race(which: Rig) -> None:
         with which.sessions() as db:
             barrier.wait()
-            made.append(which.processor._new_ticket(
+            made.append(which.processor.maintenance.new_ticket(
                 db, asset_id="tank-1", condition=Condition.LOW_LEVEL, title="蓄水池水位过低",
                 urgent=False, now=which.clock(), note="", open_key="tank-1|low_level"))
             db.commit()
@@ -99,7 +99,7 @@ def test_two_replicas_meeting_a_new_asset_at_once_both_keep_their_batch(rig: Rig
     def replica() -> None:
         try:
             with rig.sessions() as db:
-                got.append(_get_or_create(db, AssetState, "tank-1", make))
+                got.append(get_or_create(db, AssetState, "tank-1", make))
                 db.commit()
         except BaseException as exc:  # noqa: BLE001 (reported below)
             failed.append(exc)

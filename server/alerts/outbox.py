@@ -1,6 +1,11 @@
-"""Staff alerts in the database: created in the same transaction as the ticket change, then
-delivered through the notifier seam by a worker, retried with backoff, escalated while nobody
-acknowledges, and sent at most once per recipient — across restarts too.
+"""The alert book: staff alerts kept in the database (:mod:`server.alerts.rows`), created in the
+same transaction as the ticket change, then delivered through the notifier seam by a worker,
+retried with backoff, escalated while nobody acknowledges, and sent at most once per recipient —
+across restarts too.
+
+The sensing side (``server.sensing``) writes in it as conditions become tickets and runs its
+escalation and delivery; the book knows no sensor table: an asset's name comes from the
+``asset_names`` lookup its owner passes in, and counters go to any ``metrics`` with ``inc``.
 
 At most once: a delivery row is marked ``sending`` and committed *before* the notifier is
 called. If the process dies mid-send the row stays ``sending`` and is never sent again; the
@@ -13,17 +18,16 @@ import logging
 import random
 from collections.abc import Callable
 from datetime import datetime
+from typing import Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.alerts import Alert as AlertMessage
-from server.alerts import (
-    AlertKind,
-    AlertsConfig,
+from server.alerts.config import AlertsConfig
+from server.alerts.model import AlertKind, AlertMessage, Recipient
+from server.alerts.notifier import Notifier
+from server.alerts.policy import (
     AlertSubject,
-    Notifier,
-    Recipient,
     SiteInfo,
     compose_alert,
     delivery_key,
@@ -31,40 +35,57 @@ from server.alerts import (
     next_attempt_at,
     release_at,
 )
+from server.alerts.rows import AlertDelivery, AlertRow
 from server.lifecycle import OPEN_STATUSES
 from server.models import Ticket
-from server.rules import ConditionChange, DueCondition
-from server.sensing.metrics import Metrics
-from server.sensing.models import Alert, AlertDelivery, ExtinguisherBay, Tank
+from server.rules import Condition, ConditionChange, DueCondition, title_of
 
-__all__ = ["AlertBook"]
+__all__ = ["AlertBook", "AssetNames", "Counters"]
 
 log = logging.getLogger(__name__)
 
+# An asset's name for the alert's wording (None: unknown, its id is shown instead).
+AssetNames = Callable[[Session, str], "str | None"]
+
+
+class Counters(Protocol):
+    """Where the book counts what it did (``server.sensing.metrics.Metrics`` in the server)."""
+
+    def inc(self, name: str, amount: float = 1, **labels: str) -> None: ...
+
 
 class AlertBook:
+    """One site's alerts: written with the ticket change, escalated, delivered."""
+
     def __init__(self, *, config: AlertsConfig, site: SiteInfo, timezone: str,
-                 public_url: str, metrics: Metrics) -> None:
+                 public_url: str, metrics: Counters,
+                 asset_names: AssetNames | None = None) -> None:
         self.config = config
         self.site = site
         self.timezone = timezone
         self.public_url = public_url
         self.metrics = metrics
+        self.asset_names = asset_names
+
+    def for_site(self, site: SiteInfo) -> AlertBook:
+        """The same book for another site of a district (its recipients, its id on alerts)."""
+        return AlertBook(config=self.config, site=site, timezone=self.timezone,
+                         public_url=self.public_url, metrics=self.metrics,
+                         asset_names=self.asset_names)
 
     # --- creating alerts (inside the caller's transaction) -----------------------------------
 
     def _asset_name(self, db: Session, asset_id: str | None) -> str | None:
-        if asset_id is None:
+        if asset_id is None or self.asset_names is None:
             return None
-        asset = db.get(Tank, asset_id) or db.get(ExtinguisherBay, asset_id)
-        return asset.name if asset is not None else None
+        return self.asset_names(db, asset_id)
 
     def _create(self, db: Session, *, ticket: Ticket, kind: AlertKind, subject: AlertSubject,
-                now: datetime, level: int = 0, levels: tuple[int, ...] = (0,)) -> Alert:
+                now: datetime, level: int = 0, levels: tuple[int, ...] = (0,)) -> AlertRow:
         message = compose_alert(kind=kind, subject=subject, site=self.site, ticket_id=ticket.id,
                                 at=now, level=level, timezone=self.timezone,
                                 link=f"{self.public_url}/staff/tickets/{ticket.id}")
-        row = Alert(ticket_id=ticket.id, kind=kind.value, level=level, urgent=subject.urgent,
+        row = AlertRow(ticket_id=ticket.id, kind=kind.value, level=level, urgent=subject.urgent,
                     site_id=self.site.id, asset_id=subject.asset_id, condition=subject.condition,
                     title=message.title[:300], body=message.body, created_at=now)
         db.add(row)
@@ -78,7 +99,7 @@ class AlertBook:
         log.info("alert %s (%s, ticket %s): %s", row.id, kind.value, ticket.id, row.title)
         return row
 
-    def _enqueue(self, db: Session, row: Alert, message: AlertMessage, recipient: Recipient,
+    def _enqueue(self, db: Session, row: AlertRow, message: AlertMessage, recipient: Recipient,
                  not_before: datetime) -> None:
         key = delivery_key(message, recipient)[:200]
         if db.scalar(select(AlertDelivery.id).where(AlertDelivery.key == key)) is not None:
@@ -88,21 +109,21 @@ class AlertBook:
                              status="pending", attempts=0, next_attempt_at=not_before))
 
     def raised(self, db: Session, *, ticket: Ticket, change: ConditionChange, now: datetime
-               ) -> Alert:
+               ) -> AlertRow:
         subject = AlertSubject.from_change(change,
                                            asset_name=self._asset_name(db, change.asset_id))
         return self._create(db, ticket=ticket, kind=AlertKind.RAISED, subject=subject, now=now)
 
-    def due(self, db: Session, *, ticket: Ticket, due: DueCondition, now: datetime) -> Alert:
+    def due(self, db: Session, *, ticket: Ticket, due: DueCondition, now: datetime) -> AlertRow:
         subject = AlertSubject.from_due(due, asset_name=self._asset_name(db, due.asset_id))
         return self._create(db, ticket=ticket, kind=AlertKind.RAISED, subject=subject, now=now)
 
     def cleared(self, db: Session, *, ticket: Ticket, change: ConditionChange, now: datetime
-                ) -> Alert | None:
+                ) -> AlertRow | None:
         told = sorted(set(db.scalars(
-            select(AlertDelivery.level).join(Alert).where(Alert.ticket_id == ticket.id))))
-        if db.scalar(select(Alert.id).where(Alert.ticket_id == ticket.id,
-                                            Alert.kind == AlertKind.CLEARED.value)):
+            select(AlertDelivery.level).join(AlertRow).where(AlertRow.ticket_id == ticket.id))))
+        if db.scalar(select(AlertRow.id).where(AlertRow.ticket_id == ticket.id,
+                                               AlertRow.kind == AlertKind.CLEARED.value)):
             return None
         subject = AlertSubject.from_change(change,
                                            asset_name=self._asset_name(db, change.asset_id))
@@ -114,16 +135,17 @@ class AlertBook:
     def escalate(self, db: Session, *, now: datetime) -> int:
         """Tell the next level about raised alerts nobody acknowledged in time."""
         added = 0
-        pending = db.scalars(select(Alert).join(Ticket).where(
-            Alert.kind == AlertKind.RAISED.value, Alert.acknowledged_at.is_(None),
+        pending = db.scalars(select(AlertRow).join(Ticket).where(
+            AlertRow.kind == AlertKind.RAISED.value, AlertRow.acknowledged_at.is_(None),
             Ticket.status.in_([s.value for s in OPEN_STATUSES]))).all()
         for first in pending:
             started = release_at(first.created_at, urgent=first.urgent,
                                  quiet=self.config.quiet_hours)
             levels = due_levels(started_at=started, acknowledged=False, now=now,
                                 ladder=self.config.ladder(first.urgent))
-            done = set(db.scalars(select(Alert.level).where(
-                Alert.ticket_id == first.ticket_id, Alert.kind == AlertKind.ESCALATED.value)))
+            done = set(db.scalars(select(AlertRow.level).where(
+                AlertRow.ticket_id == first.ticket_id,
+                AlertRow.kind == AlertKind.ESCALATED.value)))
             for level in levels:
                 if level == 0 or level in done:
                     continue
@@ -172,16 +194,14 @@ class AlertBook:
         return sent
 
 
-def _subject_of(alert: Alert, asset_name: str | None) -> AlertSubject:
-    from server.rules import Condition, title_of
-
+def _subject_of(alert: AlertRow, asset_name: str | None) -> AlertSubject:
     zh, en = (title_of(Condition(alert.condition)) if alert.condition
               else (alert.title, alert.title))
     return AlertSubject(title_zh=zh, title_en=en, urgent=alert.urgent, asset_id=alert.asset_id,
                         asset_name=asset_name, condition=alert.condition)
 
 
-def _message_of(row: Alert) -> AlertMessage:
+def _message_of(row: AlertRow) -> AlertMessage:
     return AlertMessage(key=f"{row.site_id}:ticket-{row.ticket_id}:{row.kind}:{row.level}",
                         kind=AlertKind(row.kind), urgent=row.urgent, level=row.level,
                         site_id=row.site_id, ticket_id=str(row.ticket_id), title=row.title,
