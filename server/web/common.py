@@ -37,8 +37,9 @@ from jinja2 import pass_context
 
 from server.api.deps import NowDep, SessionDep
 from server.errors import Forbidden, NotAuthenticated, ServerError, Throttled
-from server.lifecycle import status_zh
-from server.models import User
+from server.lifecycle import HistoryAction, Status, status_zh
+from server.models import Role, User
+from server.rules import Condition, name_of
 from server.security import user_for_token
 from server.settings import ServerSettings
 
@@ -68,39 +69,36 @@ CSRF_FIELD = "csrf_token"
 
 templates = Jinja2Templates(directory=str(HERE / "templates"))
 
-STATUS_EN = {"new": "Received", "dispatched": "Dispatched", "accepted": "Accepted",
-             "in_progress": "In progress", "resolved": "Done", "closed": "Closed",
-             "cancelled": "Cancelled", "duplicate": "Duplicate"}
-ACTION_ZH = {"file": "登记", "dispatch": "派单", "accept": "接单", "decline": "婉拒",
-             "start": "开始处理", "resolve": "完成", "reopen": "重新处理", "close": "关闭",
-             "cancel": "取消", "duplicate": "标为重复", "note": "备注", "overdue": "超时提醒",
-             "cleared": "状况解除", "acknowledge": "确认告警", "cleaning_recorded": "记录清洗",
-             "evidence": "传感器读数", "raised": "传感器报警"}
-ACTION_EN = {"file": "Filed", "dispatch": "Dispatched", "accept": "Accepted",
-             "decline": "Declined", "start": "Started", "resolve": "Done", "reopen": "Reopened",
-             "close": "Closed", "cancel": "Cancelled", "duplicate": "Marked duplicate",
-             "note": "Note", "overdue": "Overdue", "cleared": "Condition cleared",
-             "acknowledge": "Alert acknowledged", "cleaning_recorded": "Cleaning recorded",
-             "evidence": "Sensor reading", "raised": "Sensor alarm"}
-CONDITION_ZH = {"low_level": "低水位", "high_level": "高水位", "overflow": "溢流",
-                "turbidity_high": "浊度偏高", "cleaning_due": "到期需清洗消毒",
-                "missing": "灭火器不在位", "pressure_low": "压力不在绿区", "door_open": "箱门打开",
-                "inspection_due": "需月度检查", "maintenance_due": "需送修保养",
-                "scrap_due": "需报废更换", "offline": "离线"}
-CONDITION_EN = {"low_level": "Low level", "high_level": "High level", "overflow": "Overflow",
-                "turbidity_high": "Turbidity high", "cleaning_due": "Cleaning due",
-                "missing": "Extinguisher missing", "pressure_low": "Gauge out of green",
-                "door_open": "Cabinet door open", "inspection_due": "Monthly check due",
-                "maintenance_due": "Maintenance due", "scrap_due": "Scrap due",
-                "offline": "Offline"}
+_H = HistoryAction
+STATUS_EN: dict[str, str] = {
+    Status.NEW: "Received", Status.DISPATCHED: "Dispatched", Status.ACCEPTED: "Accepted",
+    Status.IN_PROGRESS: "In progress", Status.RESOLVED: "Done", Status.CLOSED: "Closed",
+    Status.CANCELLED: "Cancelled", Status.DUPLICATE: "Duplicate"}
+# Every history action has a label in both languages (tests/server/test_history_labels.py).
+ACTION_ZH: dict[str, str] = {
+    _H.FILE: "登记", _H.DISPATCH: "派单", _H.ACCEPT: "接单", _H.DECLINE: "婉拒",
+    _H.START: "开始处理", _H.RESOLVE: "完成", _H.REOPEN: "重新处理", _H.CLOSE: "关闭",
+    _H.CANCEL: "取消", _H.DUPLICATE: "标为重复", _H.NOTE: "备注", _H.OVERDUE: "超时提醒",
+    _H.CLEARED: "状况解除", _H.ACKNOWLEDGED: "确认告警", _H.CLEANING_RECORDED: "记录清洗",
+    _H.EVIDENCE: "传感器读数", _H.RAISED: "传感器报警"}
+ACTION_EN: dict[str, str] = {
+    _H.FILE: "Filed", _H.DISPATCH: "Dispatched", _H.ACCEPT: "Accepted", _H.DECLINE: "Declined",
+    _H.START: "Started", _H.RESOLVE: "Done", _H.REOPEN: "Reopened", _H.CLOSE: "Closed",
+    _H.CANCEL: "Cancelled", _H.DUPLICATE: "Marked duplicate", _H.NOTE: "Note",
+    _H.OVERDUE: "Overdue", _H.CLEARED: "Condition cleared", _H.ACKNOWLEDGED: "Alert acknowledged",
+    _H.CLEANING_RECORDED: "Cleaning recorded", _H.EVIDENCE: "Sensor reading",
+    _H.RAISED: "Sensor alarm"}
+# The conditions' words are the rules' own (server.rules.name_of).
+CONDITION_ZH = {c.value: name_of(c)[0] for c in Condition}
+CONDITION_EN = {c.value: name_of(c)[1] for c in Condition}
 AGENT_ZH = {"water": "水基型", "dry_powder": "干粉", "co2": "二氧化碳", "clean_agent": "洁净气体"}
 AGENT_EN = {"water": "Water-based", "dry_powder": "Dry powder", "co2": "CO₂",
             "clean_agent": "Clean agent"}
 CHANNEL_ZH = {"kiosk": "一体机", "phone": "手机", "open311": "Open311", "staff": "工作人员代登记"}
-ROLE_ZH = {"admin": "站长", "staff": "工作人员", "squad_leader": "小分队队长",
-           "volunteer": "志愿者"}
-ROLE_EN = {"admin": "Administrator", "staff": "Staff", "squad_leader": "Squad leader",
-           "volunteer": "Volunteer"}
+ROLE_ZH: dict[str, str] = {Role.ADMIN: "站长", Role.STAFF: "工作人员",
+                           Role.SQUAD_LEADER: "小分队队长", Role.VOLUNTEER: "志愿者"}
+ROLE_EN: dict[str, str] = {Role.ADMIN: "Administrator", Role.STAFF: "Staff",
+                           Role.SQUAD_LEADER: "Squad leader", Role.VOLUNTEER: "Volunteer"}
 
 
 # --- language -------------------------------------------------------------------------------
