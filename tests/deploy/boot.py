@@ -289,6 +289,9 @@ def check_server(boot: Boot) -> tuple[bool, str, Path]:
             return False
     if not wait_until(healthy, child, 40):
         return False, f"no answer on /healthz (exit code {child.poll()})", log
+    database = boot.root / "var" / "lib" / "servicepoint" / "servicepoint.db"
+    if not database.is_file():
+        return False, f"the database is not in the state folder: no {database}", log
     return True, "GET /healthz answered 200", log
 
 
@@ -321,6 +324,10 @@ def check_kiosk(boot: Boot) -> tuple[bool, str, Path]:
         size = image.size
     if colours < 50:
         return False, f"the screen is nearly blank ({colours} colours)", log
+    # On the Pi the kiosk user may write only in the unit's StateDirectory.
+    state = boot.root / "var" / "lib" / "servicepoint-kiosk"
+    if not (state / "kiosk" / "outbox.sqlite3").is_file():
+        return False, f"the kiosk's outbox is not in its state folder {state}", log
     return True, f"home screen drawn, {size[0]}x{size[1]}, {colours} colours", log
 
 
