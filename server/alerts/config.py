@@ -97,7 +97,7 @@ class _AlertsFile(_Section):
 
 @dataclass(frozen=True)
 class AlertsConfig:
-    quiet_hours: QuietHours = field(default_factory=lambda: QuietHours(time(22), time(7)))
+    quiet_hours: QuietHours  # in the site's time zone, which the config is loaded for
     urgent_ladder: EscalationLadder = EscalationLadder((0, 10, 30))
     normal_ladder: EscalationLadder = EscalationLadder((0, 240, 1440))
     retry: RetryPolicy = RetryPolicy()
@@ -123,7 +123,7 @@ def alerts_config_from_mapping(
     raw: Mapping[str, Any],
     *,
     env: Mapping[str, str] | None = None,
-    timezone: str = "Asia/Shanghai",
+    timezone: str,
     require_secrets: bool = True,
     source: str | None = None,
 ) -> AlertsConfig:
@@ -203,7 +203,7 @@ def load_alerts_config(
     path: Path | str | None = None,
     *,
     env: Mapping[str, str] | None = None,
-    timezone: str = "Asia/Shanghai",
+    timezone: str,
     require_secrets: bool = True,
 ) -> AlertsConfig:
     """Read ``config/alerts.toml`` (None: defaults, nobody to alert); ConfigError on a bad key."""

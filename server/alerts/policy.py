@@ -110,9 +110,10 @@ def compose_alert(
     level: int = 0,
     link: str | None = None,
     unacknowledged_for: timedelta | None = None,
-    timezone: str = "Asia/Shanghai",
+    timezone: str,
 ) -> AlertMessage:
-    """The alert for a ticket being raised, escalated or cleared. Chinese first, then English."""
+    """The alert for a ticket being raised, escalated or cleared. Chinese first, then English;
+    times in the site's ``timezone``."""
     zone = ZoneInfo(timezone)
     urgent_zh, urgent_en = ("【紧急】", "URGENT ") if subject.urgent else ("", "")
     kind_zh, kind_en = _PREFIX[kind]
@@ -213,11 +214,12 @@ def next_escalation_at(
 
 @dataclass(frozen=True)
 class QuietHours:
-    """Local hours when non-urgent alerts wait. ``start == end`` means no quiet hours."""
+    """Local hours (in the site's ``timezone``) when non-urgent alerts wait. ``start == end``
+    means no quiet hours."""
 
     start: time
     end: time
-    timezone: str = "Asia/Shanghai"
+    timezone: str
 
     def __post_init__(self) -> None:
         ZoneInfo(self.timezone)  # fail at load, not at 2 am

@@ -6,7 +6,7 @@ observation dataclasses, keeps an :class:`EngineState` (JSON via ``to_json``/``f
 turns each :class:`ConditionChange` into ticket work; a daily job does the same with
 :func:`due_conditions` and each :class:`DueCondition`'s ``due_key``::
 
-    config = load_rules_config("config/rules.toml", timezone="Asia/Shanghai")
+    config = load_rules_config("config/rules.toml", timezone=settings.site.timezone)
     state, changes = evaluate(EngineState(), TankReading("tank-1", at=now, level_percent=12.0),
                               now=now, config=config)
 

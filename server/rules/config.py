@@ -218,7 +218,7 @@ class RulesConfig:
     severity: Mapping[Condition, Severity] = field(default_factory=lambda: dict(DEFAULT_SEVERITY))
     tank_overrides: Mapping[str, TankRules] = field(default_factory=dict)
     extinguisher_overrides: Mapping[str, ExtinguisherRules] = field(default_factory=dict)
-    timezone: str = "Asia/Shanghai"
+    timezone: str = field(kw_only=True)  # the site's (settings.site.timezone): no default
     source: str | None = None
 
     def __post_init__(self) -> None:
@@ -283,7 +283,7 @@ def _overrides(
 
 
 def rules_config_from_mapping(
-    raw: Mapping[str, Any], *, timezone: str = "Asia/Shanghai", source: str | None = None
+    raw: Mapping[str, Any], *, timezone: str, source: str | None = None
 ) -> RulesConfig:
     """Build the config from parsed TOML (tests use this with a dict)."""
     known = {"tank", "extinguisher", "node", "severity"}
@@ -351,7 +351,7 @@ def rules_config_from_mapping(
 
 
 def load_rules_config(
-    path: Path | str | None = None, *, timezone: str = "Asia/Shanghai"
+    path: Path | str | None = None, *, timezone: str
 ) -> RulesConfig:
     """Read ``config/rules.toml`` (None: the built-in defaults); raise ConfigError on a bad key."""
     if path is None:

@@ -144,7 +144,7 @@ class Ingest:
             item: Inbound | Rejected = Inbound(contract.decode(msg.topic, msg.payload),
                                                msg.topic, received, msg.mid)
         except contract.ContractError as exc:
-            if self._is_alert(msg.topic):
+            if self._is_alert_topic(msg.topic):
                 # Our own alert channel sits under the site's topics; it is not a sensor node.
                 if msg.qos:
                     client.ack(msg.mid, msg.qos)
@@ -155,7 +155,7 @@ class Ingest:
         # Blocking here applies back-pressure to the broker instead of dropping readings.
         self.inbox.put((item, msg.qos))
 
-    def _is_alert(self, topic: str) -> bool:
+    def _is_alert_topic(self, topic: str) -> bool:
         """An alert's topic (checked only for what is not a reading: off the hot path)."""
         try:
             return contract.parse_topic(topic, prefix=self.prefix).channel == "alert"

@@ -74,10 +74,8 @@ def _bay_record(bay: ExtinguisherBay) -> ExtinguisherRecord:
                               last_inspected_on=bay.last_inspected_on)
 
 
-def site_overview(db: Session, *, now: datetime, rules: RulesConfig | None = None
-                  ) -> dict[str, Any]:
+def site_overview(db: Session, *, now: datetime, rules: RulesConfig) -> dict[str, Any]:
     """Tanks, extinguisher bays, sensor nodes and open alerts, as /api/v1/site/status shows."""
-    rules = rules or RulesConfig()
     conditions = _open_conditions(db)
     latest = {s.asset_id: s for s in db.scalars(select(AssetState))}
     tanks = []
@@ -137,9 +135,8 @@ def tank_history(db: Session, *, asset_id: str, since: datetime, until: datetime
     return [(ts, float(level)) for ts, level in rows[::step]]
 
 
-def extinguisher_register(db: Session, *, now: datetime, rules: RulesConfig | None = None
+def extinguisher_register(db: Session, *, now: datetime, rules: RulesConfig
                           ) -> list[dict[str, Any]]:
-    rules = rules or RulesConfig()
     conditions = _open_conditions(db)
     latest = {s.asset_id: s.payload for s in db.scalars(select(AssetState))}
     register = []

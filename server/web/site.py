@@ -71,11 +71,11 @@ def site_page(request: Request, db: SessionDep, now: NowDep, settings: SettingsD
     s = sensing()
     if s is None:
         return render(request, "site.html", {"ready": False}, user=user)
-    overview = s.site_overview(db, now=now)
+    overview = s.site_overview(db, now=now, rules=request.app.state.rules)
     return render(request, "site.html", {
         "ready": True, "tanks": overview.get("tanks", []),
         "nodes": overview.get("nodes", []), "alerts": overview.get("alerts", []),
-        "register": s.extinguisher_register(db, now=now),
+        "register": s.extinguisher_register(db, now=now, rules=request.app.state.rules),
         "today": now.astimezone(_tz(settings)).date(),
         "as_date": _as_date,
     }, user=user)
@@ -104,7 +104,8 @@ def _tank_page(request: Request, db: SessionDep, now: datetime, settings: Any, u
     s = sensing()
     if s is None:
         return render(request, "site.html", {"ready": False}, user=user)
-    tank = next((t for t in s.site_overview(db, now=now).get("tanks", [])
+    tank = next((t for t in s.site_overview(db, now=now, rules=request.app.state.rules)
+                 .get("tanks", [])
                  if t.get("asset_id") == asset_id), None)
     if tank is None:
         raise NotFound(f"no tank {asset_id}")

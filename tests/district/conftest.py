@@ -63,11 +63,14 @@ class CentralRig:
         self.metrics = Metrics()
         self.notifier = RecordingNotifier()
         self.book = AlertBook(
-            config=alerts_config_from_mapping(ALERTS, env={"DUTY_URL": "json://127.0.0.1:9/d"}),
+            config=alerts_config_from_mapping(ALERTS, env={"DUTY_URL": "json://127.0.0.1:9/d"},
+                                              timezone="Asia/Shanghai"),
             site=SiteInfo(id="site-01", name_zh="劳动路社区服务站", name_en="Laodong Road"),
             timezone="Asia/Shanghai", public_url="http://sp.test", metrics=self.metrics)
         self.processor = Processor(
-            site_id="site-01", rules=load_rules_config(CONFIG / "rules.toml"), alerts=self.book,
+            site_id="site-01",
+            rules=load_rules_config(CONFIG / "rules.toml", timezone="Asia/Shanghai"),
+            alerts=self.book,
             metrics=self.metrics, evidence_interval_s=600, auto_resolve=["low_level"],
             node_report_interval_s=60, clock=clock, all_sites=all_sites)
         self.site1 = SiteNode(clock, site_id="site-01", node_id="pump-room-01")

@@ -121,10 +121,11 @@ def processor(tmp_path_factory: pytest.TempPathFactory,
     shutil.copy(sqlite_template, path)
     engine = make_engine(f"sqlite:///{path}")
     metrics = Metrics()
-    book = AlertBook(config=alerts_config_from_mapping({}, env={}),
+    book = AlertBook(config=alerts_config_from_mapping({}, env={}, timezone="Asia/Shanghai"),
                      site=SiteInfo(id="site-01", name_zh="站", name_en="Site"),
                      timezone="Asia/Shanghai", public_url="http://sp.test", metrics=metrics)
-    yield Processor(site_id="site-01", rules=load_rules_config(CONFIG / "rules.toml"),
+    yield Processor(site_id="site-01",
+                    rules=load_rules_config(CONFIG / "rules.toml", timezone="Asia/Shanghai"),
                     alerts=book, metrics=metrics, evidence_interval_s=600, auto_resolve=[],
                     node_report_interval_s=60,
                     clock=lambda: datetime(2026, 11, 25, 9, 0, tzinfo=UTC)), session_factory(engine)

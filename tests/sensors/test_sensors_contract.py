@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 from datetime import datetime, timedelta, timezone
 
@@ -205,3 +206,107 @@ def test_decode_is_total_on_mutated_payloads(example, field, value, drop):
         return
     # Whatever passes is a proper message that encodes again.
     assert contract.decode(topic, contract.encode(message)) == message
+
+
+# --- the server's alert topic ----------------------------------------------------------------
+
+ALERT = contract.AlertNotice(site_id="site-01", alert_id=41, ticket_id=7, kind="raised", level=0,
+                             urgent=True, asset_id="tank-1", condition="overflow",
+                             title="【紧急】劳动路社区服务站：蓄水池溢流 | URGENT Tank overflowing",
+                             created_at=TS)
+ALERT_TOPIC = "servicepoint/site-01/alerts/41"
+
+
+def test_alert_round_trip_and_wire_format_is_what_docs_api_md_shows():
+    assert contract.alert_topic("servicepoint", "site-01", 41) == ALERT_TOPIC
+    payload = contract.encode_alert(ALERT)
+    assert contract.decode_alert(ALERT_TOPIC, payload) == ALERT
+    assert json.loads(payload) == {
+        "v": 1, "id": 41, "ticket_id": 7, "kind": "raised", "level": 0, "urgent": True,
+        "asset_id": "tank-1", "condition": "overflow", "title": ALERT.title,
+        "created_at": "2026-11-25T17:30:05.250000+08:00"}
+    cleared = dataclasses.replace(ALERT, kind="cleared", asset_id=None, condition=None)
+    assert contract.decode_alert(ALERT_TOPIC, contract.encode_alert(cleared)) == cleared
+
+
+def test_the_one_parser_reads_alert_topics_and_no_node_may_be_called_alerts():
+    assert contract.parse_topic(ALERT_TOPIC) == contract.TopicInfo(
+        "servicepoint", "site-01", None, "alert", alert_id=41)
+    for bad in ["servicepoint/site-01/alerts/0", "servicepoint/site-01/alerts/x",
+                "servicepoint/site-01/alerts/041", "servicepoint/Site/alerts/1"]:
+        with pytest.raises(ContractError):
+            contract.parse_topic(bad)
+    with pytest.raises(ContractError, match="server's level"):
+        contract.state_topic("servicepoint", "site-01", "alerts", "tank-1")
+    with pytest.raises(ContractError, match="server's level"):
+        contract.parse_topic("servicepoint/site-01/alerts/state/tank-1")
+    # A node's reading is not an alert, and an alert is not a reading.
+    with pytest.raises(ContractError, match="alert"):
+        contract.decode(ALERT_TOPIC, contract.encode_alert(ALERT))
+    with pytest.raises(ContractError, match="alert topic"):
+        contract.decode_alert(TOPIC, contract.encode_alert(ALERT))
+
+
+def _alert_payload(**changes):
+    body = json.loads(contract.encode_alert(ALERT))
+    body.update(changes)
+    return json.dumps(body).encode()
+
+
+@pytest.mark.parametrize(("payload", "reason"), [
+    (b"{not json", "JSON"),
+    (_alert_payload(v=2), "version"),
+    (_alert_payload(id=42), "match"),
+    (_alert_payload(kind="overflow"), "kind"),
+    (_alert_payload(level=-1), "level"),
+    (_alert_payload(urgent="yes"), "urgent"),
+    (_alert_payload(asset_id="Tank 1"), "asset_id"),
+    (_alert_payload(title=""), "title"),
+    (_alert_payload(created_at="2026-11-25T17:30:05"), "offset"),
+])
+def test_alert_rejections_say_why_and_are_value_errors(payload, reason):
+    with pytest.raises(ContractError, match=reason):
+        contract.decode_alert(ALERT_TOPIC, payload)
+    with pytest.raises(ValueError):
+        contract.decode_alert(ALERT_TOPIC, payload)
+
+
+def test_encode_alert_refuses_an_alert_the_contract_cannot_carry():
+    with pytest.raises(ContractError, match="asset_id"):
+        contract.encode_alert(dataclasses.replace(ALERT, asset_id="Tank 1"))
+    with pytest.raises(ContractError, match="alert_id"):
+        contract.alert_topic("servicepoint", "site-01", 0)
+
+
+@settings(max_examples=300, deadline=None)
+@given(field=st.sampled_from(["v", "id", "ticket_id", "kind", "level", "urgent", "asset_id",
+                              "condition", "title", "created_at"]) | st.text(max_size=10),
+       value=json_values, drop=st.booleans())
+def test_decode_alert_is_total_on_mutated_payloads(field, value, drop):
+    body = json.loads(contract.encode_alert(ALERT))
+    if drop:
+        body.pop(field, None)
+    else:
+        body[field] = value
+    try:
+        notice = contract.decode_alert(ALERT_TOPIC, json.dumps(body).encode())
+    except ContractError:
+        return
+    assert contract.decode_alert(ALERT_TOPIC, contract.encode_alert(notice)) == notice
+
+
+# --- what an event says about its asset's state ------------------------------------------------
+
+def test_each_event_names_the_state_field_it_sets_and_back():
+    tank_fields = {f.name for f in dataclasses.fields(contract.TankState)}
+    bay_fields = {f.name for f in dataclasses.fields(contract.ExtinguisherBayState)}
+    for name, (field, value) in contract.TANK_EVENT_FIELDS.items():
+        assert field in tank_fields
+        assert contract.tank_event(field, value) == name
+    for name, (field, value) in contract.BAY_EVENT_FIELDS.items():
+        assert field in bay_fields
+        assert contract.bay_event(field, value) == name
+    assert contract.bay_event("present", False) == "extinguisher_removed"
+    assert contract.tank_event("overflow", True) == "overflow_tripped"
+    with pytest.raises(ContractError):
+        contract.tank_event("turbidity_ntu", True)

@@ -62,7 +62,7 @@ class FakeSensing:
 
     # the functions the pages call, with the real module's signatures
 
-    def site_overview(self, db: Any, *, now: datetime) -> dict[str, Any]:
+    def site_overview(self, db: Any, *, now: datetime, rules: Any) -> dict[str, Any]:
         open_alerts = [a for a in self.alerts if not a["acknowledged"]]
         return {"tanks": self.tanks, "extinguisher_bays": self.bays, "nodes": self.nodes,
                 "alerts": list(reversed(open_alerts))}
@@ -98,7 +98,7 @@ class FakeSensing:
     def cleaning_log(self, db: Any, *, asset_id: str) -> list[Cleaning]:
         return [c for c in self.cleanings if c.asset_id == asset_id]
 
-    def extinguisher_register(self, db: Any, *, now: datetime) -> list[dict[str, Any]]:
+    def extinguisher_register(self, db: Any, *, now: datetime, rules: Any) -> list[dict[str, Any]]:
         return self.bays
 
     def alerts_since(self, db: Any, *, after_id: int = 0, limit: int = 50

@@ -21,7 +21,7 @@ ENV = {
 
 
 def test_shipped_file_with_every_secret_set() -> None:
-    config = load_alerts_config(SHIPPED, env=ENV)
+    config = load_alerts_config(SHIPPED, env=ENV, timezone="Asia/Shanghai")
     assert config.quiet_hours.start == time(22) and config.quiet_hours.end == time(7)
     assert config.ladder(urgent=True).after_minutes == (0, 10, 30)
     assert config.ladder(urgent=False).after_minutes == (0, 240, 1440)
@@ -43,14 +43,14 @@ def test_the_file_itself_holds_no_url() -> None:
 def test_a_missing_secret_fails_fast_naming_the_key() -> None:
     env = {k: v for k, v in ENV.items() if "HEAD_MAIL" not in k}
     with pytest.raises(ConfigError) as caught:
-        load_alerts_config(SHIPPED, env=env)
+        load_alerts_config(SHIPPED, env=env, timezone="Asia/Shanghai")
     assert caught.value.key == "sites.site-01.staff[1].channels[1].url_env"
     assert "SERVICEPOINT_ALERT_HEAD_MAIL_URL is not set" in str(caught.value)
 
 
 def test_in_development_a_missing_secret_skips_the_channel() -> None:
     env = {k: v for k, v in ENV.items() if "HEAD_MAIL" not in k}
-    config = load_alerts_config(SHIPPED, env=env, require_secrets=False)
+    config = load_alerts_config(SHIPPED, env=env, require_secrets=False, timezone="Asia/Shanghai")
     assert [r.key for r in config.recipients("site-01", level=1, urgent=True)] == ["head/dingtalk"]
 
 
@@ -87,12 +87,12 @@ def test_broken_file_names_the_key(tmp_path: Path, text: str, key: str) -> None:
     path = write(tmp_path, text)
     env = {"W_URL": "json://127.0.0.1/", "NOT_A_URL": "just-a-token"}
     with pytest.raises(ConfigError) as caught:
-        load_alerts_config(path, env=env)
+        load_alerts_config(path, env=env, timezone="Asia/Shanghai")
     assert caught.value.key == key
     assert str(caught.value).startswith(f"{path}: {key}: ")
 
 
 def test_no_file_means_nobody_to_alert() -> None:
-    config = load_alerts_config(None, env={})
+    config = load_alerts_config(None, env={}, timezone="Asia/Shanghai")
     assert config.sites == {}
     assert config.recipients("site-01", level=0, urgent=True) == ()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -10,6 +11,7 @@ from hypothesis import strategies as st
 
 from server.alerts import (
     AlertKind,
+    AlertMessage,
     AlertSubject,
     EscalationLadder,
     InvalidPolicy,
@@ -37,6 +39,12 @@ from server.rules import (
 
 SITE = SiteInfo("site-01", "劳动路社区服务站", "Laodong Road Community Service Point")
 T0 = datetime(2026, 11, 25, 1, 12, tzinfo=UTC)  # 09:12 in Changsha
+TZ = "Asia/Shanghai"
+
+
+def compose(**kwargs: Any) -> AlertMessage:
+    """compose_alert for the site above, in its time zone."""
+    return compose_alert(timezone=TZ, **kwargs)
 OVERFLOW = ConditionChange(
     asset_id="tank-1", condition=Condition.OVERFLOW, kind=ChangeKind.RAISED,
     severity=Severity.URGENT, at=T0, since=T0 - timedelta(seconds=10),
@@ -53,7 +61,7 @@ def changsha(hour: int, minute: int = 0, day: int = 25) -> datetime:
 
 def test_raised_alert_for_an_urgent_condition() -> None:
     subject = AlertSubject.from_change(OVERFLOW, asset_name="1号蓄水池")
-    alert = compose_alert(kind=AlertKind.RAISED, subject=subject, site=SITE, ticket_id=42, at=T0,
+    alert = compose(kind=AlertKind.RAISED, subject=subject, site=SITE, ticket_id=42, at=T0,
                           link="http://sp.local/t/42")
     assert alert.urgent
     assert alert.key == "site-01:ticket-42:raised:0"
@@ -71,7 +79,7 @@ def test_raised_alert_for_an_urgent_condition() -> None:
 
 def test_escalated_alert_says_how_long_nobody_answered() -> None:
     subject = AlertSubject.from_change(OVERFLOW)
-    alert = compose_alert(kind=AlertKind.ESCALATED, subject=subject, site=SITE, ticket_id=42,
+    alert = compose(kind=AlertKind.ESCALATED, subject=subject, site=SITE, ticket_id=42,
                           at=T0 + timedelta(minutes=10), level=1,
                           unacknowledged_for=timedelta(minutes=10))
     assert alert.key == "site-01:ticket-42:escalated:1"
@@ -84,7 +92,7 @@ def test_cleared_alert_for_a_schedule_condition() -> None:
     due = DueCondition(asset_id="tank-1", condition=Condition.CLEANING_DUE,
                        severity=Severity.NORMAL, due_on=date(2026, 12, 1),
                        due_key="tank-1|cleaning_due|2026-12-01", overdue=False)
-    alert = compose_alert(kind=AlertKind.CLEARED, subject=AlertSubject.from_due(due), site=SITE,
+    alert = compose(kind=AlertKind.CLEARED, subject=AlertSubject.from_due(due), site=SITE,
                           ticket_id="M-7", at=T0)
     assert not alert.urgent
     assert alert.title.startswith("【已恢复】劳动路社区服务站：蓄水池清洗消毒到期 | [Cleared]")
@@ -95,12 +103,12 @@ def test_cleared_alert_for_a_schedule_condition() -> None:
 def test_a_ticket_without_an_asset() -> None:
     subject = AlertSubject(title_zh="请求逾期未接单", title_en="Request not accepted in time",
                            urgent=False)
-    alert = compose_alert(kind=AlertKind.RAISED, subject=subject, site=SITE, ticket_id=5, at=T0)
+    alert = compose(kind=AlertKind.RAISED, subject=subject, site=SITE, ticket_id=5, at=T0)
     assert alert.body.splitlines()[:2] == ["请求逾期未接单", "Request not accepted in time"]
 
 
 def test_delivery_key_names_alert_and_recipient_but_no_secret() -> None:
-    alert = compose_alert(kind=AlertKind.RAISED, subject=AlertSubject.from_change(OVERFLOW),
+    alert = compose(kind=AlertKind.RAISED, subject=AlertSubject.from_change(OVERFLOW),
                           site=SITE, ticket_id=42, at=T0)
     wang = Recipient("wang", "王站长", "wecom", url="wecombot://SECRETKEY")
     assert delivery_key(alert, wang) == "site-01:ticket-42:raised:0>wang/wecom"
@@ -154,7 +162,7 @@ def test_recipients_for_a_level() -> None:
 
 # --- quiet hours ---------------------------------------------------------------------------
 
-NIGHT = QuietHours(time(22), time(7))
+NIGHT = QuietHours(time(22), time(7), TZ)
 
 
 @pytest.mark.parametrize(("hour", "minute", "quiet"), [
@@ -166,11 +174,11 @@ def test_quiet_hours_across_midnight(hour: int, minute: int, quiet: bool) -> Non
 
 
 def test_quiet_hours_within_one_day_and_disabled() -> None:
-    nap = QuietHours(time(12), time(14))
+    nap = QuietHours(time(12), time(14), TZ)
     assert in_quiet_hours(changsha(13), nap)
     assert not in_quiet_hours(changsha(14), nap)
     assert not in_quiet_hours(changsha(3), nap)
-    assert not in_quiet_hours(changsha(3), QuietHours(time(0), time(0)))
+    assert not in_quiet_hours(changsha(3), QuietHours(time(0), time(0), TZ))
 
 
 def test_urgent_alerts_always_go_at_once() -> None:

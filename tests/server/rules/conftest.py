@@ -13,4 +13,4 @@ T0 = datetime(2026, 11, 25, 1, 0, tzinfo=UTC)  # 09:00 in Changsha
 
 @pytest.fixture
 def config() -> RulesConfig:
-    return RulesConfig()
+    return RulesConfig(timezone="Asia/Shanghai")

@@ -90,13 +90,15 @@ def test_door_banging_in_the_wind_raises_once(config: RulesConfig) -> None:
 
 def test_per_bay_grace_override() -> None:
     config = rules_config_from_mapping(
-        {"extinguisher": {"overrides": {"ext-b01-1": {"missing_raise_after_s": 60}}}}
+        {"extinguisher": {"overrides": {"ext-b01-1": {"missing_raise_after_s": 60}}}},
+        timezone="Asia/Shanghai"
     )
     _, changes = run(config, [(0, {"present": False}), (60, {"present": False})])
     assert raised(changes) == [Condition.MISSING]
 
 
 def test_severity_can_be_changed_in_config() -> None:
-    config = rules_config_from_mapping({"severity": {"door_open": "urgent"}})
+    config = rules_config_from_mapping({"severity": {"door_open": "urgent"}},
+                                       timezone="Asia/Shanghai")
     _, changes = run(config, [(0, {"door_open": True}), (600, {"door_open": True})])
     assert changes[0].severity is Severity.URGENT

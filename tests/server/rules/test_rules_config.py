@@ -18,8 +18,8 @@ from tests.conftest import REPO
 
 
 def test_shipped_file_matches_the_built_in_defaults() -> None:
-    shipped = load_rules_config(REPO / "config" / "rules.toml")
-    defaults = RulesConfig()
+    shipped = load_rules_config(REPO / "config" / "rules.toml", timezone="Asia/Shanghai")
+    defaults = RulesConfig(timezone="Asia/Shanghai")
     assert shipped.tank == defaults.tank
     assert shipped.extinguisher == defaults.extinguisher
     assert shipped.node == defaults.node
@@ -30,7 +30,8 @@ def test_shipped_file_matches_the_built_in_defaults() -> None:
 
 
 def test_no_file_gives_the_defaults() -> None:
-    assert load_rules_config(None, timezone="Asia/Shanghai") == RulesConfig()
+    assert load_rules_config(None, timezone="Asia/Shanghai") == RulesConfig(
+        timezone="Asia/Shanghai")
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -63,7 +64,7 @@ def write(tmp_path: Path, text: str) -> Path:
 def test_broken_file_names_the_key(tmp_path: Path, text: str, key: str) -> None:
     path = write(tmp_path, text)
     with pytest.raises(ConfigError) as caught:
-        load_rules_config(path)
+        load_rules_config(path, timezone="Asia/Shanghai")
     assert caught.value.key == key
     assert caught.value.source == str(path)
     assert str(caught.value).startswith(f"{path}: {key}: ")
@@ -71,7 +72,7 @@ def test_broken_file_names_the_key(tmp_path: Path, text: str, key: str) -> None:
 
 def test_missing_file_and_bad_timezone(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="no such file"):
-        load_rules_config(tmp_path / "absent.toml")
+        load_rules_config(tmp_path / "absent.toml", timezone="Asia/Shanghai")
     with pytest.raises(ConfigError) as caught:
         load_rules_config(None, timezone="Mars/Olympus")
     assert caught.value.key == "timezone"
@@ -81,7 +82,7 @@ def test_overrides_merge_over_the_site_values(tmp_path: Path) -> None:
     path = write(tmp_path, "[tank]\nlevel_raise_after_s = 60\n"
                            "[tank.overrides.tank-2]\nhigh_raise_percent = 80.0\n"
                            "high_clear_percent = 75.0\n")
-    config = load_rules_config(path)
+    config = load_rules_config(path, timezone="Asia/Shanghai")
     assert config.tank_rules("tank-2").high_raise_percent == 80.0
     assert config.tank_rules("tank-2").level_raise_after_s == 60  # inherited from [tank]
     assert config.tank_rules("tank-1").high_raise_percent == 90.0

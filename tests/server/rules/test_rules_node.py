@@ -87,7 +87,8 @@ def test_offline_clears_when_states_come_back(config: RulesConfig) -> None:
 
 
 def test_silence_factor_is_configurable() -> None:
-    config = rules_config_from_mapping({"node": {"silence_factor": 5, "offline_raise_after_s": 0}})
+    config = rules_config_from_mapping({"node": {"silence_factor": 5, "offline_raise_after_s": 0}},
+                                       timezone="Asia/Shanghai")
     state, changes = evaluate_node(EngineState(), status(True, 0, 0), now=at(149), config=config)
     assert changes == ()
     _, changes = evaluate_node(state, status(True, 0, 0), now=at(150), config=config)

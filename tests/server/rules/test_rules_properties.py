@@ -23,7 +23,7 @@ from server.rules import (
 )
 from tests.server.rules.conftest import T0
 
-CONFIG = RulesConfig()
+CONFIG = RulesConfig(timezone="Asia/Shanghai")
 maybe_bool = st.none() | st.booleans()
 level = st.none() | st.floats(min_value=0, max_value=100) | st.sampled_from(
     [19.9, 20.0, 20.1, 24.9, 25.0, 84.9, 85.0, 90.0, 95.0, 98.0]

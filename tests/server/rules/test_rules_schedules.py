@@ -111,7 +111,8 @@ def test_the_register_interval_beats_the_config(config: RulesConfig) -> None:
     quarterly = TankRecord("tank-1", last_cleaned_on=date(2026, 1, 1), cleaning_interval_days=90)
     assert cleaning_due_on(quarterly, config) == date(2026, 4, 1)
     override = rules_config_from_mapping(
-        {"tank": {"overrides": {"tank-1": {"cleaning_interval_days": 120}}}}
+        {"tank": {"overrides": {"tank-1": {"cleaning_interval_days": 120}}}},
+        timezone="Asia/Shanghai"
     )
     assert cleaning_due_on(TankRecord("tank-1", last_cleaned_on=date(2026, 1, 1)), override) == (
         date(2026, 5, 1)

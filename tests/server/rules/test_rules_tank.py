@@ -217,7 +217,8 @@ def test_turbidity_at_exactly_the_threshold_is_not_over_it(config: RulesConfig) 
 
 def test_per_tank_override_changes_only_that_tank() -> None:
     config = rules_config_from_mapping(
-        {"tank": {"overrides": {"tank-1": {"low_raise_percent": 30.0, "low_clear_percent": 35.0}}}}
+        {"tank": {"overrides": {"tank-1": {"low_raise_percent": 30.0, "low_clear_percent": 35.0}}}},
+        timezone="Asia/Shanghai"
     )
     _, changes = run(config, [(s, {"level_percent": 28.0}) for s in (0, 60, 120)])
     assert transitions(changes, Condition.LOW_LEVEL) == [ChangeKind.RAISED]
@@ -230,7 +231,8 @@ def test_per_tank_override_changes_only_that_tank() -> None:
 
 
 def test_zero_duration_raises_on_the_first_reading() -> None:
-    config = rules_config_from_mapping({"tank": {"level_raise_after_s": 0}})
+    config = rules_config_from_mapping({"tank": {"level_raise_after_s": 0}},
+                                       timezone="Asia/Shanghai")
     _, changes = run(config, [(0, {"level_percent": 5.0})])
     assert transitions(changes, Condition.LOW_LEVEL) == [ChangeKind.RAISED]
 

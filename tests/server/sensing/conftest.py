@@ -21,6 +21,7 @@ from server.sensing.processing import Inbound, Processor
 from tests.sensors.conftest import mock_factory, start_node  # noqa: F401  (fixtures for e2e)
 from tests.server.conftest import CONFIG, FakeClock
 
+TZ = "Asia/Shanghai"  # the demo site's time zone (config/servicepoint.toml)
 ALERTS = {
     "quiet_hours": {"start": "22:00", "end": "07:00"},
     "escalation": {"urgent_after_minutes": [0, 10, 30], "normal_after_minutes": [0, 240, 1440]},
@@ -72,13 +73,14 @@ class Rig:
         self.metrics = Metrics()
         self.notifier = RecordingNotifier()
         self.book = AlertBook(
-            config=alerts_config_from_mapping(ALERTS, env={"DUTY_URL": "json://127.0.0.1:9/d",
+            config=alerts_config_from_mapping(ALERTS, timezone=TZ, env={"DUTY_URL": "json://127.0.0.1:9/d",
                                                            "HEAD_URL": "json://127.0.0.1:9/h"}),
             site=SiteInfo(id="site-01", name_zh="劳动路社区服务站", name_en="Laodong Road"),
-            timezone="Asia/Shanghai", public_url="http://sp.test", metrics=self.metrics,
+            timezone=TZ, public_url="http://sp.test", metrics=self.metrics,
             asset_names=asset_name)
         self.processor = Processor(
-            site_id="site-01", rules=load_rules_config(CONFIG / "rules.toml"), alerts=self.book,
+            site_id="site-01", rules=load_rules_config(CONFIG / "rules.toml", timezone=TZ),
+            alerts=self.book,
             metrics=self.metrics, evidence_interval_s=600,
             auto_resolve=["low_level", "missing", "offline"], node_report_interval_s=60,
             clock=clock)

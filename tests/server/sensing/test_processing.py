@@ -164,7 +164,7 @@ def test_cleaning_overdue_raises_one_ticket_that_needs_a_passed_water_test(rig: 
         assert rig.processor.run_schedules(db) == 0  # the schedule restarted from 2027-02-03
     overview = None
     with rig.sessions() as db:
-        overview = services.site_overview(db, now=rig.clock())
+        overview = services.site_overview(db, now=rig.clock(), rules=rig.processor.rules)
     assert overview["tanks"][0]["cleaning_due"] == "2027-08-02"
 
 
