@@ -19,6 +19,10 @@ plays the squad leader and the volunteer through the server's HTTP API, as their
 after ``--duration``) it stops every child it started, and their children, and leaves nothing
 behind. Each run starts afresh in ``<data_dir>/demo/``; logs are in ``<data_dir>/demo/logs/``.
 
+Wiring: this module is the supervisor (the command line, the children, the announcement);
+``servicepoint.children`` starts and stops each child in its own process group, and
+``servicepoint.story`` plays the story over HTTP.
+
     servicepoint demo                 # until Ctrl-C
     servicepoint demo --duration 180  # stop by itself after three minutes
     servicepoint demo --fast          # the same story at 0.4 x the times (for tests)
@@ -27,30 +31,25 @@ behind. Each run starts afresh in ``<data_dir>/demo/``; logs are in ``<data_dir>
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import logging
 import os
-import secrets
 import shutil
 import signal
-import socket
-import sqlite3
 import subprocess
 import sys
 import threading
 import time
 import tomllib
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 from typing import Any
 
-import httpx
-
 from kiosk.settings import load_kiosk_settings
 from server.settings import load_server_settings
+from servicepoint.children import Child, free_port_from, wait_http
+from servicepoint.story import Story
 
 __all__ = ["main"]
 
@@ -59,75 +58,6 @@ log = logging.getLogger("servicepoint.demo")
 FAST = 0.4  # --fast: every time of the story, and every rule duration, times this
 STORY_FILE = "demo-story.toml"
 RULES_FILE = "demo-rules.toml"
-
-
-@dataclass
-class Child:
-    """One process the demo starts, in its own process group so that it and anything it
-    starts can be stopped together."""
-
-    name: str
-    argv: list[str]
-    log_path: Path
-    env: dict[str, str] = field(default_factory=dict)
-    process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        handle = self.log_path.open("ab")
-        self.process = subprocess.Popen(self.argv, stdout=handle, stderr=subprocess.STDOUT,
-                                        stdin=subprocess.DEVNULL, env={**os.environ, **self.env},
-                                        start_new_session=True)
-        handle.close()
-        log.info("started %s (pid %s), log: %s", self.name, self.process.pid, self.log_path)
-
-    def alive(self) -> bool:
-        return self.process is not None and self.process.poll() is None
-
-    def stop(self, timeout: float = 10.0) -> None:
-        if self.process is None:
-            return
-        pid = self.process.pid
-        if self.alive():
-            _signal_group(pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                log.warning("%s did not stop within %.0fs; killing it", self.name, timeout)
-        # Whatever is left in its group (the process itself, or anything it started) goes now.
-        _signal_group(pid, signal.SIGKILL)
-        self.process.wait()
-        log.info("stopped %s", self.name)
-
-
-def _signal_group(pid: int, signum: int) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):  # the group is gone
-        os.killpg(pid, signum)
-
-
-def _port_free(port: int) -> bool:
-    with socket.socket() as sock:
-        return sock.connect_ex(("127.0.0.1", port)) != 0
-
-
-def _free_port_from(start: int) -> int:
-    port = start
-    while not _port_free(port):
-        port += 1
-    return port
-
-
-def _wait_http(url: str, child: Child, timeout: float = 90.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if not child.alive():
-            raise RuntimeError(f"{child.name} exited; see {child.log_path}")
-        try:
-            if httpx.get(url, timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise TimeoutError(f"{child.name} did not answer at {url} within {timeout:.0f}s")
 
 
 def _broker(workdir: Path, port: int) -> Child | None:
@@ -190,218 +120,6 @@ def _scaled_rules(source: Path, target: Path, factor: float) -> Path:
 
 # --- the story the supervisor plays itself ---------------------------------------------------
 
-class Story(threading.Thread):
-    """Watches the server and plays the resident's and the volunteers' part of the story.
-
-    Every second it prints tickets and alerts that are new (as staff would see them), and at
-    its times it files a request the way the kiosk does, dispatches it as the squad leader and
-    accepts it as the volunteer. A failed call is logged and tried again on the next round; the
-    story never stops the demo.
-    """
-
-    # Seconds after start (times ``scale``) for the request's three steps.
-    FILE_AT, DISPATCH_AT, ACCEPT_AT = 30.0, 40.0, 50.0
-    # How long the story waits for the kiosk's resident before it files over HTTP instead.
-    KIOSK_PATIENCE_S = 90.0
-
-    def __init__(self, base_url: str, *, scale: float, kiosk_id: str, mqtt_port: int | None,
-                 say: Callable[[str], None], stop: threading.Event,
-                 kiosk_outbox: Path | None = None) -> None:
-        super().__init__(name="demo-story", daemon=True)
-        self.base_url = base_url
-        self.scale = scale
-        self.kiosk_id = kiosk_id
-        self.kiosk_outbox = kiosk_outbox
-        self.mqtt_port = mqtt_port
-        self.say = say
-        self.halt = stop
-        self.http = httpx.Client(base_url=base_url, timeout=10)
-        self.tokens: dict[str, str] = {}
-        self.seen_tickets: set[int] = set()
-        self.last_alert = 0
-        self.request: dict[str, Any] | None = None
-        self.request_ticket: int | None = None
-        self.dispatched = self.accepted = self.told_complete = False
-        self.conditions: set[str] = set()
-        self.urgent_alert = False
-        self.pages = False
-
-    # The story's milestones; the demo's test reads the same facts from the database.
-    @property
-    def complete(self) -> bool:
-        return ({"low_level", "missing"} <= self.conditions and self.urgent_alert
-                and self.accepted)
-
-    def run(self) -> None:
-        started = time.monotonic()
-        self.pages = self._has_staff_pages()
-        while not self.halt.wait(1.0):
-            elapsed = time.monotonic() - started
-            try:
-                self._watch()
-                if self.request is None and elapsed >= self.FILE_AT * self.scale:
-                    self._file_request(elapsed)
-                elif self.request is not None and not self.dispatched and \
-                        elapsed >= self.DISPATCH_AT * self.scale:
-                    self._dispatch()
-                elif self.dispatched and not self.accepted and \
-                        elapsed >= self.ACCEPT_AT * self.scale:
-                    self._accept()
-            except (httpx.HTTPError, KeyError, ValueError) as exc:
-                log.warning("demo story: %s; trying again", exc)
-            if self.complete and not self.told_complete:
-                self.told_complete = True
-                self._tell_complete()
-        self.http.close()
-
-    # --- HTTP -----------------------------------------------------------------------------
-
-    def _token(self, username: str, password: str) -> dict[str, str]:
-        if username not in self.tokens:
-            reply = self.http.post("/api/v1/auth/login",
-                                   json={"username": username, "password": password})
-            reply.raise_for_status()
-            self.tokens[username] = reply.json()["access_token"]
-        return {"Authorization": f"Bearer {self.tokens[username]}"}
-
-    def _get(self, path: str, who: tuple[str, str], **params: Any) -> Any:
-        reply = self.http.get(path, headers=self._token(*who), params=params)
-        reply.raise_for_status()
-        return reply.json()
-
-    def _post(self, path: str, who: tuple[str, str] | None, body: Any = None) -> Any:
-        headers = self._token(*who) if who else {}
-        reply = self.http.post(path, headers=headers, json=body)
-        reply.raise_for_status()
-        return reply.json()
-
-    def _has_staff_pages(self) -> bool:
-        try:
-            return self.http.get("/login").status_code == 200
-        except httpx.HTTPError:
-            return False
-
-    def _ticket_link(self, ticket_id: int) -> str:
-        if self.pages:
-            return f"{self.base_url}/staff/tickets/{ticket_id}"
-        return f"{self.base_url}/api/v1/tickets/{ticket_id}  (signed in as staff)"
-
-    # --- the parts ------------------------------------------------------------------------
-
-    def _watch(self) -> None:
-        staff = ("staff", "staff-demo")
-        tickets = self._get("/api/v1/tickets", staff, kind="maintenance", limit=100)["tickets"]
-        for ticket in sorted(tickets, key=lambda t: t["id"]):
-            if ticket["id"] in self.seen_tickets or not ticket.get("condition"):
-                continue
-            self.seen_tickets.add(ticket["id"])
-            self.conditions.add(ticket["condition"])
-            if ticket["condition"] in ("low_level", "missing"):
-                self.say(f"  ▸ Ticket {ticket['number']} raised by the sensors: {ticket['title']}"
-                         f" ({ticket['priority']})\n      {self._ticket_link(ticket['id'])}")
-        alerts = self._get("/api/v1/alerts", staff, after_id=self.last_alert)["alerts"]
-        for alert in alerts:
-            self.last_alert = max(self.last_alert, int(alert["id"]))
-            if alert.get("condition") not in ("low_level", "missing"):
-                continue
-            if alert.get("urgent") and alert.get("kind") == "raised":
-                self.urgent_alert = True
-            self.say(f"  ▸ Alert to staff ({alert.get('kind')}): {alert.get('title')}")
-
-    def _file_request(self, elapsed: float) -> None:
-        if self.kiosk_outbox is not None:
-            filed = self._filed_at_kiosk()
-            if filed is not None:
-                number, token = filed
-                self.request = {"number": number, "phone_token": token}
-                self.say(f"  ▸ A resident filed request {number} at the kiosk, tapping its "
-                         f"screen (水电维修 water repair: a leak, 劳动新村1栋1单元).\n"
-                         f"      Phone link (the QR code): {self.base_url}/r/{token}")
-                return
-            if elapsed < self.FILE_AT * self.scale + self.KIOSK_PATIENCE_S:
-                return  # the resident is still tapping, or the kiosk is still sending
-            log.warning("no request from the kiosk after %.0f s; filing it over HTTP instead",
-                        elapsed)
-            self.kiosk_outbox = None
-        # The body the kiosk's flow builds (kiosk/flow.py request_body) with the number and
-        # phone token its outbox adds (kiosk/outbox.py); 9001 is far from the kiosk's own count.
-        body = {"client_id": f"demo-{secrets.token_hex(8)}", "category": "water_electric",
-                "unit_code": "C01-B01-U1", "answers": {"problem": "leak"}, "description": "",
-                "channel": "kiosk", "contact_phone": "13907310001",
-                "number": f"{self.kiosk_id}-9001", "phone_token": secrets.token_urlsafe(32)}
-        self.request = self._post("/api/v1/requests", None, body)
-        url = self.request.get("status_url") or \
-            f"{self.base_url}/r/{self.request['phone_token']}"
-        self.say(f"  ▸ A resident filed request {self.request['number']} at the kiosk "
-                 f"(水电维修 water repair: a leak, 劳动新村1栋1单元).\n"
-                 f"      Phone link (the QR code): {url}")
-
-    def _filed_at_kiosk(self) -> tuple[str, str] | None:
-        """(number, phone token) of the first request the kiosk has delivered to the server,
-        read from the kiosk's outbox. The demo's data folder is new each run, so that is the
-        request its resident tapped in (or one a person tapped in first: the story follows it)."""
-        assert self.kiosk_outbox is not None
-        if not self.kiosk_outbox.exists():
-            return None
-        try:
-            with contextlib.closing(sqlite3.connect(
-                    f"file:{self.kiosk_outbox}?mode=ro", uri=True, timeout=2)) as db:
-                row = db.execute("SELECT number, phone_token FROM outbox WHERE state = "
-                                 "'delivered' ORDER BY created_at LIMIT 1").fetchone()
-        except sqlite3.Error as exc:  # the kiosk is still creating it
-            log.debug("kiosk outbox not readable yet: %s", exc)
-            return None
-        return (str(row[0]), str(row[1])) if row else None
-
-    def _find_request_ticket(self, leader: tuple[str, str]) -> int:
-        tickets = self._get("/api/v1/tickets", leader, kind="request", limit=100)["tickets"]
-        for ticket in tickets:
-            if self.request is not None and ticket["number"] == self.request["number"]:
-                return int(ticket["id"])
-        raise KeyError(f"request {self.request and self.request['number']} not in the queue")
-
-    def _dispatch(self) -> None:
-        leader = ("leader1", "leader-demo")
-        self.request_ticket = self.request_ticket or self._find_request_ticket(leader)
-        proposals = self._get(f"/api/v1/tickets/{self.request_ticket}/proposals",
-                              leader)["proposals"]
-        # The squad leader picks 建国 (lijianguo) when he is proposed, else the first.
-        chosen = next((p for p in proposals if p["given_name"] == "建国"),
-                      proposals[0] if proposals else None)
-        if chosen is None:
-            raise ValueError("no volunteer proposed for the request")
-        self._post(f"/api/v1/tickets/{self.request_ticket}/dispatch", leader,
-                   {"volunteer_id": chosen["volunteer_id"]})
-        self.dispatched = True
-        self.say(f"  ▸ Squad leader leader1 dispatched it to volunteer {chosen['given_name']} "
-                 f"(分队下单).")
-
-    def _accept(self) -> None:
-        self._post(f"/api/v1/tickets/{self.request_ticket}/accept",
-                   ("lijianguo", "volunteer-demo"))
-        self.accepted = True
-        where = f"{self.base_url}/v" if self.pages else f"{self.base_url}/api/v1/me/tasks"
-        assert self.request is not None
-        self.say(f"  ▸ Volunteer lijianguo (建国) accepted it (党员接单): {where}\n"
-                 f"      The resident's phone page now says who is coming: "
-                 f"{self.base_url}/r/{self.request['phone_token']}")
-
-    def _tell_complete(self) -> None:
-        lines = ["", "  The story is complete: two sensor tickets with their alerts, and a "
-                     "request filed, dispatched and accepted."]
-        if self.pages:
-            lines.append(f"  Dashboard: {self.base_url}/staff (staff/staff-demo); "
-                         f"site status: {self.base_url}/staff/site")
-        lines.append(f"  API: {self.base_url}/api/v1/tickets, {self.base_url}/api/v1/alerts "
-                     "(sign in: POST /api/v1/auth/login)")
-        if self.mqtt_port:
-            lines.append(f"  Alerts on MQTT: mosquitto_sub -p {self.mqtt_port} "
-                         "-t 'servicepoint/+/alerts/#' -v")
-        lines.append("  The extinguisher comes back and the tank refills shortly; "
-                     "stop with Ctrl-C.\n")
-        self.say("\n".join(lines))
-
-
 def _say(text: str) -> None:
     # The demo's user-facing lines go to the terminal as they are; everything else is logged.
     sys.stdout.write(text + "\n")
@@ -444,9 +162,9 @@ def main(argv: list[str]) -> int:
         Path(__file__).resolve().parent.parent / "config"
     scenarios = config_dir / "scenarios"
     scale = FAST if args.fast else 1.0
-    http_port = args.port or _free_port_from(settings.http.port)
+    http_port = args.port or free_port_from(settings.http.port)
     base_url = f"http://127.0.0.1:{http_port}"
-    mqtt_port = _free_port_from(18830)
+    mqtt_port = free_port_from(18830)
     rules = scenarios / RULES_FILE
     if args.fast and rules.exists():
         rules = _scaled_rules(rules, workdir / RULES_FILE, FAST)
@@ -509,7 +227,7 @@ def main(argv: list[str]) -> int:
         for child in children:
             child.start()
             if child is server:
-                _wait_http(base_url + "/healthz", server)
+                wait_http(base_url + "/healthz", server)
             if stopping.is_set():
                 break
         if not stopping.is_set():
