@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from server.errors import Forbidden, NotAuthenticated
-from server.models import User
+from server.models import DISPATCH_ROLES, STAFF_ROLES, Role, User
 from server.security import user_for_token
 from server.settings import ServerSettings
 
@@ -81,9 +81,9 @@ def require_roles(*roles: str) -> Callable[[User], Awaitable[User]]:
     return check
 
 
-StaffUser = Annotated[User, Depends(require_roles("admin", "staff"))]
-DispatcherUser = Annotated[User, Depends(require_roles("admin", "staff", "squad_leader"))]
-VolunteerUser = Annotated[User, Depends(require_roles("volunteer"))]
+StaffUser = Annotated[User, Depends(require_roles(*STAFF_ROLES))]
+DispatcherUser = Annotated[User, Depends(require_roles(*DISPATCH_ROLES))]
+VolunteerUser = Annotated[User, Depends(require_roles(Role.VOLUNTEER))]
 
 
 def kiosk_or_staff(request: Request, db: SessionDep, now: NowDep, settings: SettingsDep,
@@ -97,7 +97,7 @@ def kiosk_or_staff(request: Request, db: SessionDep, now: NowDep, settings: Sett
         raise NotAuthenticated("wrong kiosk key")
     token = session_token(request, _bearer_from(request))
     user = user_for_token(db, token=token, now=now)
-    if user.role not in ("admin", "staff", "squad_leader"):
+    if user.role not in DISPATCH_ROLES:
         raise Forbidden("your role may not do this")
     return user.username
 

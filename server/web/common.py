@@ -38,7 +38,7 @@ from jinja2 import pass_context
 from server.api.deps import NowDep, SessionDep
 from server.errors import Forbidden, NotAuthenticated, ServerError, Throttled
 from server.lifecycle import HistoryAction, Status, status_zh
-from server.models import Role, User
+from server.models import DISPATCH_ROLES, STAFF_ROLES, Role, User
 from server.rules import Condition, name_of
 from server.security import user_for_token
 from server.settings import ServerSettings
@@ -291,9 +291,9 @@ def _roles(*roles: str) -> Callable[[User], Awaitable[User]]:
     return check
 
 
-WebStaff = Annotated[User, Depends(_roles("admin", "staff"))]
-WebDispatcher = Annotated[User, Depends(_roles("admin", "staff", "squad_leader"))]
-WebVolunteer = Annotated[User, Depends(_roles("volunteer"))]
+WebStaff = Annotated[User, Depends(_roles(*STAFF_ROLES))]
+WebDispatcher = Annotated[User, Depends(_roles(*DISPATCH_ROLES))]
+WebVolunteer = Annotated[User, Depends(_roles(Role.VOLUNTEER))]
 
 
 # --- errors as pages ------------------------------------------------------------------------
