@@ -86,7 +86,7 @@ run_in_root() {
                 case "$arg" in -o|-g) skip=1 ;; *) args+=("$arg") ;; esac
             done
             "${args[@]}" ;;
-        python3|"$R$VENV/bin/pip") "$@" ;;
+        python3|chmod|"$R$VENV/bin/pip") "$@" ;;
         *)
             { printf '%q' "$1"; shift; printf ' %q' "$@"; printf '\n'; } >> "$R/install-commands.log"
             note "recorded, not run (--root): $(tail -n 1 "$R/install-commands.log")" ;;
@@ -268,6 +268,7 @@ else
     note "installing servicepoint [$extras] and its Python packages (several minutes on a Pi)"
     run "$R$VENV/bin/pip" install --quiet --disable-pip-version-check --upgrade pip
     run "$R$VENV/bin/pip" install --quiet --disable-pip-version-check --upgrade "${REPO}[$extras]"
+    run "$R$VENV/bin/python" -m foundation.catalogs compile  # the words' .mo, beside their .po
     did "installed servicepoint $(sed -n 's/^version = "\(.*\)"/\1/p' "$REPO/pyproject.toml") [$extras] into $VENV"
 fi
 run install -d -m 0755 "$R$OPT/docs"
@@ -297,6 +298,8 @@ for file in "$REPO"/config/*.toml; do
     mode=0640; [ "$name" = servicepoint.toml ] && mode=0644
     install_file "$file" "$R$ETC/$name" "$mode" "$SP_USER"
 done
+# An install from before the kiosk had its own user made it 0640: the kiosk must read it too.
+run chmod 0644 "$R$ETC/servicepoint.toml"
 # Read the ids from the installed files (or the shipped ones on a dry run).
 settings_file="$R$ETC/servicepoint.toml"; [ -f "$settings_file" ] || settings_file="$REPO/config/servicepoint.toml"
 sensors_file="$R$ETC/sensors.toml"; [ -f "$sensors_file" ] || sensors_file="$REPO/config/sensors.toml"

@@ -100,6 +100,8 @@ def test_another_apps_sections_are_not_this_apps_errors(tmp_path: Path, app: str
 
 
 def test_the_kiosk_starts_in_production_with_only_its_own_key() -> None:
+    alone = {"SERVICEPOINT_ENVIRONMENT": "production", "SERVICEPOINT_SECURITY__KIOSK_KEY": "k" * 32}
+    assert load_kiosk_settings(env=alone).environment == "production"
     kiosk = load_kiosk_settings(env=KIOSK_ENV)
     assert kiosk.environment == "production" and kiosk.security.kiosk_key == "k" * 32
     # The same environment is not enough for the server: its own secret is still a placeholder.
