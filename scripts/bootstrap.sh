@@ -50,3 +50,4 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
     "$venv/bin/python" -m pip install -q --disable-pip-version-check -e ".[${extras}]"
     touch "$stamp"
 fi
+"$venv/bin/python" -m foundation.catalogs compile  # translations: .po -> .mo (not committed)

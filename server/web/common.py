@@ -42,6 +42,7 @@ from server.models import DISPATCH_ROLES, STAFF_ROLES, Role, User
 from server.rules import Condition, name_of
 from server.security import user_for_token
 from server.settings import ServerSettings
+from server.web.words import N_, words_for
 
 __all__ = [
     "CsrfChecked",
@@ -91,10 +92,11 @@ ACTION_EN: dict[str, str] = {
 # The conditions' words are the rules' own (server.rules.name_of).
 CONDITION_ZH = {c.value: name_of(c)[0] for c in Condition}
 CONDITION_EN = {c.value: name_of(c)[1] for c in Condition}
-AGENT_ZH = {"water": "水基型", "dry_powder": "干粉", "co2": "二氧化碳", "clean_agent": "洁净气体"}
-AGENT_EN = {"water": "Water-based", "dry_powder": "Dry powder", "co2": "CO₂",
-            "clean_agent": "Clean agent"}
-CHANNEL_ZH = {"kiosk": "一体机", "phone": "手机", "open311": "Open311", "staff": "工作人员代登记"}
+# Words by code, translated per reader from the web catalog (server.web.words).
+AGENT_WORDS = {"water": N_("水基型"), "dry_powder": N_("干粉"), "co2": N_("二氧化碳"),
+               "clean_agent": N_("洁净气体")}
+CHANNEL_WORDS = {"kiosk": N_("一体机"), "phone": N_("手机"), "open311": N_("Open311"),
+                 "staff": N_("工作人员代登记")}
 ROLE_ZH: dict[str, str] = {Role.ADMIN: "站长", Role.STAFF: "工作人员",
                            Role.SQUAD_LEADER: "小分队队长", Role.VOLUNTEER: "志愿者"}
 ROLE_EN: dict[str, str] = {Role.ADMIN: "Administrator", Role.STAFF: "Staff",
@@ -200,8 +202,7 @@ def render(request: Request, name: str, context: dict[str, Any] | None = None, *
         cookie = secrets.token_urlsafe(24)
     assert cookie is not None
 
-    def t(zh: str, en: str) -> str:
-        return en if lang == "en" else zh
+    words = words_for(lang)
 
     def status_text(status_code: str) -> str:
         return STATUS_EN.get(status_code, status_code) if lang == "en" else status_zh(status_code)
@@ -217,13 +218,15 @@ def render(request: Request, name: str, context: dict[str, Any] | None = None, *
         return (CONDITION_EN if lang == "en" else CONDITION_ZH).get(condition, condition)
 
     def agent_text(agent: str) -> str:
-        return (AGENT_EN if lang == "en" else AGENT_ZH).get(agent, agent)
+        return words.gettext(AGENT_WORDS[agent]) if agent in AGENT_WORDS else agent
 
     def channel_text(channel: str) -> str:
-        return channel if lang == "en" else CHANNEL_ZH.get(channel, channel)
+        return words.gettext(CHANNEL_WORDS[channel]) if channel in CHANNEL_WORDS else channel
 
     base: dict[str, Any] = {
-        "lang": lang, "t": t, "pick": lambda zh, en: (en or zh) if lang == "en" else zh,
+        "lang": lang, "_": words.gettext, "pgettext": words.pgettext,
+        # Words stored with both languages (a category's names, the site's name): no catalog.
+        "pick": lambda zh, en: (en or zh) if lang == "en" else zh,
         "site": settings.site, "user": user, "csrf_token": _csrf_for(request, cookie),
         "csrf_field": CSRF_FIELD, "toggle_href": _toggle_href(request, lang),
         "status_text": status_text, "action_text": action_text, "role_text": role_text,
@@ -298,33 +301,27 @@ WebVolunteer = Annotated[User, Depends(_roles(Role.VOLUNTEER))]
 
 # --- errors as pages ------------------------------------------------------------------------
 
+# An error page's title and hint per status.
 _ERROR_TEXT = {
-    400: ("请求有误", "Bad request", "请返回上一页再试一次。", "Go back and try again."),
-    401: ("请先登录", "Please sign in", "请登录后再打开此页面。", "Sign in to open this page."),
-    403: ("无权访问", "Not allowed", "您的账号不能打开此页面或执行此操作。",
-          "Your account may not open this page or do this."),
-    404: ("找不到页面", "Not found", "链接可能有误或已失效。如需帮助，请致电服务站。",
-          "The link may be wrong or out of date. Call the service point for help."),
-    409: ("状态已变化", "Already changed", "这张单子刚刚被其他人处理过，请返回并刷新页面。",
-          "Someone else has just acted on this; go back and reload the page."),
-    422: ("输入有误", "Check the input", "请返回上一页检查填写的内容。",
-          "Go back and check what was entered."),
-    429: ("操作太频繁", "Too many tries", "请稍等一两分钟再试。",
-          "Wait a minute or two and try again."),
+    400: (N_("请求有误"), N_("请返回上一页再试一次。")),
+    401: (N_("请先登录"), N_("请登录后再打开此页面。")),
+    403: (N_("无权访问"), N_("您的账号不能打开此页面或执行此操作。")),
+    404: (N_("找不到页面"), N_("链接可能有误或已失效。如需帮助，请致电服务站。")),
+    409: (N_("状态已变化"), N_("这张单子刚刚被其他人处理过，请返回并刷新页面。")),
+    422: (N_("输入有误"), N_("请返回上一页检查填写的内容。")),
+    429: (N_("操作太频繁"), N_("请稍等一两分钟再试。")),
 }
-_CSRF_TEXT = ("页面已过期", "This page has expired",
-              "为了安全，表单需要从本站最新的页面提交。请返回上一页，刷新后再提交一次。",
-              "For safety, forms must come from a fresh page of this site. Go back, reload "
-              "the page and send it again.")
+_CSRF_TEXT = (N_("页面已过期"),
+              N_("为了安全，表单需要从本站最新的页面提交。请返回上一页，刷新后再提交一次。"))
 
 
 def error_page(request: Request, status: int, detail: str = "", *,
                csrf: bool = False) -> HTMLResponse:
-    zh, en, hint_zh, hint_en = _CSRF_TEXT if csrf else _ERROR_TEXT.get(
-        status, _ERROR_TEXT[400])
+    title, hint = _CSRF_TEXT if csrf else _ERROR_TEXT.get(status, _ERROR_TEXT[400])
+    words = words_for(lang_of(request))
     return render(request, "error.html", {
-        "status": status, "title_zh": zh, "title_en": en, "hint_zh": hint_zh,
-        "hint_en": hint_en, "detail": detail}, status=status)
+        "status": status, "title": words.gettext(title), "hint": words.gettext(hint),
+        "detail": detail}, status=status)
 
 
 class WebRoute(APIRoute):

@@ -43,6 +43,7 @@ from server.web.common import (
     render,
 )
 from server.web.views import answer_lines
+from server.web.words import Words, words_for
 
 __all__ = ["figures_csv", "router"]
 
@@ -195,12 +196,14 @@ def figures_page(request: Request, db: SessionDep, now: NowDep, settings: Settin
     }, user=user)
 
 
-_CSV_HEAD = {
-    "zh": ["月份", "服务类别", "类别代码", "小分队", "请求数", "服务居民数", "已完成",
-           "接单用时中位数（小时）", "完成用时中位数（小时）"],
-    "en": ["month", "category", "category_code", "squad", "requests", "residents",
-           "completed", "median_hours_to_accept", "median_hours_to_resolve"],
-}
+def _csv_head(words: Words) -> list[str]:
+    # A context of their own: in English the heads are field names (month, category_code).
+    return [words.pgettext("CSV column", "月份"), words.pgettext("CSV column", "服务类别"),
+            words.pgettext("CSV column", "类别代码"), words.pgettext("CSV column", "小分队"),
+            words.pgettext("CSV column", "请求数"), words.pgettext("CSV column", "服务居民数"),
+            words.pgettext("CSV column", "已完成"),
+            words.pgettext("CSV column", "接单用时中位数（小时）"),
+            words.pgettext("CSV column", "完成用时中位数（小时）")]
 
 
 def _cell(value: object) -> object:
@@ -215,7 +218,7 @@ def figures_csv(rows: list[MonthlyFigure], *, lang: str, category_names: dict[st
     """The figures as CSV in UTF-8 with a BOM, so Excel on Chinese Windows opens it right."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(_CSV_HEAD["en" if lang == "en" else "zh"])
+    writer.writerow(_csv_head(words_for(lang)))
     for r in rows:
         writer.writerow([_cell(v) for v in (
             r.month, category_names.get(r.category, r.category), r.category,
