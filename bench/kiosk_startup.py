@@ -45,7 +45,7 @@ def _prepare_kivy(offscreen: bool) -> None:
         os.environ.setdefault("KIVY_WINDOW", "sdl2")
         os.environ.setdefault("SDL_VIDEODRIVER", "offscreen")
     sys.path.insert(0, str(REPO))
-    from kiosk.app import configure_kivy
+    from kiosk.cli import configure_kivy
 
     configure_kivy(fullscreen=not offscreen, size=(800, 480))
 
@@ -83,14 +83,14 @@ def _child(data_dir: str, started: float, offscreen: bool) -> None:
     _prepare_kivy(offscreen)
     from kivy.base import EventLoop
 
-    from kiosk.demo import DemoServer
+    from kiosk.app import KioskApp
     from kiosk.settings import load_kiosk_settings
-    from kiosk.ui import KioskApp
+    from kiosk.tooling.demo import DemoServer
 
     settings = load_kiosk_settings(REPO / "config" / "servicepoint.toml",
-                             env={"SERVICEPOINT_DATA_DIR": data_dir})
+                                   env={"SERVICEPOINT_DATA_DIR": data_dir})
     app = KioskApp(settings, transport=DemoServer().transport())
-    app._run_prepare()
+    app.prepare()
     tiles = app.root.get_screen("home").ids.tiles
     while len(tiles.children) < 8 or tiles.children[0].width <= 0:
         EventLoop.idle()

@@ -4,10 +4,10 @@ screen 100 times.
     .venv/bin/python bench/kiosk_walk.py                 # 100 walks, headless (SDL offscreen)
     .venv/bin/python bench/kiosk_walk.py --walks 20      # a quicker look
 
-The app is built as kiosk/screenshots.py builds it: the built-in demo server (no network), a
+The app is built as kiosk/tooling/screenshots.py builds it: the built-in demo server (no network), a
 manual clock, 800x480, in a fresh process of its own (the measurement runs in a child process so
 that nothing the driver imported counts in its memory). One walk puts the app into every scene
-of ``kiosk.scenes.SCENES`` in turn, through the same flow calls a resident's taps make.
+of ``kiosk.tooling.scenes.SCENES`` in turn, through the same flow calls a resident's taps make.
 
 Frame time of a switch: from the scene's first flow call until one frame has been drawn and
 finished (``EventLoop.idle()`` then ``glFinish()``, so Mesa llvmpipe has really rasterised it).
@@ -48,7 +48,7 @@ def _child(walks: int) -> None:
     import gc
     import logging
 
-    from kiosk.screenshots import demo_app, headless
+    from kiosk.tooling.screenshots import demo_app, headless
 
     headless((800, 480))
     logging.basicConfig(level=logging.WARNING)
@@ -58,7 +58,7 @@ def _child(walks: int) -> None:
     from kivy.base import EventLoop
     from kivy.graphics.opengl import glFinish
 
-    from kiosk.scenes import SCENES
+    from kiosk.tooling.scenes import SCENES
 
     app, clock = demo_app(Path(tempfile.mkdtemp(prefix="sp-kiosk-walk-")))
     for _ in range(5):

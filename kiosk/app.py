@@ -1,141 +1,392 @@
-"""``servicepoint kiosk``: start the touchscreen app.
+"""The touchscreen app: :class:`KioskApp`, where the flow, the screens and the server meet.
 
-    servicepoint kiosk                  # settings: SERVICEPOINT_CONFIG or config/servicepoint.toml
-    servicepoint kiosk --fullscreen     # as on the Pi (config/kiosk/ has the systemd unit)
-    servicepoint kiosk --demo           # a built-in stand-in server, to try the screens
-    servicepoint kiosk --screenshot data/kiosk.png   # no screen: keep a picture of what it shows
-    servicepoint kiosk --demo --demo-resident 5      # watch a resident file a request by taps
+``kiosk.flow`` decides what happens and ``kiosk.screens`` shows it. Every tap calls one
+``app.<verb>()`` here, which calls the flow, then :meth:`KioskApp.sync`: switch to the flow's
+step, refresh that screen, save the draft, speak the prompt. Calls to the server go through
+:class:`kiosk.errands.Errands` on worker threads; their answers come back on the UI thread and
+are handed to the flow in the ``_…answered`` / ``_…fetched`` methods below. The scanner is a
+keyboard: its characters and Enter are read from the window's own events.
 
-Kivy is configured here, before any of it is imported, because the window's size, full screen
-and cursor are fixed when the window is created.
+In tests and for screenshots (PLATFORM.md) the app is driven without ``run()``::
+
+    app = KioskApp(settings, transport=httpx.MockTransport(handler), speaker=RecordingSpeaker())
+    app.prepare()          # builds the window contents and calls on_start
+    ...                    # pump frames with EventLoop.idle(); tap with kiosk.tooling.walkthrough
+    app.shutdown()
 """
 
 from __future__ import annotations
 
-import argparse
+import gc
 import logging
-import os
-from collections.abc import Sequence
+import time
+from collections.abc import Callable
+from concurrent.futures import Future
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from foundation.errors import ConfigError
-from kiosk.settings import load_kiosk_settings
+from kivy.app import App
+from kivy.clock import Clock
+from kivy.core.text import DEFAULT_FONT, LabelBase
+from kivy.core.window import Window
+from kivy.properties import BooleanProperty, StringProperty
+from kivy.uix.screenmanager import ScreenManager
 
-__all__ = ["main"]
+from kiosk import theme
+from kiosk.api import ServerClient, SiteStatus
+from kiosk.courier import Courier
+from kiosk.errands import Catalog, Errands
+from kiosk.errors import KioskError, ServerRefused, ServerUnavailable
+from kiosk.flow import Flow, IdlePhase, LibraryCall, Receipt, Step
+from kiosk.i18n import format_clock, tr
+from kiosk.lending import Refusal
+from kiosk.outbox import Outbox, ReturnBox
+from kiosk.screens import build_screens
+from kiosk.screens.widgets import IdleWarning, KioskScreen
+from kiosk.settings import KioskAppSettings
+from kiosk.storage import JsonFile
+from kiosk.taps import Taps
+from kiosk.voice import SilentSpeaker, Speaker
+from kiosk.window_input import WindowInput
+
+__all__ = ["KioskApp", "register_font"]
 
 log = logging.getLogger(__name__)
 
-
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="servicepoint kiosk",
-        description="The touchscreen kiosk residents use to file service requests.",
-        epilog="Example: servicepoint kiosk --fullscreen",
-    )
-    parser.add_argument("--config", help="settings file (default: SERVICEPOINT_CONFIG or "
-                                         "config/servicepoint.toml)")
-    screen = parser.add_mutually_exclusive_group()
-    screen.add_argument("--fullscreen", action="store_true", default=None,
-                        help="full screen, no cursor (default: kiosk.fullscreen)")
-    screen.add_argument("--windowed", dest="fullscreen", action="store_false",
-                        help="a window, for development")
-    parser.add_argument("--size", default="800x480", help="window size when windowed (WxH)")
-    parser.add_argument("--demo", action="store_true",
-                        help="use a built-in stand-in server instead of kiosk.server_url")
-    parser.add_argument("--screenshot", metavar="PNG",
-                        help="save what the screen shows to this file every few seconds "
-                             "(for a machine with no screen, such as the demo's)")
-    parser.add_argument("--screenshot-every", type=float, default=3.0, metavar="SECONDS",
-                        help="how often --screenshot saves (default: 3)")
-    parser.add_argument("--demo-resident", type=float, metavar="SECONDS",
-                        help="(the demo) this long after start, a simulated resident files a "
-                             "water-repair request by tapping the screen")
-    parser.add_argument("--demo-tap-gap", type=float, default=1.5, metavar="SECONDS",
-                        help="time between the simulated resident's taps (default: 1.5)")
-    return parser
+# How often the kiosk re-reads the catalog and retries the outbox while it has a backlog.
+CATALOG_REFRESH_S = 600.0
+OUTBOX_RETRY_S = 15.0
+HEAP_SETTLE_S = 1.0  # after the first frames, when the home screen is up and nobody has tapped
+# Refusal codes whose words are for the reader; any other 4xx (a bad kiosk key, a schema
+# error) is the service point's problem and is shown as "please ask staff".
+_READER_CODES = frozenset({
+    "unknown_copy", "unknown_patron", "not_your_loan", "on_loan", "already_borrowed",
+    "copy_unavailable", "on_hold_for_other", "limit_reached", "overdue_block",
+    "no_renewals_left", "renew_on_hold", "not_on_loan", "patron_inactive", "wrong_pin",
+    "pin_throttled", "session_expired"})
 
 
-def keep_screenshot(app: Any, path: Path, every_s: float) -> None:
-    """Save the kiosk's screen to ``path`` every ``every_s`` seconds while the app runs.
+def register_font(path: Path | str) -> bool:
+    """Make the CJK font Kivy's default for every label (Roboto has no Chinese glyphs)."""
+    if not Path(path).is_file():
+        log.error("CJK font %s not found; Chinese will not render (kiosk.font_path)", path)
+        return False
+    LabelBase.register(DEFAULT_FONT, str(path))
+    return True
 
-    Written to a temporary file and renamed, so a person opening the PNG never sees half of one.
-    """
-    from kivy.clock import Clock
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + ".part.png")
+class KioskApp(Taps, App):
+    """The touchscreen app. ``transport`` and ``speaker`` are the seams tests replace."""
 
-    def save(_dt: float) -> None:
-        if app.root is None:
+    lang = StringProperty("zh_CN")
+    site_name = StringProperty("")
+    site_phone = StringProperty("")
+    clock_text = StringProperty("")
+    offline = BooleanProperty(False)
+    can_go_back = BooleanProperty(False)
+    dots = StringProperty("")
+    title = "servicepoint kiosk"
+
+    def __init__(
+        self,
+        settings: KioskAppSettings,
+        *,
+        transport: Any = None,
+        speaker: Speaker | None = None,
+        now: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], datetime] = datetime.now,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.settings = settings
+        kiosk = settings.kiosk
+        self.lang = kiosk.language
+        self.speaker: Speaker = speaker or SilentSpeaker()
+        self._wall_clock = wall_clock
+        self.flow = Flow(idle_seconds=kiosk.idle_seconds,
+                         warning_seconds=kiosk.idle_warning_seconds,
+                         staff_pin=kiosk.staff_pin, now=now)
+        folder = Path(settings.data_dir) / "kiosk"
+        self.client = ServerClient(kiosk.server_url, kiosk_key=settings.security.kiosk_key,
+                                   timeout=kiosk.request_timeout_s, transport=transport)
+        self.outbox = Outbox(folder / "outbox.sqlite3", kiosk_id=kiosk.kiosk_id)
+        self.returns = ReturnBox(folder / "outbox.sqlite3")
+        self.courier = Courier(self.client, self.outbox, public_url=settings.http.public_url,
+                               returns=self.returns)
+        self.errands = Errands(self.client, self.courier, folder=folder,
+                               on_ui=lambda run: Clock.schedule_once(lambda _dt: run()))
+        self.window_input = WindowInput(on_touch=self.flow.touched, on_scan=self.scanned)
+        self.draft_file = JsonFile(folder / "draft.json")
+        self.page = 0
+        self.site_status: SiteStatus | None = None
+        self.status_state = ""
+        self.shown_qr = ""
+        self.idle_warning: IdleWarning | None = None
+        self._spoken: tuple[str, str, int] | None = None
+        self._events: list[Any] = []
+        self._closed = False
+        self.catalog_loaded = False  # set once a fetch of the catalog has finished (either way)
+
+    # --- lifecycle ----------------------------------------------------------------------------
+
+    def build(self) -> ScreenManager:
+        register_font(self.settings.kiosk.font_path)
+        Window.clearcolor = theme.BACKGROUND
+        return build_screens()
+
+    def prepare(self) -> None:
+        """Build the screens on the window and start, without Kivy's event loop: for tests,
+        screenshots and benchmarks, which pump frames themselves (PLATFORM.md)."""
+        self._run_prepare()
+
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`shutdown` has run (timers stopped, threads and files closed)."""
+        return self._closed
+
+    def on_start(self) -> None:
+        self.site_phone = self.settings.site.phone
+        self._apply_language()
+        self.flow.set_catalog(**self.errands.cached_catalog())
+        saved = self.draft_file.load()
+        if isinstance(saved, dict) and self.flow.restore(saved):
+            log.info("continuing the draft %s at step %s", self.flow.draft.client_id if
+                     self.flow.draft else "?", self.flow.step)
+        self.tick(0)
+        self.window_input.bind()
+        self._events = [
+            Clock.schedule_interval(self.tick, 0.5),
+            Clock.schedule_interval(lambda dt: self.fetch_catalog(), CATALOG_REFRESH_S),
+            Clock.schedule_interval(lambda dt: self._retry_outbox(), OUTBOX_RETRY_S),
+        ]
+        self.sync()
+        self.fetch_catalog()
+        Clock.schedule_once(self._settle_heap, HEAP_SETTLE_S)
+
+    @staticmethod
+    def _settle_heap(_dt: float = 0) -> None:
+        """Take what start-up built out of the cycle collector's sight. A full collection walks
+        every object it tracks; with Kivy's widget tree that took 130-160 ms here, long enough to
+        hold up the screen a tap asked for. What exists once the home screen is up lives as long
+        as the app, so walking it again finds nothing."""
+        gc.collect()
+        gc.freeze()
+        log.debug("heap settled: %d objects frozen", gc.get_freeze_count())
+
+    def on_stop(self) -> None:
+        self.shutdown()
+
+    def shutdown(self) -> None:
+        """Stop timers and threads and close files; safe to call twice."""
+        if self._closed:
+            return
+        self._closed = True
+        for event in self._events:
+            event.cancel()
+        self.window_input.unbind()
+        if self.idle_warning is not None:
+            self.idle_warning.dismiss(animation=False)
+        self.errands.shutdown()
+        self.client.close()
+        self.outbox.close()
+        self.returns.close()
+        self.speaker.stop()
+
+    # --- text ---------------------------------------------------------------------------------
+
+    def tr(self, lang: str, key: str, **values: Any) -> str:
+        return tr(lang, key, **values)
+
+    def set_language(self, lang: str) -> None:
+        """Show everything in ``lang`` (zh_CN or en) from the next refresh on."""
+        self.lang = lang
+        self._apply_language()
+
+    def _apply_language(self) -> None:
+        site = self.settings.site
+        self.site_name = site.name_en if self.lang == "en" and site.name_en else site.name_zh
+        self.clock_text = format_clock(self.lang, self._wall_clock())
+
+    # --- showing the flow ---------------------------------------------------------------------
+
+    def current_screen(self) -> KioskScreen:
+        return self.root.current_screen
+
+    def sync(self) -> None:
+        """Show the flow's step: switch screen, refresh it, save the draft, speak the prompt."""
+        flow = self.flow
+        self.can_go_back = flow.can_go_back
+        if self.root.current != flow.step:
+            self.page = 0
+        self.root.current = flow.step.value
+        self.current_screen().refresh(self)
+        self._save_draft()
+        self._speak()
+        for session in self.flow.take_sessions_to_end():
+            if not self._closed:
+                self.errands.end_library_session(session)
+
+    def _save_draft(self) -> None:
+        snapshot = self.flow.snapshot()
+        try:
+            if snapshot is None:
+                self.draft_file.clear()
+            else:
+                self.draft_file.save(snapshot)
+        except OSError:
+            log.exception("could not save the draft to %s", self.draft_file.path)
+
+    def _speak(self) -> None:
+        flow = self.flow
+        question = flow.draft.question if flow.draft else 0
+        key = (flow.step.value, self.lang, question)
+        if key == self._spoken:
+            return
+        self._spoken = key
+        if flow.step is Step.QUESTION and flow.question is not None:
+            text = flow.question.label(self.lang)
+        else:
+            text = tr(self.lang, f"say_{flow.step.value}")
+        if text:
+            self.speaker.say(text, self.lang)
+
+    # --- the server's answers (the taps that ask are in kiosk.taps) ------------------------
+
+    def _library_answered(self, call: LibraryCall, future: Future[object]) -> None:
+        if self._closed:
             return
         try:
-            app.root.export_to_png(str(partial))
-            os.replace(partial, path)
-        except Exception:  # a failed picture must never stop the kiosk
-            log.exception("could not save the screenshot %s", path)
+            result = future.result()
+        except ServerRefused as exc:
+            log.info("library %s refused: %s", call.kind, exc)
+            self.flow.library_refused(call, Refusal.from_error(
+                exc.code if exc.code in _READER_CODES else "other",
+                exc.message_zh, exc.message_en))
+        except ServerUnavailable as exc:
+            log.warning("library %s: server unavailable: %s", call.kind, exc)
+            self.offline = True
+            self.flow.library_refused(call, Refusal.from_error("unreachable"))
+        except Exception:
+            log.exception("library %s failed", call.kind)
+            self.flow.library_refused(call, Refusal.from_error("other"))
+        else:
+            self.flow.library_answered(call, result)
+            if call.kind == "give_back":
+                self.offline = self.errands.pending() > 0
+        self.sync()
 
-    Clock.schedule_interval(save, max(0.5, every_s))
+    def _filed(self, client_id: str, future: Future[Receipt]) -> None:
+        if self._closed:
+            return
+        draft = self.flow.draft
+        if self.flow.step is not Step.SENDING or draft is None or draft.client_id != client_id:
+            log.warning("result for request %s arrived after the screen moved on", client_id)
+            return
+        try:
+            receipt = future.result()
+        except ServerRefused as exc:
+            log.warning("request %s refused: %s", client_id, exc)
+            self.flow.refused("refused")
+        except Exception:
+            # Anything else (a full disk, a bug) must leave the resident a way on, not a stuck
+            # screen.
+            log.exception("filing request %s failed", client_id)
+            self.flow.refused("refused")
+        else:
+            self.offline = receipt.offline
+            self.flow.filed(receipt)
+            log.info("request %s: ticket %s%s", client_id, receipt.number,
+                     " (kept offline)" if receipt.offline else "")
+        self.sync()
 
+    def flush_outbox(self) -> Future[int]:
+        """Send the backlog on the send thread; the future says how many were delivered."""
+        return self.errands.flush(then=self._flushed)
 
-def configure_kivy(*, fullscreen: bool, size: tuple[int, int]) -> None:
-    """Set Kivy's window and input before the window exists."""
-    # Kivy must not read our argv, and its log lines go through Python logging (journald).
-    os.environ.setdefault("KIVY_NO_ARGS", "1")
-    os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")
-    os.environ.setdefault("KIVY_NO_FILELOG", "1")
-    from kivy.config import Config
+    def _flushed(self, future: Future[int]) -> None:
+        if self._closed:
+            return
+        try:
+            future.result()
+        except Exception:
+            log.exception("sending the outbox failed")
+            return
+        self.offline = self.errands.pending() > 0
 
-    Config.set("kivy", "exit_on_escape", "0")
-    if fullscreen:
-        # On the Pi the touchscreen comes in through the [input] providers of
-        # config/kiosk/kivy-config.ini; SDL's mouse events made from the same touches would
-        # double every tap, so no mouse provider is added here.
-        Config.set("graphics", "fullscreen", "auto")
-        Config.set("graphics", "show_cursor", "0")
-    else:
-        # A long press with the mouse must not become a red multitouch dot (right click).
-        Config.set("input", "mouse", "mouse,disable_multitouch")
-        Config.set("graphics", "fullscreen", "0")
-        Config.set("graphics", "width", str(size[0]))
-        Config.set("graphics", "height", str(size[1]))
+    def _retry_outbox(self) -> None:
+        if self.errands.pending():
+            self.flush_outbox()
 
+    # --- reading from the server --------------------------------------------------------------
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(list(argv or []))
-    settings = load_kiosk_settings(args.config)
-    if not settings.kiosk.font_path.is_file():
-        raise ConfigError("kiosk.font_path", f"no font file at {settings.kiosk.font_path} "
-                          "(install fonts-wqy-microhei)", settings.source)
-    try:
-        width, height = (int(v) for v in args.size.lower().split("x"))
-    except ValueError:
-        raise ConfigError("--size", "must look like 800x480") from None
-    fullscreen = settings.kiosk.fullscreen if args.fullscreen is None else args.fullscreen
-    configure_kivy(fullscreen=fullscreen, size=(width, height))
+    def fetch_catalog(self) -> Future[Catalog]:
+        return self.errands.fetch_catalog(then=self._catalog_fetched)
 
-    from kiosk.ui import KioskApp
-    from kiosk.voice import EspeakSpeaker, SilentSpeaker
+    def _catalog_fetched(self, future: Future[Catalog]) -> None:
+        if self._closed:
+            return
+        self.catalog_loaded = True
+        try:
+            categories, compounds = future.result()
+        except ServerUnavailable as exc:
+            log.warning("server unavailable, using the cached catalog: %s", exc)
+            self.offline = True
+            return
+        except KioskError as exc:
+            log.error("could not read the catalog: %s", exc)
+            return
+        self.flow.set_catalog(categories=categories, compounds=compounds)
+        self.offline = False
+        if self.flow.step in (Step.HOME, Step.COMPOUND, Step.BUILDING, Step.UNIT):
+            self.current_screen().refresh(self)
+        self._retry_outbox()
 
-    transport = None
-    if args.demo:
-        from kiosk.demo import DemoServer
+    def refresh_status(self) -> None:
+        self.status_state = "loading"
+        if self.flow.step is Step.STAFF:
+            self.current_screen().refresh(self)
+        self.errands.site_status(then=self._status_fetched)
 
-        transport = DemoServer(public_url=settings.http.public_url).transport()
-    speaker = (EspeakSpeaker(settings.kiosk.voice_command) if settings.kiosk.voice
-               else SilentSpeaker())
-    log.info("kiosk %s starting (server %s%s)", settings.kiosk.kiosk_id, settings.kiosk.server_url,
-             ", demo" if args.demo else "")
-    app = KioskApp(settings, transport=transport, speaker=speaker)
-    if args.screenshot:
-        keep_screenshot(app, Path(args.screenshot), args.screenshot_every)
-        log.info("saving what the kiosk shows to %s every %.0f s", args.screenshot,
-                 args.screenshot_every)
-    if args.demo_resident is not None:
-        from kiosk.walkthrough import DemoResident
+    def _status_fetched(self, future: Future[SiteStatus]) -> None:
+        if self._closed:
+            return
+        try:
+            self.site_status = future.result()
+            self.status_state = "ok"
+        except KioskError as exc:
+            log.warning("could not read the site status: %s", exc)
+            self.status_state = "unreachable"
+        if self.flow.step is Step.STAFF:
+            self.current_screen().refresh(self)
 
-        # Kivy's clock holds its callbacks weakly: the app keeps the resident alive.
-        app.demo_resident = DemoResident(app, delay_s=args.demo_resident,
-                                         gap_s=args.demo_tap_gap)
-    app.run()
-    return 0
+    # --- idle and the clock ----------------------------------------------------------------
+
+    def tick(self, _dt: float = 0) -> None:
+        """One beat of the kiosk's clock (every half second; a test or a scene calls it after
+        moving a manual clock): the time on screen, the sending dots, and the idle timeout."""
+        self.clock_text = format_clock(self.lang, self._wall_clock())
+        if self.flow.step is Step.SENDING:
+            self.dots = "." * (int(time.monotonic() * 2) % 4)
+        phase = self.flow.idle_phase()
+        if phase is IdlePhase.ACTIVE:
+            self._dismiss_idle_warning()
+        elif phase is IdlePhase.WARNING:
+            self._show_idle_warning()
+        else:
+            log.info("idle timeout at step %s: clearing the screen", self.flow.step)
+            self._dismiss_idle_warning()
+            self.flow.home()
+            self.sync()
+
+    def _show_idle_warning(self) -> None:
+        if self.idle_warning is None:
+            self.idle_warning = IdleWarning()
+            self.idle_warning.open(animation=False)
+            self.speaker.say(tr(self.lang, "say_idle"), self.lang)
+        self.idle_warning.seconds = self.flow.seconds_left()
+
+    def _dismiss_idle_warning(self) -> None:
+        if self.idle_warning is not None:
+            self.idle_warning.dismiss(animation=False)
+            self.idle_warning = None

@@ -27,7 +27,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "db": ("server.cli:db", "database maintenance: `db upgrade`, `db backup FILE`"),
     "seed": ("server.cli:seed", "load places, squads, volunteers and staff from a TOML file"),
     "sensors": ("sensors.cli:main", "run the sensor node (`--simulate` for mock GPIO)"),
-    "kiosk": ("kiosk.app:main", "run the touchscreen kiosk"),
+    "kiosk": ("kiosk.cli:main", "run the touchscreen kiosk"),
     "demo": ("servicepoint.demo:main", "bring up the whole system on this machine"),
     "library": ("server.library.cli:main",
                 "library: import the catalog, print labels and cards, send reminders"),

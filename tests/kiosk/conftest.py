@@ -49,9 +49,9 @@ def make_kiosk(tmp_path: Path) -> Iterator[Callable[..., Any]]:
     an earlier kiosk (a restart)."""
     from datetime import datetime
 
-    from kiosk.demo import DemoServer
-    from kiosk.scenes import ManualClock
-    from kiosk.ui import KioskApp
+    from kiosk.app import KioskApp
+    from kiosk.tooling.demo import DemoServer
+    from kiosk.tooling.scenes import ManualClock
     from kiosk.voice import RecordingSpeaker
     from tests.kiosk.kiosk_support import Kiosk
 
@@ -60,7 +60,7 @@ def make_kiosk(tmp_path: Path) -> Iterator[Callable[..., Any]]:
 
     def make(*, server: Any = default, real_server_url: str | None = None,
              data_dir: Path | None = None, wait: bool = True, **env: str) -> Kiosk:
-        if made and not made[-1].app._closed:
+        if made and not made[-1].app.closed:
             made[-1].close()
         settings_env = dict(env)
         if real_server_url is not None:
@@ -76,12 +76,12 @@ def make_kiosk(tmp_path: Path) -> Iterator[Callable[..., Any]]:
         app = KioskApp(settings, transport=demo.transport() if demo is not None else None,
                        speaker=speaker, now=clock,
                        wall_clock=lambda: datetime(2026, 11, 25, 9, 30))
-        app._run_prepare()
+        app.prepare()
         kiosk = Kiosk(app, clock, speaker, demo)
         made.append(kiosk)
         return kiosk.ready() if wait else kiosk
 
     yield make
     for kiosk in made:
-        if not kiosk.app._closed:
+        if not kiosk.app.closed:
             kiosk.close()

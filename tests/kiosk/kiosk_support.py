@@ -21,10 +21,11 @@ from kivy.uix.modalview import ModalView
 from kivy.uix.widget import Widget
 
 from kiosk import theme
-from kiosk.scenes import ManualClock
-from kiosk.ui import BigButton, KioskApp, NavButton, Title
-from kiosk.walkthrough import tap as finger_tap
-from kiosk.walkthrough import visible_widgets
+from kiosk.app import KioskApp
+from kiosk.screens.widgets import BigButton, NavButton, Title
+from kiosk.tooling.scenes import ManualClock
+from kiosk.tooling.walkthrough import tap as finger_tap
+from kiosk.tooling.walkthrough import visible_widgets
 
 
 def pump(frames: int = 1) -> None:

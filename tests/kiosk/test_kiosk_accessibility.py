@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from kiosk.i18n import LANGUAGES
-from kiosk.scenes import SCENES
+from kiosk.tooling.scenes import SCENES
 from tests.kiosk.kiosk_support import audit
 
 
@@ -13,8 +13,7 @@ from tests.kiosk.kiosk_support import audit
 def test_every_screen_meets_the_elder_friendly_numbers(make_kiosk, language):
     kiosk = make_kiosk()
     app = kiosk.app
-    app.lang = language
-    app._apply_language()
+    app.set_language(language)
     problems: list[str] = []
     seen = set()
     for name, scene in SCENES.items():

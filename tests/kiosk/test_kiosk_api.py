@@ -7,8 +7,8 @@ import pytest
 
 from kiosk.api import ServerClient, parse_site_status
 from kiosk.catalog import parse_categories, parse_places
-from kiosk.demo import CATEGORIES, PLACES, SITE_STATUS
 from kiosk.errors import BadReply, ServerRefused, ServerUnavailable
+from kiosk.tooling.demo import CATEGORIES, PLACES, SITE_STATUS
 
 
 def client_for(handler) -> ServerClient:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from kiosk.catalog import parse_categories, parse_places
-from kiosk.demo import CATEGORIES, PLACES
 from kiosk.flow import Flow, IdlePhase, Receipt, Step, valid_phone
-from kiosk.scenes import ManualClock
+from kiosk.tooling.demo import CATEGORIES, PLACES
+from kiosk.tooling.scenes import ManualClock
 
 
 @pytest.fixture

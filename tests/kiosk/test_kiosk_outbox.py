@@ -7,10 +7,10 @@ import pytest
 
 from kiosk.api import ServerClient
 from kiosk.courier import Courier
-from kiosk.demo import DemoServer
 from kiosk.errors import ServerRefused
 from kiosk.outbox import Outbox
 from kiosk.storage import JsonFile
+from kiosk.tooling.demo import DemoServer
 
 
 def body(client_id="client-0001", **extra):

@@ -101,7 +101,7 @@ def test_the_audit_catches_what_it_checks(make_kiosk):
 
 
 def test_the_screenshot_command_renders_real_pixels(tmp_path):
-    from kiosk.screenshots import render
+    from kiosk.tooling.screenshots import render
 
     # The same process already has a window; render() reuses it.
     written = render(tmp_path, languages=("zh_CN",))

@@ -7,8 +7,8 @@ import time
 
 import httpx
 
-from kiosk.demo import DemoServer
 from kiosk.flow import Step
+from kiosk.tooling.demo import DemoServer
 from tests.kiosk.kiosk_support import qr_codes_on_screen, walk_to_review
 
 

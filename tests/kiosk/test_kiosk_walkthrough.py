@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kiosk.walkthrough import DEMO_PHONE, DemoResident
+from kiosk.tooling.walkthrough import DEMO_PHONE, DemoResident
 from tests.kiosk.kiosk_support import qr_codes_on_screen
 
 
@@ -20,7 +20,7 @@ def test_the_demo_resident_files_a_water_repair_request_by_taps(make_kiosk, tmp_
     assert filed["unit_code"] == "C01-B01-U1" and filed["contact_phone"] == DEMO_PHONE
     assert filed["channel"] == "kiosk" and filed["number"] == "K1-0001"
     # The taps were touches: the idle timer saw them as it sees a finger.
-    assert kiosk.flow._last_touch == kiosk.clock()
+    assert kiosk.flow.seconds_left() == kiosk.flow.idle_seconds + kiosk.flow.warning_seconds
     assert qr_codes_on_screen(tmp_path) == [kiosk.flow.receipt.status_url]
 
 

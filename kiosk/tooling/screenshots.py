@@ -1,10 +1,10 @@
 """Render every kiosk screen, in both languages, to PNG files (headless, real OpenGL).
 
-    .venv/bin/python -m kiosk.screenshots     # -> docs/screenshots/kiosk/<lang>/<scene>.png
-    .venv/bin/python -m kiosk.screenshots --size 1024x600 --out /tmp/shots
+    .venv/bin/python -m kiosk.tooling.screenshots     # -> docs/screenshots/kiosk/<lang>/<scene>.png
+    .venv/bin/python -m kiosk.tooling.screenshots --size 1024x600 --out /tmp/shots
 
-Uses the built-in demo server (kiosk.demo) and a fixed date, so the pictures only change when the
-screens do. Scenes are listed in kiosk.scenes.
+Uses the built-in demo server (kiosk.tooling.demo) and a fixed date, so the pictures only change
+when the screens do. Scenes are listed in kiosk.tooling.scenes.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ __all__ = ["main", "render"]
 
 log = logging.getLogger(__name__)
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 DEFAULT_OUT = REPO / "docs" / "screenshots" / "kiosk"
 DEMO_MOMENT = datetime(2026, 11, 25, 9, 30)
 
@@ -56,17 +56,17 @@ def pump(frames: int = 3) -> None:
 def demo_app(data: Path) -> tuple[Any, Any]:
     """(app, clock): the kiosk on the built-in demo server with a manual clock, its data in
     ``data``, prepared and with its catalog loaded. Call :func:`headless` first."""
-    from kiosk.demo import DemoServer
-    from kiosk.scenes import ManualClock
+    from kiosk.app import KioskApp
     from kiosk.settings import load_kiosk_settings
-    from kiosk.ui import KioskApp
+    from kiosk.tooling.demo import DemoServer
+    from kiosk.tooling.scenes import ManualClock
 
     settings = load_kiosk_settings(REPO / "config" / "servicepoint.toml",
-                             env={"SERVICEPOINT_DATA_DIR": str(data)})
+                                   env={"SERVICEPOINT_DATA_DIR": str(data)})
     clock = ManualClock()
     app = KioskApp(settings, transport=DemoServer(public_url=settings.http.public_url).transport(),
                    now=clock, wall_clock=lambda: DEMO_MOMENT)
-    app._run_prepare()
+    app.prepare()
     deadline = time.monotonic() + 20
     while not app.catalog_loaded and time.monotonic() < deadline:
         pump(1)
@@ -79,15 +79,14 @@ def render(out: Path, size: tuple[int, int] = (800, 480),
     headless(size)
     from kivy.core.window import Window
 
-    from kiosk.scenes import SCENES
+    from kiosk.tooling.scenes import SCENES
 
     data = Path(tempfile.mkdtemp(prefix="sp-kiosk-shots-"))
     app, clock = demo_app(data)
     written: list[Path] = []
     try:
         for language in languages:
-            app.lang = language
-            app._apply_language()
+            app.set_language(language)
             folder = out / language
             folder.mkdir(parents=True, exist_ok=True)
             for name, scene in SCENES.items():
@@ -108,7 +107,8 @@ def render(out: Path, size: tuple[int, int] = (800, 480),
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m kiosk.screenshots", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m kiosk.tooling.screenshots",
+                                     description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     parser.add_argument("--size", default="800x480", help="window size, WxH")

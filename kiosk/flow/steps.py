@@ -1,0 +1,82 @@
+"""The kiosk's steps: the vocabulary every journey of the flow shares.
+
+One :class:`Step` per screen the kiosk can show, the sets of steps that belong together, and the
+table of where Back leads from steps whose target does not depend on what was entered (the
+journeys decide the rest; see :mod:`kiosk.flow.navigation`). Pure, no imports of the kiosk.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+
+__all__ = ["BACK", "DRAFT_STEPS", "LIBRARY_STEPS", "PHONE_DIGITS", "IdlePhase", "Step",
+           "valid_phone"]
+
+PHONE_DIGITS = 11
+_PHONE = re.compile(r"^1\d{10}$")
+
+
+class Step(StrEnum):
+    HOME = "home"
+    QUESTION = "question"
+    COMPOUND = "compound"
+    BUILDING = "building"
+    UNIT = "unit"
+    CONTACT = "contact"
+    PHONE = "phone"
+    REVIEW = "review"
+    SENDING = "sending"
+    DONE = "done"
+    FAILED = "failed"
+    STAFF_PIN = "staff_pin"
+    STAFF = "staff"
+    LIBRARY = "library"
+    LIB_IDENTIFY = "lib_identify"
+    LIB_PHONE = "lib_phone"
+    LIB_PIN = "lib_pin"
+    LIB_BORROW = "lib_borrow"
+    LIB_COPY = "lib_copy"
+    LIB_RECEIPT = "lib_receipt"
+    LIB_RETURN = "lib_return"
+    LIB_LOANS = "lib_loans"
+
+
+LIBRARY_STEPS = frozenset({Step.LIBRARY, Step.LIB_IDENTIFY, Step.LIB_PHONE, Step.LIB_PIN,
+                           Step.LIB_BORROW, Step.LIB_COPY, Step.LIB_RECEIPT, Step.LIB_RETURN,
+                           Step.LIB_LOANS})
+
+# Steps at which a half-entered request exists and must survive a restart.
+DRAFT_STEPS = frozenset({Step.QUESTION, Step.COMPOUND, Step.BUILDING, Step.UNIT, Step.CONTACT,
+                         Step.PHONE, Step.REVIEW, Step.SENDING, Step.FAILED})
+
+# Where Back leads from steps whose answer does not depend on the draft.
+BACK = {
+    Step.BUILDING: Step.COMPOUND,
+    Step.UNIT: Step.BUILDING,
+    Step.CONTACT: Step.UNIT,
+    Step.PHONE: Step.CONTACT,
+    Step.FAILED: Step.REVIEW,
+    Step.DONE: Step.HOME,
+    Step.STAFF_PIN: Step.HOME,
+    Step.STAFF: Step.HOME,
+    Step.LIBRARY: Step.HOME,
+    Step.LIB_IDENTIFY: Step.LIBRARY,
+    Step.LIB_PHONE: Step.LIB_IDENTIFY,
+    Step.LIB_PIN: Step.LIB_PHONE,
+    Step.LIB_BORROW: Step.LIBRARY,
+    Step.LIB_RECEIPT: Step.LIB_BORROW,
+    Step.LIB_RETURN: Step.LIBRARY,
+    Step.LIB_LOANS: Step.LIBRARY,
+}
+
+
+class IdlePhase(StrEnum):
+    ACTIVE = "active"
+    WARNING = "warning"
+    EXPIRED = "expired"
+
+
+def valid_phone(digits: str) -> bool:
+    """A mainland mobile number: 11 digits starting with 1."""
+    return bool(_PHONE.match(digits))

@@ -1,0 +1,125 @@
+"""The request journey's screens: the services, the questions and the place as big buttons, how
+to reach the resident, the review, and the receipt with its QR code.
+
+Layout in request.kv beside this file. Each ``refresh(app)`` copies what
+:mod:`kiosk.presenters` says onto the widgets; the phone number is typed on the shared
+:class:`~kiosk.screens.widgets.KeypadScreen`.
+"""
+
+from __future__ import annotations
+
+from kivy.properties import BooleanProperty
+from kivy.uix.screenmanager import Screen
+from kivy.uix.widget import Widget
+
+from kiosk import theme
+from kiosk.flow import Step
+from kiosk.i18n import tr
+from kiosk.presenters import SKIP, choice_page, home_columns, problem_text, review_lines
+from kiosk.qr import qr_texture
+from kiosk.screens.widgets import (
+    BigButton,
+    Body,
+    ChoiceButton,
+    KeypadScreen,
+    KioskScreen,
+    NavButton,
+    ScreenHost,
+    sp_scale,
+)
+
+__all__ = ["ChoiceScreen", "ContactScreen", "DoneScreen", "FailedScreen", "HomeScreen",
+           "ReviewScreen", "SendingScreen", "screens"]
+
+
+class HomeScreen(KioskScreen):
+    def refresh(self, app: ScreenHost) -> None:
+        grid = self.ids.tiles
+        grid.clear_widgets()
+        categories = app.flow.categories
+        if not categories:
+            grid.cols = 1
+            grid.add_widget(Body(text=tr(app.lang, "no_categories", phone=app.site_phone),
+                                 halign="center", font_size=theme.BUTTON_SP * sp_scale()))
+            return
+        grid.cols = home_columns(len(categories))
+        for category in categories:
+            grid.add_widget(BigButton(
+                text=category.name(app.lang), key=category.code, font_size=26 * sp_scale(),
+                on_release=lambda button: app.choose_category(button.key)))
+
+
+class ChoiceScreen(KioskScreen):
+    """One question, or one level of the place (compound, building, unit), as big buttons."""
+
+    def refresh(self, app: ScreenHost) -> None:
+        self.set_progress(app)
+        page = choice_page(app.flow, app.lang, app.page)
+        self.ids.title.text = page.title
+        self.ids.problem.text = problem_text(app.flow, app.lang)
+        nav = self.ids.nav
+        nav.pages, nav.page = page.pages, page.page
+        grid = self.ids.grid
+        grid.cols = page.cols
+        grid.clear_widgets()
+        for key, label in page.items:
+            cls = NavButton if key == SKIP else ChoiceButton
+            button = cls(text=label, key=key, on_release=lambda b: app.choose(b.key))
+            button.size_hint_x = 1
+            grid.add_widget(button)
+        # Keep the buttons the same size on a short last page.
+        for _ in range(page.blanks):
+            grid.add_widget(Widget())
+
+
+class ContactScreen(KioskScreen):
+    def refresh(self, app: ScreenHost) -> None:
+        self.set_progress(app)
+
+
+class ReviewScreen(KioskScreen):
+    def refresh(self, app: ScreenHost) -> None:
+        self.set_progress(app)
+        box = self.ids.lines
+        box.clear_widgets()
+        for text in review_lines(app.flow, app.lang):
+            box.add_widget(Body(text=text, font_size=22 * sp_scale()))
+        box.add_widget(Widget())
+
+
+class SendingScreen(KioskScreen):
+    pass
+
+
+class DoneScreen(KioskScreen):
+    offline = BooleanProperty(False)
+
+    def refresh(self, app: ScreenHost) -> None:
+        receipt = app.flow.receipt
+        if receipt is None:
+            return
+        self.offline = receipt.offline
+        self.ids.number.text = receipt.number
+        if app.shown_qr != receipt.status_url:
+            self.ids.qr.texture = qr_texture(receipt.status_url)
+            app.shown_qr = receipt.status_url
+
+
+class FailedScreen(KioskScreen):
+    def refresh(self, app: ScreenHost) -> None:
+        self.ids.problem.text = problem_text(app.flow, app.lang)
+
+
+def screens() -> list[Screen]:
+    """The journey's screens, one per step, in the order the resident meets them."""
+    return [
+        HomeScreen(name=Step.HOME),
+        *(ChoiceScreen(name=step)
+          for step in (Step.QUESTION, Step.COMPOUND, Step.BUILDING, Step.UNIT)),
+        ContactScreen(name=Step.CONTACT),
+        KeypadScreen(name=Step.PHONE),
+        ReviewScreen(name=Step.REVIEW),
+        SendingScreen(name=Step.SENDING),
+        DoneScreen(name=Step.DONE),
+        FailedScreen(name=Step.FAILED),
+    ]
