@@ -12,7 +12,8 @@
   var POLL_MS = 4000;
   var shown = {};
 
-  function text(zh, english) { return en ? english : zh; }
+  // The words come translated from the page (base.html, the web catalog).
+  var words = box.dataset;
 
   function timeOf(iso) {
     var d = new Date(iso);
@@ -30,7 +31,7 @@
     item.className = "alert-item" + (alert.urgent ? "" : " normal");
     item.dataset.alertId = alert.id;
     var label = document.createElement("strong");
-    label.textContent = "⚠ " + (alert.urgent ? text("紧急告警", "Urgent alert") : text("提醒", "Notice"));
+    label.textContent = "⚠ " + (alert.urgent ? words.urgent : words.notice);
     var title = document.createElement("span");
     title.textContent = alert.title;
     var when = document.createElement("span");
@@ -40,13 +41,13 @@
     if (alert.ticket_id) {
       var link = document.createElement("a");
       link.href = "/staff/tickets/" + encodeURIComponent(alert.ticket_id);
-      link.textContent = text("查看工单", "Open ticket");
+      link.textContent = words.open;
       item.append(link);
     }
     var ack = document.createElement("button");
     ack.type = "button";
     ack.className = "btn btn-quiet";
-    ack.textContent = "✓ " + text("确认知悉", "Acknowledge");
+    ack.textContent = "✓ " + words.ack;
     ack.addEventListener("click", function () { acknowledge(alert.id, item, ack); });
     item.append(ack);
     box.prepend(item);
@@ -66,7 +67,7 @@
       if (!box.children.length) { box.hidden = true; }
     }).catch(function () {
       button.disabled = false;
-      button.textContent = "✓ " + text("确认失败，再试一次", "Failed, try again");
+      button.textContent = "✓ " + words.failed;
     });
   }
 
