@@ -4,4 +4,6 @@ drift checks. Each part of the server that adds tables adds one import line here
 import server.alerts.rows  # noqa: F401
 import server.library.models  # noqa: F401
 import server.models  # noqa: F401
+import server.open311.models  # noqa: F401
+import server.place_locations  # noqa: F401
 import server.sensing.models  # noqa: F401

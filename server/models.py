@@ -252,6 +252,10 @@ class Category(Base):
     target_hours: Mapped[int] = mapped_column(Integer)
     priority: Mapped[str] = mapped_column(String(10), default="normal")
     kiosk: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Residents and outside systems (Open311) may file it; staff-only categories are not public.
+    public: Mapped[bool] = mapped_column(Boolean, default=True)
+    group_zh: Mapped[str] = mapped_column(String(40), default="")  # Open311 `group`
+    group_en: Mapped[str] = mapped_column(String(60), default="")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     sort_order: Mapped[int] = mapped_column(Integer, default=0)
     questions: Mapped[list[Any]] = mapped_column(default=list)
@@ -274,6 +278,8 @@ class Ticket(Base):
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("volunteers.id"), index=True)
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
     building_id: Mapped[int | None] = mapped_column(ForeignKey("buildings.id"))
+    # Set only when the request names no building (an Open311 position near the compound).
+    compound_id: Mapped[int | None] = mapped_column(ForeignKey("compounds.id"))
     # Sensor conditions: one open ticket per (asset, condition). open_key holds
     # "asset|condition" while the ticket is open and NULL after, so a UNIQUE index lets the
     # database itself refuse a second open ticket when two server replicas race.
@@ -296,6 +302,7 @@ class Ticket(Base):
     assignee: Mapped[Volunteer | None] = relationship()
     unit: Mapped[Unit | None] = relationship()
     building: Mapped[Building | None] = relationship()
+    compound: Mapped[Compound | None] = relationship()
     request: Mapped[ServiceRequest | None] = relationship(back_populates="ticket")
     events: Mapped[list[TicketEvent]] = relationship(
         back_populates="ticket", order_by="TicketEvent.id"

@@ -32,6 +32,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "library": ("server.library.cli:main",
                 "library: import the catalog, print labels and cards, send reminders"),
     "doctor": ("servicepoint.doctor:main", "check a deployment and say how to fix what is wrong"),
+    "open311": ("server.open311.cli:main", "Open311: `open311 key CLIENT` prints a new API key"),
 }
 
 

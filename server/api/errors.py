@@ -6,22 +6,27 @@ import logging
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from server.errors import ServerError
+from server.open311 import xml as open311_xml
 
 __all__ = ["install_error_handlers", "error_response"]
 
 log = logging.getLogger(__name__)
 
 
-def error_response(request: Request, status: int, code: str, message: str) -> JSONResponse:
+def error_response(request: Request, status: int, code: str, message: str) -> Response:
     if request.url.path.startswith("/open311/"):
-        # GeoReport v2 reports every invalid request as 400.
+        # GeoReport v2 reports every invalid request as 400, in the format the path asks for.
         status = 400 if status == 422 else status
-        return JSONResponse([{"code": status, "description": message}], status_code=status)
+        errors = [{"code": status, "description": message}]
+        if request.url.path.endswith(".xml"):
+            return Response(open311_xml.render("errors", "error", errors), status_code=status,
+                            media_type=open311_xml.CONTENT_TYPE)
+        return JSONResponse(errors, status_code=status)
     return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
 
 
@@ -33,21 +38,21 @@ def _describe(exc: RequestValidationError) -> str:
 
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ServerError)
-    async def _server_error(request: Request, exc: ServerError) -> JSONResponse:
+    async def _server_error(request: Request, exc: ServerError) -> Response:
         return error_response(request, exc.status_code, exc.code, exc.message)
 
     @app.exception_handler(RequestValidationError)
-    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
         status = 400 if request.url.path.startswith("/open311/") else 422
         return error_response(request, status, "invalid", _describe(exc))
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
         return error_response(request, exc.status_code, code, str(exc.detail))
 
     @app.exception_handler(OperationalError)
-    async def _database_down(request: Request, exc: OperationalError) -> JSONResponse:
+    async def _database_down(request: Request, exc: OperationalError) -> Response:
         log.error("database unavailable on %s: %s", request.url.path, exc.orig)
         return error_response(request, 503, "database_unavailable",
                               "the database is busy or unreachable; try again shortly")

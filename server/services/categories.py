@@ -44,6 +44,10 @@ class CategorySpec(BaseModel):
     target_hours: int = Field(ge=1, le=24 * 30)
     priority: str = Field(default="normal", pattern=r"^(low|normal|high|urgent)$")
     kiosk: bool = True
+    # Residents and outside systems (Open311) may file it; None: the same as ``kiosk``.
+    public: bool | None = None
+    group_zh: str = Field(default="", max_length=40)
+    group_en: str = Field(default="", max_length=60)
     question: list[QuestionSpec] = Field(default_factory=list)
 
     @field_validator("question")
@@ -86,6 +90,8 @@ def sync_categories(db: Session, *, specs: list[CategorySpec]) -> None:
         row.name_zh, row.name_en, row.skill = spec.name_zh, spec.name_en, spec.skill
         row.target_hours, row.priority, row.kiosk = spec.target_hours, spec.priority, spec.kiosk
         row.active, row.sort_order = True, order
+        row.public = spec.kiosk if spec.public is None else spec.public
+        row.group_zh, row.group_en = spec.group_zh, spec.group_en
         row.questions = [q.as_json() for q in spec.question]
         db.add(row)
     for gone in existing.values():

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -23,6 +24,7 @@ from server.lifecycle import Action, HistoryAction, Status
 from server.models import (
     Building,
     Category,
+    Compound,
     Resident,
     ServiceRequest,
     Ticket,
@@ -44,7 +46,8 @@ NUMBER_PATTERN = re.compile(r"^[A-Z][A-Z0-9]{0,3}-\d{4,8}$")
 class NewRequest:
     client_id: str
     category: str
-    place_code: str
+    # A unit, building or compound code; None: not placed yet (the triage queue, staff place it).
+    place_code: str | None
     answers: dict[str, str]
     description: str = ""
     contact_name: str = ""
@@ -67,6 +70,8 @@ def place_label(ticket: Ticket) -> str:
         return f"{b.compound.name_zh} {b.name} {ticket.unit.name}"
     if ticket.building is not None:
         return f"{ticket.building.compound.name_zh} {ticket.building.name}"
+    if ticket.compound is not None:
+        return ticket.compound.name_zh
     return ""
 
 
@@ -83,14 +88,32 @@ def _check_answers(category: Category, answers: dict[str, str]) -> None:
             raise Invalid(f"answers.{code}: this question needs an answer")
 
 
-def _find_place(db: Session, code: str) -> tuple[Unit | None, Building]:
+def _find_place(db: Session, code: str | None
+                ) -> tuple[Unit | None, Building | None, Compound | None]:
+    """A unit, a building, or a whole compound; no code: not placed yet."""
+    if code is None:
+        return None, None, None
     unit = db.scalar(select(Unit).where(Unit.code == code))
     if unit is not None:
-        return unit, unit.building
+        return unit, unit.building, None
     building = db.scalar(select(Building).where(Building.code == code))
-    if building is None:
+    if building is not None:
+        return None, building, None
+    compound = db.scalar(select(Compound).where(Compound.code == code))
+    if compound is None:
         raise Invalid(f"place {code!r}: no such unit or building")
-    return None, building
+    return None, None, compound
+
+
+def _squad_for(building: Building | None, compound: Compound | None) -> int | None:
+    """The squad of the grid covering the place: the building's, or the grid most of a
+    compound's buildings are in. A request not placed yet has none until staff place it."""
+    if building is not None:
+        return building.grid.squad_id if building.grid else None
+    if compound is not None:
+        squads = Counter(b.grid.squad_id for b in compound.buildings if b.grid)
+        return squads.most_common(1)[0][0] if squads else None
+    return None
 
 
 def _resident(db: Session, new: NewRequest, unit: Unit | None, now: datetime) -> Resident | None:
@@ -122,7 +145,7 @@ def file_request(db: Session, *, new: NewRequest, now: datetime, site_id: str
     if category is None or not category.active:
         raise Invalid(f"category {new.category!r}: no such service")
     _check_answers(category, new.answers)
-    unit, building = _find_place(db, new.place_code)
+    unit, building, compound = _find_place(db, new.place_code)
     number = new.number
     if number is not None:
         if not NUMBER_PATTERN.match(number):
@@ -135,11 +158,12 @@ def file_request(db: Session, *, new: NewRequest, now: datetime, site_id: str
     token = new.phone_token or new_phone_token()
     if db.scalar(select(ServiceRequest.id).where(ServiceRequest.phone_token == token)):
         raise Conflict("phone_token is already used by another request")
-    squad_id = building.grid.squad_id if building.grid else None
+    squad_id = _squad_for(building, compound)
     ticket = Ticket(
         number=number or f"tmp-{uuid4().hex}", kind="request", category=category,
         title=f"{category.name_zh}", status=Status.NEW.value, priority=category.priority,
-        site_id=site_id, squad_id=squad_id, unit=unit, building=building, created_at=now,
+        site_id=site_id, squad_id=squad_id, unit=unit, building=building, compound=compound,
+        created_at=now,
         updated_at=now, due_at=now + timedelta(hours=category.target_hours),
     )
     request = ServiceRequest(

@@ -4,6 +4,11 @@ The file is what an installer edits to enter the real compounds; the demo data i
 (config/demo-site.toml). Loading is an upsert by code/username, so running it again after an
 edit changes what changed and adds what is new. Passwords may be given in the file (for the demo)
 or left out, in which case a random one is made and reported once.
+
+Compounds and buildings may list ``aliases`` (other names people write for them: an old name,
+a street address, "邮电大楼"), and a compound its centre ``lat``/``long`` (WGS-84, as Open311
+clients send) and ``radius_m`` (how far from the centre a position still counts as that
+compound, 200 m if not given). Open311 places free-text addresses and positions with them.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from sqlalchemy.orm import Session
 from foundation.errors import ConfigError
 from foundation.tomlfile import read_toml
 from server.models import Building, Compound, Grid, Squad, Unit, User, Volunteer, VolunteerSkill
+from server.place_locations import PlaceLocation
 from server.security import hash_password
 
 __all__ = ["SiteData", "LoadReport", "load_site_data", "apply_site_data"]
@@ -51,6 +57,7 @@ class BuildingSpec(_Strict):
     code: str | None = Field(default=None, pattern=_CODE)
     units: int | list[str] = 2
     grid: str | None = None
+    aliases: list[str] = Field(default_factory=list)
 
 
 class CompoundSpec(_Strict):
@@ -61,11 +68,17 @@ class CompoundSpec(_Strict):
     buildings: int | None = Field(default=None, ge=1, le=200)
     units: int = Field(default=2, ge=1, le=20)
     building: list[BuildingSpec] = Field(default_factory=list)
+    aliases: list[str] = Field(default_factory=list)
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    long: float | None = Field(default=None, ge=-180, le=180)
+    radius_m: int | None = Field(default=None, ge=10, le=5000)
 
     @model_validator(mode="after")
     def _some_buildings(self) -> CompoundSpec:
         if not self.building and not self.buildings:
             raise ValueError("give `buildings = N` or [[compound.building]] tables")
+        if (self.lat is None) != (self.long is None):
+            raise ValueError("give both `lat` and `long`, or neither")
         return self
 
 
@@ -202,6 +215,15 @@ def _apply_register(db: Session, data: SiteData) -> None:
         db.add(bay)
 
 
+def _locate(db: Session, code: str, *, aliases: list[str], lat: float | None = None,
+            long: float | None = None, radius_m: int | None = None) -> None:
+    """A place's other names and position, as the file has them now."""
+    location = db.get(PlaceLocation, code) or PlaceLocation(code=code)
+    location.aliases, location.lat, location.long = list(aliases), lat, long
+    location.radius_m = radius_m
+    db.add(location)
+
+
 def apply_site_data(db: Session, *, data: SiteData) -> LoadReport:
     report = LoadReport()
     squads: dict[str, Squad] = {}
@@ -216,6 +238,7 @@ def apply_site_data(db: Session, *, data: SiteData) -> LoadReport:
     for c in data.compound:
         compound = _upsert(db, Compound, "code", c.code)
         compound.name_zh, compound.name_en = c.name_zh, c.name_en
+        _locate(db, c.code, aliases=c.aliases, lat=c.lat, long=c.long, radius_m=c.radius_m)
         report.compounds += 1
         buildings = c.building or [
             BuildingSpec(name=f"{i}栋", units=c.units) for i in range(1, (c.buildings or 0) + 1)
@@ -225,6 +248,7 @@ def apply_site_data(db: Session, *, data: SiteData) -> LoadReport:
             building = _upsert(db, Building, "code", code)
             building.name, building.compound = b.name, compound
             building.grid = grids[b.grid] if b.grid else grids[c.grid]
+            _locate(db, code, aliases=b.aliases)
             report.buildings += 1
             names = b.units if isinstance(b.units, list) else [
                 f"{j}单元" for j in range(1, b.units + 1)

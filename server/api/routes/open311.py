@@ -1,30 +1,46 @@
-"""Open311 GeoReport v2 (JSON), so a city platform or another tool can read and file requests.
+"""Open311 GeoReport v2 over HTTP, in XML (the spec's required format) and JSON.
 
-A building or unit code (``C01-B01`` or ``C01-B01-U1``) is the ``address_id``. Requests are
-identified by their public number. Residents' names and phone numbers never appear in answers.
-Errors come as ``[{"code": 400, "description": "..."}]``.
+Every endpoint answers in the format its path ends with: ``services.xml`` / ``services.json``,
+``services/{code}.xml``, ``requests.xml`` (GET and POST), ``requests/{id}.xml``; errors too
+(``<errors><error><code>403</code>…``, or ``[{"code": 403, "description": …}]``), including
+those of validation (server/api/errors.py asks server/open311/xml.py).
+
+A POST body may be form-encoded (UTF-8, percent-encoded or raw; another ``charset`` if the
+Content-Type names it), multipart, or JSON. Filing needs an ``api_key`` that staff issued
+(``servicepoint open311 key NAME``). ``jurisdiction_id``, when given, must be this site's id.
+Names and descriptions come in the language of ``Accept-Language`` (Chinese by default).
+
+The work is done by server/open311/service.py; this module only reads and answers HTTP.
 """
 
 from __future__ import annotations
 
-import uuid
+import json
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
+from urllib.parse import parse_qsl
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from fastapi import APIRouter, Form, Header, Path, Query, Request
-from pydantic import BaseModel
-from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from fastapi import APIRouter, Header, Path, Query, Request, Response
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from starlette.concurrency import run_in_threadpool
 
 from server.api.deps import NowDep, SessionDep, SettingsDep
 from server.errors import Invalid, NotFound
-from server.lifecycle import OPEN_STATUSES
-from server.models import Category, ServiceRequest, Ticket
-from server.services.requests import NewRequest, file_request, place_label
+from server.open311 import service
+from server.open311.service import Language, Open311Post, RequestQuery
+from server.open311.xml import CONTENT_TYPE, render, render_one
+from server.settings import ServerSettings
 
 router = APIRouter(prefix="/open311/v2", tags=["open311"])
+
+Format = Annotated[Literal["json", "xml"], Path(description="json or xml")]
 ServiceCode = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,40}$")]
 RequestId = Annotated[str, Path(pattern=r"^[A-Za-z0-9-]{1,40}$")]
+Jurisdiction = Annotated[str | None, Query(max_length=100)]
+AcceptLanguage = Annotated[str | None, Header(max_length=200)]
+MAX_BODY = 64 * 1024
 
 
 class Open311Error(BaseModel):
@@ -32,151 +48,251 @@ class Open311Error(BaseModel):
     description: str
 
 
-_ERR = {400: {"model": list[Open311Error]}, 404: {"model": list[Open311Error]}}
+_ERR: dict[int | str, dict[str, Any]] = {
+    status: {"model": list[Open311Error]} for status in (400, 403, 404)}
 
 
-def _service(category: Category) -> dict[str, Any]:
-    return {"service_code": category.code, "service_name": category.name_zh,
-            "description": f"{category.name_zh} / {category.name_en}",
-            "metadata": bool(category.questions), "type": "realtime",
-            "keywords": category.skill, "group": "社区服务"}
+def _answer(fmt: str, root: str, item: str, items: list[dict[str, Any]],
+            status_code: int = 200) -> Response:
+    if fmt == "xml":
+        return Response(render(root, item, items), status_code=status_code,
+                        media_type=CONTENT_TYPE)
+    return JSONResponse(items, status_code=status_code)
 
 
-@router.get("/services.json", responses=_ERR)
-def services(db: SessionDep) -> list[dict[str, Any]]:
-    rows = db.scalars(select(Category).where(Category.active.is_(True))
-                      .order_by(Category.sort_order))
-    return [_service(c) for c in rows]
+def _check_jurisdiction(value: str | None, settings: ServerSettings) -> None:
+    """The spec's jurisdiction_id is optional here (one site per server); a wrong one is 404,
+    so a platform pointed at the wrong service point finds out at once."""
+    if value and value.strip().lower() != settings.site.id.lower():
+        raise NotFound(f"jurisdiction_id {value} not found (this is {settings.site.id})")
 
 
-@router.get("/services/{service_code}.json", responses=_ERR)
-def service_definition(service_code: ServiceCode, db: SessionDep) -> dict[str, Any]:
-    category = db.get(Category, service_code)
-    if category is None or not category.active:
-        raise NotFound(f"service_code {service_code} not found")
-    return {"service_code": category.code, "attributes": [
-        {"variable": True, "code": q["code"], "datatype": "singlevaluelist",
-         "required": q["required"], "datatype_description": "",
-         "order": order, "description": f"{q['label_zh']} / {q['label_en']}",
-         "values": [{"key": c["key"], "name": c["zh"]} for c in q["choices"]]}
-        for order, q in enumerate(category.questions, start=1)
-    ]}
+def _site_zone(settings: ServerSettings) -> Any:
+    try:
+        return ZoneInfo(settings.site.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
 
 
-def _status(ticket: Ticket) -> str:
-    return "open" if ticket.status in OPEN_STATUSES else "closed"
+# --- services ---------------------------------------------------------------------------------
+
+@router.get("/services.{fmt}", responses=_ERR)
+async def services(fmt: Format, db: SessionDep, settings: SettingsDep,
+                   jurisdiction_id: Jurisdiction = None,
+                   accept_language: AcceptLanguage = None) -> Response:
+    """The services the public may file (staff-only categories are not listed)."""
+    _check_jurisdiction(jurisdiction_id, settings)
+    lang = service.pick_language(accept_language)
+    rows = await run_in_threadpool(lambda: service.services(db, lang=lang))
+    return _answer(fmt, "services", "service", rows)
 
 
-def _request_view(ticket: Ticket) -> dict[str, Any]:
-    code = ticket.unit.code if ticket.unit else (ticket.building.code if ticket.building else None)
-    return {
-        "service_request_id": ticket.number, "status": _status(ticket),
-        "status_notes": ticket.status, "service_name": ticket.category.name_zh,
-        "service_code": ticket.category_code,
-        "description": ticket.request.description if ticket.request else ticket.title,
-        "agency_responsible": ticket.squad.name if ticket.squad else "",
-        "service_notice": "", "requested_datetime": ticket.created_at.isoformat(),
-        "updated_datetime": ticket.updated_at.isoformat(),
-        "expected_datetime": ticket.due_at.isoformat() if ticket.due_at else None,
-        "address": place_label(ticket), "address_id": code, "zipcode": None,
-        "lat": None, "long": None, "media_url": None,
-    }
+@router.get("/services/{service_code}.{fmt}", responses=_ERR)
+async def service_definition(service_code: ServiceCode, fmt: Format, db: SessionDep,
+                             settings: SettingsDep, jurisdiction_id: Jurisdiction = None,
+                             accept_language: AcceptLanguage = None) -> Response:
+    _check_jurisdiction(jurisdiction_id, settings)
+    lang = service.pick_language(accept_language)
+    definition = await run_in_threadpool(
+        lambda: service.service_definition(db, code=service_code, lang=lang))
+    if fmt == "xml":
+        return Response(render_one("service_definition", definition), media_type=CONTENT_TYPE)
+    return JSONResponse(definition)
 
+
+# --- reading requests -------------------------------------------------------------------------
 
 def _parse_time(name: str, value: str | None) -> datetime | None:
-    if value is None:
+    if not value:
         return None
     try:
-        parsed = datetime.fromisoformat(value)
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00").replace(" ", "+"))
     except ValueError:
-        raise Invalid(f"{name}: not a W3C date-time") from None
+        raise Invalid(f"{name}: not a W3C date-time such as 2026-11-01T00:00:00+08:00") from None
     if parsed.tzinfo is None:
-        raise Invalid(f"{name}: needs a time zone offset")
+        raise Invalid(f"{name}: needs a time zone (Z or an offset such as +08:00)")
     return parsed
 
 
-def _query(db: Session) -> Any:
-    return select(Ticket).where(Ticket.kind == "request").options(
-        selectinload(Ticket.request), selectinload(Ticket.category), selectinload(Ticket.squad))
+def _split(value: str | None) -> list[str]:
+    return [part.strip() for part in (value or "").split(",") if part.strip()]
 
 
-@router.get("/requests.json", responses=_ERR)
-def list_requests(
-    db: SessionDep,
+def _views(db: Any, found: list[Any], lang: Language, settings: ServerSettings
+           ) -> list[dict[str, Any]]:
+    known = service.positions(db)
+    zone = _site_zone(settings)
+    return [service.request_view(ticket, filing=filing, lang=lang, positions=known, tz=zone)
+            for ticket, filing in found]
+
+
+@router.get("/requests.{fmt}", responses=_ERR)
+async def list_requests(
+    fmt: Format, db: SessionDep, now: NowDep, settings: SettingsDep,
     service_request_id: Annotated[str | None, Query(max_length=2000)] = None,
-    service_code: Annotated[str | None, Query(max_length=40)] = None,
+    service_code: Annotated[str | None, Query(max_length=2000)] = None,
     start_date: Annotated[str | None, Query(max_length=40)] = None,
     end_date: Annotated[str | None, Query(max_length=40)] = None,
     status: Annotated[str | None, Query(pattern="^(open|closed)(,(open|closed))?$")] = None,
-) -> list[dict[str, Any]]:
-    query = _query(db)
-    if service_request_id:
-        query = query.where(Ticket.number.in_(service_request_id.split(",")[:100]))
-    if service_code:
-        query = query.where(Ticket.category_code.in_(service_code.split(",")[:50]))
-    start, end = _parse_time("start_date", start_date), _parse_time("end_date", end_date)
-    if start:
-        query = query.where(Ticket.created_at >= start)
-    if end:
-        query = query.where(Ticket.created_at <= end)
-    if start and end and (end - start).days > 90:
-        raise Invalid("start_date/end_date: at most 90 days apart")
-    if not service_request_id and not start:
-        # The spec's default window: the last 90 days, at most 1000 requests.
-        query = query.order_by(Ticket.created_at.desc())
-    open_values = [s.value for s in OPEN_STATUSES]
-    if status in ("open", "closed"):
-        query = query.where(Ticket.status.in_(open_values) if status == "open"
-                            else Ticket.status.not_in(open_values))
-    return [_request_view(t) for t in db.scalars(query.limit(1000))]
+    jurisdiction_id: Jurisdiction = None, accept_language: AcceptLanguage = None,
+) -> Response:
+    """Requests, newest first, at most 1000. ``service_request_id`` overrides every other
+    filter; without dates, the last 90 days; a date range spans at most 90 days."""
+    _check_jurisdiction(jurisdiction_id, settings)
+    query = RequestQuery(ids=_split(service_request_id), service_codes=_split(service_code),
+                         start=_parse_time("start_date", start_date),
+                         end=_parse_time("end_date", end_date), statuses=_split(status))
+    lang = service.pick_language(accept_language)
+
+    def work() -> list[dict[str, Any]]:
+        return _views(db, service.find_requests(db, query=query, now=now), lang, settings)
+
+    return _answer(fmt, "service_requests", "request", await run_in_threadpool(work))
 
 
-@router.get("/requests/{request_id}.json", responses=_ERR)
-def get_request(request_id: RequestId, db: SessionDep) -> list[dict[str, Any]]:
-    ticket = db.scalar(_query(db).where(Ticket.number == request_id))
-    if ticket is None:
-        raise NotFound(f"service_request_id {request_id} not found")
-    return [_request_view(ticket)]
+@router.get("/requests/{request_id}.{fmt}", responses=_ERR)
+async def get_request(request_id: RequestId, fmt: Format, db: SessionDep,
+                      settings: SettingsDep, jurisdiction_id: Jurisdiction = None,
+                      accept_language: AcceptLanguage = None) -> Response:
+    _check_jurisdiction(jurisdiction_id, settings)
+    lang = service.pick_language(accept_language)
+
+    def work() -> list[dict[str, Any]]:
+        return _views(db, [service.one_request(db, number=request_id)], lang, settings)
+
+    return _answer(fmt, "service_requests", "request", await run_in_threadpool(work))
 
 
-@router.post("/requests.json", responses=_ERR, status_code=201)
+# --- filing -----------------------------------------------------------------------------------
+
+class PostBody(BaseModel):
+    """What a client may post; anything else is ignored, as the spec allows."""
+
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+    api_key: str | None = Field(default=None, max_length=100)
+    jurisdiction_id: str | None = Field(default=None, max_length=100)
+    service_code: str = Field(max_length=40)
+    address_id: str | None = Field(default=None, max_length=40)
+    address_string: str | None = Field(default=None, max_length=200)
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    long: float | None = Field(default=None, ge=-180, le=180)
+    description: str = Field(default="", max_length=4000)
+    first_name: str = Field(default="", max_length=40)
+    last_name: str = Field(default="", max_length=40)
+    phone: str | None = Field(default=None, pattern=r"^1\d{10}$")
+    email: str | None = Field(default=None, max_length=100, pattern=r"^[^@\s]+@[^@\s]+$")
+    device_id: str | None = Field(default=None, max_length=64)
+    account_id: str | None = Field(default=None, max_length=64)
+    media_url: str | None = Field(default=None, max_length=500, pattern=r"^https?://\S+$")
+    attributes: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("phone", mode="before")
+    @classmethod
+    def _local_number(cls, value: Any) -> Any:
+        """+86 138 0000 1234 and 138-0000-1234 are the same mobile number."""
+        if isinstance(value, str):
+            digits = "".join(ch for ch in value if ch.isdigit())
+            if digits.startswith("0086"):
+                digits = digits[4:]
+            elif digits.startswith("86") and len(digits) == 13:
+                digits = digits[2:]
+            return digits or None
+        return value
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _blank_is_absent(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
+
+
+def _pairs_to_fields(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """Form pairs to fields; ``attribute[code]=key`` pairs gather under ``attributes``."""
+    fields: dict[str, Any] = {}
+    attributes: dict[str, Any] = {}
+    for key, value in pairs:
+        if key.startswith("attribute[") and key.endswith("]"):
+            attributes[key[len("attribute["):-1]] = value
+        elif key not in fields:
+            fields[key] = value
+    if attributes:
+        fields["attributes"] = attributes
+    return fields
+
+
+async def _read_body(request: Request) -> dict[str, Any]:
+    """The POST's fields from a form (UTF-8 raw or percent-encoded), multipart, or JSON."""
+    raw = await request.body()
+    if len(raw) > MAX_BODY:
+        raise Invalid(f"body: larger than {MAX_BODY} bytes")
+    content_type = request.headers.get("content-type", "")
+    mime = content_type.split(";")[0].strip().lower()
+    charset = "utf-8"
+    for param in content_type.split(";")[1:]:
+        name, _, value = param.strip().partition("=")
+        if name.lower() == "charset" and value:
+            charset = value.strip('"').lower()
+    if mime == "multipart/form-data":
+        form = await request.form()
+        return _pairs_to_fields([(k, v) for k, v in form.multi_items() if isinstance(v, str)])
+    try:
+        text = raw.decode(charset)
+    except (LookupError, UnicodeDecodeError):
+        raise Invalid(f"body: not valid {charset} text") from None
+    if mime == "application/json" or mime.endswith("+json"):
+        try:
+            data = json.loads(text) if text.strip() else {}
+        except json.JSONDecodeError as exc:
+            raise Invalid(f"body: not JSON ({exc.msg})") from None
+        if not isinstance(data, dict):
+            raise Invalid("body: a JSON object is needed")
+        fields = _pairs_to_fields(list(data.items()))
+        if isinstance(data.get("attribute"), dict):
+            fields["attributes"] = {**data["attribute"], **fields.get("attributes", {})}
+        return fields
+    # Form-encoded, or no type given: parse the text ourselves, so raw UTF-8 (curl -d '描述')
+    # reads as UTF-8 rather than Latin-1.
+    return _pairs_to_fields(parse_qsl(text, keep_blank_values=True, encoding=charset,
+                                      max_num_fields=200))
+
+
+def _validated(fields: dict[str, Any]) -> PostBody:
+    try:
+        return PostBody.model_validate(fields)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "body"
+        raise Invalid(f"{where}: {first['msg']}") from None
+
+
+@router.post("/requests.{fmt}", responses=_ERR, status_code=201)
 async def post_request(
-    request: Request, db: SessionDep, now: NowDep, settings: SettingsDep,
-    service_code: Annotated[str, Form(max_length=40)],
-    address_id: Annotated[str | None, Form(max_length=40)] = None,
-    lat: Annotated[float | None, Form(ge=-90, le=90)] = None,
-    long: Annotated[float | None, Form(ge=-180, le=180)] = None,
-    address_string: Annotated[str | None, Form(max_length=200)] = None,
-    description: Annotated[str, Form(max_length=500)] = "",
-    first_name: Annotated[str, Form(max_length=40)] = "",
-    last_name: Annotated[str, Form(max_length=40)] = "",
-    phone: Annotated[str | None, Form(pattern=r"^1\d{10}$")] = None,
-    email: Annotated[str | None, Form(max_length=100)] = None,
-    device_id: Annotated[str | None, Form(max_length=64)] = None,
-    account_id: Annotated[str | None, Form(max_length=64)] = None,
-    media_url: Annotated[str | None, Form(max_length=500)] = None,
-    api_key: Annotated[str | None, Form(max_length=100)] = None,
+    fmt: Format, request: Request, db: SessionDep, now: NowDep, settings: SettingsDep,
     idempotency_key: Annotated[str | None, Header(pattern=r"^[A-Za-z0-9_-]{8,60}$")] = None,
-) -> list[dict[str, Any]]:
-    if not address_id:
-        raise Invalid("address_id: give a building or unit code (lat/long alone is not enough)")
-    form = await request.form()
-    answers = {}
-    for key, value in form.multi_items():
-        if key.startswith("attribute[") and key.endswith("]") and isinstance(value, str):
-            answers[key[len("attribute["):-1][:40]] = value[:40]
-    client_id = f"o311-{idempotency_key}" if idempotency_key else f"o311-{uuid.uuid4().hex}"
-    filed, _created = await _file(db, NewRequest(
-        client_id=client_id, category=service_code, place_code=address_id, answers=answers,
-        description=description, contact_name=(last_name + first_name)[:40],
-        contact_phone=phone, channel="web"), now, settings.site.id)
-    return [{"service_request_id": filed.ticket.number,
-             "service_notice": f"{settings.http.public_url}/r/{filed.phone_token}",
-             "account_id": account_id}]
+) -> Response:
+    """File a request. Its location may be an ``address_id`` (a unit or building code), an
+    ``address_string`` or ``lat``/``long``; what cannot be placed goes to the triage queue."""
+    fields = await _read_body(request)
+    for name in ("api_key", "jurisdiction_id"):  # some clients put these in the query string
+        if name not in fields and name in request.query_params:
+            fields[name] = request.query_params[name]
+    body = _validated(fields)
+    _check_jurisdiction(body.jurisdiction_id, settings)
+    post = Open311Post(
+        service_code=body.service_code, address_id=body.address_id,
+        address_string=body.address_string, lat=body.lat, long=body.long,
+        description=body.description, first_name=body.first_name, last_name=body.last_name,
+        phone=body.phone, email=body.email, device_id=body.device_id,
+        account_id=body.account_id, media_url=body.media_url,
+        attributes={str(k)[:40]: str(v)[:40] for k, v in body.attributes.items()},
+        idempotency_key=idempotency_key)
 
+    def work() -> dict[str, Any]:
+        client = service.client_for_key(db, key=body.api_key)
+        filed, _created = service.file_open311(db, post=post, client=client, now=now,
+                                               site_id=settings.site.id)
+        return {"service_request_id": filed.ticket.number,
+                "service_notice": f"{settings.http.public_url}/r/{filed.phone_token}",
+                "account_id": body.account_id}
 
-async def _file(db: Session, new: NewRequest, now: datetime, site_id: str
-                ) -> tuple[ServiceRequest, bool]:
-    from starlette.concurrency import run_in_threadpool
-
-    return await run_in_threadpool(lambda: file_request(db, new=new, now=now, site_id=site_id))
+    return _answer(fmt, "service_requests", "request", [await run_in_threadpool(work)],
+                   status_code=201)
