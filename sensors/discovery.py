@@ -4,20 +4,60 @@ A community that already runs Home Assistant sees the tanks and extinguisher bay
 Pure functions; the publisher sends what :func:`discovery_messages` returns on every connect and
 again ``discovery_delay_s`` after ``<discovery_prefix>/status`` says ``online``.
 
-Unique ids are ``servicepoint-<site>-<asset>-<entity>`` (and ``servicepoint-<site>-<node>-...``
-for the node's own entities): stable across restarts and across moving an asset to another node.
-Config topics are ``<discovery_prefix>/<component>/servicepoint-<site>/<asset>-<entity>/config``.
+What an HA user sees, and can rely on:
+
+- **Entity ids.** Each entity has a short ``object_id``, ``sp_<site>_<owner>_<entity>`` with the
+  dashes of the ids dropped (``sensor.sp_site01_tank1_level``), and a name in the site's
+  language (Chinese unless ``language="en"``).
+- **Unique ids** are ``servicepoint-<site>-<owner>-<entity>``: stable across restarts and across
+  moving an asset to another node. Config topics are
+  ``<discovery_prefix>/<component>/servicepoint-<site>/<owner>-<entity>/config``.
+- **Device classes.** Every binary sensor has one. A state that means trouble is a ``problem``
+  sensor that is ON when there is trouble: "extinguisher missing", "pressure low", overflow, low
+  level (HA shows a ``presence`` sensor as Home/Away, so "extinguisher present" is not used).
+- **Unknown is unknown.** A null reading (not fitted, no valid reading) renders ``None``, which
+  HA shows as unknown, never OFF or 0.
+- **Diagnostics.** The node's connectivity, uptime, CPU temperature and outbox depth are
+  diagnostic entities; devices carry ``sw_version``.
+- **Retired entities.** Entities an older version announced under another meaning
+  (``…-present``, ``…-pressure-ok``) get an empty retained config, which removes them from HA.
 """
 
 from __future__ import annotations
 
 import json
-from typing import Any
+from importlib import metadata
+from typing import Any, Literal
 
 from sensors import contract
 from sensors.config import SensorsConfig
 
-__all__ = ["discovery_messages", "status_topic"]
+__all__ = ["ENTITY_NAMES", "discovery_messages", "object_id", "status_topic"]
+
+Language = Literal["zh", "en"]
+
+# entity key -> (Chinese name, English name)
+ENTITY_NAMES: dict[str, tuple[str, str]] = {
+    "level": ("液位", "Level"),
+    "volume": ("存水量", "Volume"),
+    "turbidity": ("浊度", "Turbidity"),
+    "overflow": ("溢流", "Overflow"),
+    "low-level": ("低水位", "Low level"),
+    "missing": ("灭火器缺失", "Extinguisher missing"),
+    "pressure-low": ("压力不足", "Pressure low"),
+    "door": ("箱门", "Cabinet door"),
+    "connectivity": ("连接", "Connectivity"),
+    "uptime": ("运行时长", "Uptime"),
+    "cpu-temperature": ("CPU 温度", "CPU temperature"),
+    "outbox-depth": ("待发送读数", "Outbox depth"),
+}
+_MODELS: dict[str, tuple[str, str]] = {
+    "node": ("传感节点", "Sensor node"),
+    "tank": ("二次供水蓄水池", "Water storage tank"),
+    "bay": ("灭火器箱", "Fire extinguisher bay"),
+}
+# Bay entities older versions announced, whose meaning is now inverted under a new name.
+_RETIRED_BAY_ENTITIES = ("present", "pressure-ok")
 
 
 def status_topic(discovery_prefix: str) -> str:
@@ -25,96 +65,121 @@ def status_topic(discovery_prefix: str) -> str:
     return f"{discovery_prefix}/status"
 
 
+def object_id(site_id: str, owner: str, entity: str) -> str:
+    """``sp_site01_tank1_level``: what HA makes the entity id from when it first sees it."""
+    return "_".join(["sp", site_id.replace("-", ""), owner.replace("-", ""),
+                     entity.replace("-", "_")])
+
+
+def _version() -> str:
+    try:
+        return metadata.version("servicepoint")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def _problem_when(field: str, *, trouble: bool) -> str:
+    """A template that is ON when ``field`` equals ``trouble``, and None (unknown) when null."""
+    on, off = ("ON", "OFF") if trouble else ("OFF", "ON")
+    return (f"{{% if value_json.{field} is none %}}None"
+            f"{{% elif value_json.{field} %}}{on}{{% else %}}{off}{{% endif %}}")
+
+
 def discovery_messages(config: SensorsConfig, *, site_id: str, prefix: str,
-                       discovery_prefix: str) -> list[tuple[str, bytes]]:
-    """(topic, payload) for every entity of the node, its tanks and its bays."""
+                       discovery_prefix: str, language: Language = "zh"
+                       ) -> list[tuple[str, bytes]]:
+    """(topic, payload) for every entity of the node, its tanks and its bays; an empty payload
+    removes a retired entity."""
     node_id = config.node.id
     availability = contract.availability_topic(prefix, site_id, node_id)
-    node_device = {
-        "identifiers": [f"servicepoint-{site_id}-{node_id}"],
-        "name": config.node.name or node_id,
-        "manufacturer": "servicepoint",
-        "model": "Sensor node",
-    }
+    version = _version()
+    pick = 1 if language == "en" else 0
+
+    def device(owner: str, name: str, model: str) -> dict[str, Any]:
+        body = {"identifiers": [f"servicepoint-{site_id}-{owner}"], "name": name or owner,
+                "manufacturer": "servicepoint", "model": _MODELS[model][pick],
+                "sw_version": version}
+        if owner != node_id:
+            body["via_device"] = f"servicepoint-{site_id}-{node_id}"
+        return body
+
+    node_device = device(node_id, config.node.name, "node")
     out: list[tuple[str, bytes]] = []
 
-    def add(component: str, object_id: str, owner: str, device: dict[str, Any],
-            entity: dict[str, Any], *, with_availability: bool = True) -> None:
-        unique_id = f"servicepoint-{site_id}-{owner}-{object_id}"
-        body: dict[str, Any] = {
-            "unique_id": unique_id,
-            "device": device,
-            "origin": {"name": "servicepoint"},
+    def topic(component: str, owner: str, entity: str) -> str:
+        return f"{discovery_prefix}/{component}/servicepoint-{site_id}/{owner}-{entity}/config"
+
+    def add(component: str, entity: str, owner: str, owner_device: dict[str, Any],
+            body: dict[str, Any], *, with_availability: bool = True) -> None:
+        config_body: dict[str, Any] = {
+            "unique_id": f"servicepoint-{site_id}-{owner}-{entity}",
+            "object_id": object_id(site_id, owner, entity),
+            "name": ENTITY_NAMES[entity][pick],
+            "device": owner_device,
+            "origin": {"name": "servicepoint", "sw_version": version},
             "qos": 1,
-            **entity,
+            **body,
         }
         if with_availability:
-            body.update(availability_topic=availability, payload_available="online",
-                        payload_not_available="offline")
-        topic = f"{discovery_prefix}/{component}/servicepoint-{site_id}/{owner}-{object_id}/config"
-        out.append((topic, json.dumps(body, ensure_ascii=False, sort_keys=True).encode()))
-
-    def binary(field: str) -> str:
-        return f"{{{{ 'ON' if value_json.{field} else 'OFF' }}}}"
+            config_body.update(availability_topic=availability, payload_available="online",
+                               payload_not_available="offline")
+        out.append((topic(component, owner, entity),
+                    json.dumps(config_body, ensure_ascii=False, sort_keys=True).encode()))
 
     for tank in config.tanks:
         state = contract.state_topic(prefix, site_id, node_id, tank.id)
-        device = {"identifiers": [f"servicepoint-{site_id}-{tank.id}"],
-                  "name": tank.name or tank.id, "manufacturer": "servicepoint",
-                  "model": "Water storage tank", "via_device": node_device["identifiers"][0]}
-        add("sensor", "level", tank.id, device, {
-            "name": "Level", "state_topic": state, "unit_of_measurement": "%",
-            "state_class": "measurement", "icon": "mdi:water-percent",
-            "value_template": "{{ value_json.level_percent }}"})
-        add("sensor", "volume", tank.id, device, {
-            "name": "Volume", "state_topic": state, "unit_of_measurement": "L",
-            "device_class": "volume_storage", "state_class": "measurement",
-            "value_template": "{{ value_json.volume_l }}"})
+        tank_device = device(tank.id, tank.name, "tank")
+        add("sensor", "level", tank.id, tank_device, {
+            "state_topic": state, "unit_of_measurement": "%", "state_class": "measurement",
+            "icon": "mdi:water-percent", "value_template": "{{ value_json.level_percent }}"})
+        add("sensor", "volume", tank.id, tank_device, {
+            "state_topic": state, "unit_of_measurement": "L", "device_class": "volume_storage",
+            "state_class": "measurement", "value_template": "{{ value_json.volume_l }}"})
         if tank.turbidity is not None:
-            add("sensor", "turbidity", tank.id, device, {
-                "name": "Turbidity", "state_topic": state, "unit_of_measurement": "NTU",
+            add("sensor", "turbidity", tank.id, tank_device, {
+                "state_topic": state, "unit_of_measurement": "NTU",
                 "state_class": "measurement", "icon": "mdi:water-opacity",
                 "value_template": "{{ value_json.turbidity_ntu }}"})
         if tank.overflow is not None:
-            add("binary_sensor", "overflow", tank.id, device, {
-                "name": "Overflow", "state_topic": state, "device_class": "problem",
-                "value_template": binary("overflow")})
+            add("binary_sensor", "overflow", tank.id, tank_device, {
+                "state_topic": state, "device_class": "problem",
+                "value_template": _problem_when("overflow", trouble=True)})
         if tank.low_level is not None:
-            add("binary_sensor", "low-level", tank.id, device, {
-                "name": "Low level", "state_topic": state, "device_class": "problem",
-                "value_template": binary("low_level")})
+            add("binary_sensor", "low-level", tank.id, tank_device, {
+                "state_topic": state, "device_class": "problem",
+                "value_template": _problem_when("low_level", trouble=True)})
     for bay in config.bays:
         state = contract.state_topic(prefix, site_id, node_id, bay.id)
-        device = {"identifiers": [f"servicepoint-{site_id}-{bay.id}"],
-                  "name": bay.name or bay.id, "manufacturer": "servicepoint",
-                  "model": "Fire extinguisher bay", "via_device": node_device["identifiers"][0]}
-        add("binary_sensor", "present", bay.id, device, {
-            "name": "Extinguisher present", "state_topic": state, "device_class": "presence",
-            "icon": "mdi:fire-extinguisher", "value_template": binary("present")})
+        bay_device = device(bay.id, bay.name, "bay")
+        add("binary_sensor", "missing", bay.id, bay_device, {
+            "state_topic": state, "device_class": "problem", "icon": "mdi:fire-extinguisher",
+            "value_template": _problem_when("present", trouble=False)})
         if bay.gauge_pin is not None:
-            add("binary_sensor", "pressure-ok", bay.id, device, {
-                "name": "Pressure OK", "state_topic": state, "icon": "mdi:gauge",
-                "value_template": binary("pressure_ok")})
+            add("binary_sensor", "pressure-low", bay.id, bay_device, {
+                "state_topic": state, "device_class": "problem", "icon": "mdi:gauge-low",
+                "value_template": _problem_when("pressure_ok", trouble=False)})
         if bay.door_pin is not None:
-            add("binary_sensor", "door", bay.id, device, {
-                "name": "Cabinet door", "state_topic": state, "device_class": "door",
-                "value_template": binary("door_open")})
+            add("binary_sensor", "door", bay.id, bay_device, {
+                "state_topic": state, "device_class": "door",
+                "value_template": _problem_when("door_open", trouble=True)})
+        out.extend((topic("binary_sensor", bay.id, entity), b"")
+                   for entity in _RETIRED_BAY_ENTITIES)
     health = contract.health_topic(prefix, site_id, node_id)
     # Connectivity reads the availability topic itself, so it shows "disconnected", not
     # "unavailable", when the node's last will fires.
     add("binary_sensor", "connectivity", node_id, node_device, {
-        "name": "Connectivity", "state_topic": availability, "device_class": "connectivity",
-        "payload_on": "online", "payload_off": "offline"}, with_availability=False)
+        "state_topic": availability, "device_class": "connectivity",
+        "entity_category": "diagnostic", "payload_on": "online", "payload_off": "offline"},
+        with_availability=False)
     add("sensor", "uptime", node_id, node_device, {
-        "name": "Uptime", "state_topic": health, "unit_of_measurement": "s",
-        "device_class": "duration", "entity_category": "diagnostic",
+        "state_topic": health, "unit_of_measurement": "s", "device_class": "duration",
+        "entity_category": "diagnostic",
         "value_template": "{{ value_json.uptime_s }}"})
     add("sensor", "cpu-temperature", node_id, node_device, {
-        "name": "CPU temperature", "state_topic": health, "unit_of_measurement": "°C",
-        "device_class": "temperature", "entity_category": "diagnostic",
+        "state_topic": health, "unit_of_measurement": "°C", "device_class": "temperature",
+        "state_class": "measurement", "entity_category": "diagnostic",
         "value_template": "{{ value_json.cpu_temp_c }}"})
     add("sensor", "outbox-depth", node_id, node_device, {
-        "name": "Outbox depth", "state_topic": health, "entity_category": "diagnostic",
-        "state_class": "measurement", "icon": "mdi:tray-full",
-        "value_template": "{{ value_json.outbox_depth }}"})
+        "state_topic": health, "entity_category": "diagnostic", "state_class": "measurement",
+        "icon": "mdi:tray-full", "value_template": "{{ value_json.outbox_depth }}"})
     return out

@@ -253,7 +253,7 @@ class SensorNode:
     def health(self) -> None:
         uptime = round(self.clock.monotonic() - self.started, 1)
         cpu = self.cpu_temperature()
-        depth, thinned = self.outbox.depth, self.outbox.thinned
+        depth, thinned = self.outbox.depth_after_send, self.outbox.thinned
         self._store(lambda seq: contract.NodeHealth(
             **self._ids(seq), uptime_s=max(uptime, 0.0), cpu_temp_c=cpu, outbox_depth=depth,
             outbox_thinned=thinned), periodic=True)

@@ -117,6 +117,7 @@ class Outbox:
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.executescript(_SCHEMA)
         self._depth = int(self._db.execute("SELECT count(*) FROM outbox").fetchone()[0])
+        self._depth_after_send: int | None = None
 
     # ------------------------------------------------------------------ writing
     def add(self, make: Callable[[int], Outgoing]) -> int:
@@ -279,6 +280,17 @@ class Outbox:
     @property
     def depth(self) -> int:
         return self._depth
+
+    @property
+    def depth_after_send(self) -> int:
+        """The depth the publisher saw when it had last sent all it could: what the node's
+        health reports, so rows stored a moment ago (and gone a moment later) do not count.
+        Before a publisher has run, the depth itself."""
+        return self._depth if self._depth_after_send is None else self._depth_after_send
+
+    def note_depth_after_send(self) -> None:
+        """Called by the publisher when a round of sending is over."""
+        self._depth_after_send = self._depth
 
     @property
     def last_seq(self) -> int:

@@ -83,6 +83,7 @@ class Publisher:
         self._ha_online: queue.SimpleQueue[float] = queue.SimpleQueue()
         self._inflight: dict[int, int] = {}  # paho mid -> outbox seq
         self._cursor = 0  # the highest seq handed to paho
+        self._caught_up = False  # the last hand-over took every row there was
         self._discovery_at: float | None = None
         self._stopping = threading.Event()
         self._pump: threading.Thread | None = None
@@ -160,8 +161,11 @@ class Publisher:
     def _hand_over(self) -> None:
         room = self.window - len(self._inflight)
         if room <= 0:
+            self._caught_up = False
             return
-        for row in self.outbox.after(self._cursor, limit=room):
+        rows = self.outbox.after(self._cursor, limit=room)
+        self._caught_up = len(rows) < room
+        for row in rows:
             info = self.client.publish(row.topic, row.payload, qos=QOS, retain=row.retain)
             # NO_CONN still leaves the message in paho's queue; it goes out on reconnect.
             if info.rc not in (MQTTErrorCode.MQTT_ERR_SUCCESS, MQTTErrorCode.MQTT_ERR_NO_CONN):
@@ -199,6 +203,16 @@ class Publisher:
             log.info("sent %d acknowledged readings once more on %s, in case the broker lost "
                      "them", len(rows), self.replay_topic)
 
+    def _note_depth(self) -> None:
+        """Tell the outbox its depth once this round of sending is over, for the node's health
+        reading. While connected, that is when every row there was has been sent and
+        acknowledged, or when a backlog fills the window; rows stored a moment before are not
+        "waiting" (sampling right after the node stored its periodic states read 2-3 on a
+        connected node). While disconnected, every row waits."""
+        drained = self._caught_up and not self._inflight
+        if not self.connected.is_set() or drained or len(self._inflight) >= self.window:
+            self.outbox.note_depth_after_send()
+
     def _run(self) -> None:
         while not self._stopping.is_set():
             try:
@@ -208,6 +222,7 @@ class Publisher:
                     self._replay()
                 if self.connected.is_set():
                     self._hand_over()
+                self._note_depth()
             except Exception:
                 log.exception("publisher pump failed; carrying on")
             timeout = 0.5

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import time
 from pathlib import Path
 
 import pytest
@@ -125,47 +124,6 @@ def test_a_glitch_shorter_than_the_debounce_is_ignored(broker, start_node, liste
     running.site.set_bay("ext-1", door_open=True)  # a real change, to know polling went on
     listener.wait_for(lambda ms: last(ms, contract.ExtinguisherBayEvent, "ext-1"))
     assert last(listener.readings(), contract.ExtinguisherBayEvent, "ext-2") is None
-
-
-def test_discovery_for_every_entity_and_again_after_home_assistant_restarts(
-        broker, start_node, listen):
-    listener = listen(broker.url, "homeassistant/#")
-    start_node(url=broker.url)
-    configs = wait_until(lambda: [m for m in listener.snapshot() if m.topic.endswith("/config")]
-                         if len(listener.snapshot()) >= 13 else None, what="discovery")
-    by_id = {json.loads(m.payload)["unique_id"]: (m.topic, json.loads(m.payload))
-             for m in configs}
-    assert set(by_id) == {
-        "servicepoint-site-01-tank-1-level", "servicepoint-site-01-tank-1-volume",
-        "servicepoint-site-01-tank-1-turbidity", "servicepoint-site-01-tank-1-overflow",
-        "servicepoint-site-01-tank-1-low-level",
-        "servicepoint-site-01-ext-1-present", "servicepoint-site-01-ext-1-pressure-ok",
-        "servicepoint-site-01-ext-1-door", "servicepoint-site-01-ext-2-present",
-        "servicepoint-site-01-node-t-connectivity", "servicepoint-site-01-node-t-uptime",
-        "servicepoint-site-01-node-t-cpu-temperature", "servicepoint-site-01-node-t-outbox-depth",
-    }
-    topic, level = by_id["servicepoint-site-01-tank-1-level"]
-    assert topic == "homeassistant/sensor/servicepoint-site-01/tank-1-level/config"
-    assert level["state_topic"] == f"{PREFIX}/{SITE}/{NODE}/state/tank-1"
-    assert level["unit_of_measurement"] == "%"
-    assert level["value_template"] == "{{ value_json.level_percent }}"
-    assert level["availability_topic"] == f"{PREFIX}/{SITE}/{NODE}/availability"
-    assert level["device"]["identifiers"] == ["servicepoint-site-01-tank-1"]
-    assert level["qos"] == 1
-    _, door = by_id["servicepoint-site-01-ext-1-door"]
-    assert door["device_class"] == "door"
-    assert door["device"]["identifiers"] == ["servicepoint-site-01-ext-1"]
-    _, link = by_id["servicepoint-site-01-node-t-connectivity"]
-    assert (link["state_topic"], link["payload_on"], link["payload_off"]) == (
-        f"{PREFIX}/{SITE}/{NODE}/availability", "online", "offline")
-    assert all(m.retain is False for m in configs)  # live subscriber; stored retained below
-    # Home Assistant restarts: it says 'online', and gets every config again after the delay.
-    before = len(configs)
-    sent = time.monotonic()
-    listener.publish("homeassistant/status", b"online")
-    wait_until(lambda: len([m for m in listener.snapshot() if m.topic.endswith("/config")])
-               >= 2 * before, what="discovery again")
-    assert time.monotonic() - sent >= 0.25  # discovery_delay_s is 0.3
 
 
 def test_broker_outage_loses_nothing_and_keeps_order(tmp_path: Path, start_node, listen):
