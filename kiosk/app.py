@@ -1,11 +1,13 @@
 """The touchscreen app: :class:`KioskApp`, where the flow, the screens and the server meet.
 
 ``kiosk.flow`` decides what happens and ``kiosk.screens`` shows it. Every tap calls one
-``app.<verb>()`` here, which calls the flow, then :meth:`KioskApp.sync`: switch to the flow's
-step, refresh that screen, save the draft, speak the prompt. Calls to the server go through
-:class:`kiosk.errands.Errands` on worker threads; their answers come back on the UI thread and
-are handed to the flow in the ``_…answered`` / ``_…fetched`` methods below. The scanner is a
-keyboard: its characters and Enter are read from the window's own events.
+``app.<verb>()`` (the verbs are :class:`kiosk.taps.Taps`), which calls the flow, then
+:meth:`KioskApp.sync`: switch to the flow's step, refresh that screen, save the draft, speak the
+prompt. Calls to the server go through :class:`kiosk.errands.Errands` on worker threads; their
+answers come back on the UI thread and are handed to the flow in the ``_…answered`` /
+``_…fetched`` methods here. Touches and the barcode scanner's keystrokes come through
+:class:`kiosk.window_input.WindowInput`; the half-second :meth:`KioskApp.tick` runs the clock on
+screen and the idle timeout.
 
 In tests and for screenshots (PLATFORM.md) the app is driven without ``run()``::
 

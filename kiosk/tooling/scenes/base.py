@@ -28,7 +28,7 @@ Scene = Callable[[Any, ManualClock], None]
 
 
 def reset(app: Any) -> None:
+    """The home screen, empty and online, the resident just arrived (the Home button's way)."""
     app.go_home()
     app.offline = False
     app.flow.touched()
-    app.sync()
