@@ -95,8 +95,9 @@ CONDITION_EN = {c.value: name_of(c)[1] for c in Condition}
 # Words by code, translated per reader from the web catalog (server.web.words).
 AGENT_WORDS = {"water": N_("水基型"), "dry_powder": N_("干粉"), "co2": N_("二氧化碳"),
                "clean_agent": N_("洁净气体")}
-CHANNEL_WORDS = {"kiosk": N_("一体机"), "phone": N_("手机"), "open311": N_("Open311"),
-                 "staff": N_("工作人员代登记")}
+CHANNEL_WORDS = {"kiosk": N_("一体机"), "phone": N_("手机"), "staff": N_("工作人员代登记"),
+                 # TRANSLATORS: the city platform's standard (Open311 GeoReport) a request came by.
+                 "open311": N_("Open311")}
 ROLE_ZH: dict[str, str] = {Role.ADMIN: "站长", Role.STAFF: "工作人员",
                            Role.SQUAD_LEADER: "小分队队长", Role.VOLUNTEER: "志愿者"}
 ROLE_EN: dict[str, str] = {Role.ADMIN: "Administrator", Role.STAFF: "Staff",
