@@ -10,7 +10,7 @@
 - The cleaning log: a cleaning with a passed water test restarts the tank's schedule and closes
   its cleaning tickets. GB 17051: a cleaning ticket closes only with a passed water test recorded
   since it was raised; importing this module installs that rule in the ticket service
-  (:func:`server.services.tickets.check_before_close`).
+  (:func:`server.ticketing.check_before_close`).
 
 :class:`~server.sensing.processing.Processor` calls :meth:`MaintenanceDesk.apply_changes` and
 :meth:`MaintenanceDesk.raise_due` inside its transaction; the cleaning log's functions are the
@@ -43,7 +43,7 @@ from server.rules import (
 )
 from server.sensing.metrics import Metrics
 from server.sensing.models import ExtinguisherBay, SensorNode, Tank, TankCleaning
-from server.services.tickets import Actor, apply_action, check_before_close, record
+from server.ticketing import Actor, apply_action, check_before_close, record
 
 __all__ = [
     "CATEGORY_OF",

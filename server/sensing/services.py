@@ -38,7 +38,7 @@ from server.sensing.models import (
     SensorNode,
     Tank,
 )
-from server.services.tickets import Actor, record
+from server.ticketing import Actor, record
 
 __all__ = [
     "acknowledge_alert",

@@ -7,15 +7,13 @@ JSON API and the web pages share one set of rules::
     ticket = get_ticket(db, ticket_id=7)
     dispatch(db, ticket=ticket, user=leader, volunteer_id=3, now=now)
 
-Kinds of ticket with their own rule for closing (a tank cleaning closes only with a passed water
-test) register it with :func:`check_before_close`; the station that owns such tickets does so
-when it is imported, so this service knows no station.
+The moves themselves (a lifecycle action on a row, its history) are :mod:`server.ticketing`'s;
+they are offered here too, for the routes and pages.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -23,19 +21,20 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from server.errors import Forbidden, Invalid, NotFound
-from server.lifecycle import OPEN_STATUSES, Action, HistoryAction, Status, transition
-from server.models import (
-    STAFF_ROLES,
-    Role,
-    Squad,
-    Ticket,
-    TicketEvent,
-    User,
-    Volunteer,
-    VolunteerSkill,
+from server.lifecycle import OPEN_STATUSES, Action, HistoryAction, Status
+from server.models import STAFF_ROLES, Role, Squad, Ticket, User, Volunteer, VolunteerSkill
+from server.ticketing import (
+    RESIDENT,
+    SYSTEM,
+    Actor,
+    apply_action,
+    check_before_close,
+    record,
 )
 
 __all__ = [
+    "RESIDENT",
+    "SYSTEM",
     "Actor",
     "Proposal",
     "apply_action",
@@ -47,6 +46,7 @@ __all__ = [
     "is_overdue",
     "list_tickets",
     "proposals",
+    "record",
     "volunteer_action",
     "staff_action",
 ]
@@ -56,76 +56,10 @@ log = logging.getLogger(__name__)
 ACTIVE_WORK = (Status.DISPATCHED, Status.ACCEPTED, Status.IN_PROGRESS)
 
 
-@dataclass(frozen=True)
-class Actor:
-    """Who did something, as the history shows it."""
-
-    kind: str  # resident | user | system | sensor
-    label: str
-    user_id: int | None = None
-
-    @classmethod
-    def of(cls, user: User) -> Actor:
-        return cls("user", user.display_name or user.username, user.id)
-
-
-RESIDENT = Actor("resident", "居民")
-SYSTEM = Actor("system", "系统")
-
-
 def get_ticket(db: Session, *, ticket_id: int) -> Ticket:
     ticket = db.get(Ticket, ticket_id)
     if ticket is None:
         raise NotFound(f"no ticket {ticket_id}")
-    return ticket
-
-
-CloseCheck = Callable[[Session, Ticket], None]
-_close_checks: dict[str, CloseCheck] = {}
-
-
-def check_before_close(conditions: Iterable[str], check: CloseCheck) -> None:
-    """Have ``check`` run before a ticket raised for one of ``conditions`` closes; it refuses
-    the close by raising :class:`~server.errors.IllegalTransition`."""
-    for condition in conditions:
-        _close_checks[str(condition)] = check
-
-
-def record(db: Session, *, ticket: Ticket, action: HistoryAction, actor: Actor, now: datetime,
-           note: str = "", from_status: str | None = None) -> TicketEvent:
-    event = TicketEvent(ticket=ticket, at=now, action=action, from_status=from_status,
-                        to_status=ticket.status, actor_kind=actor.kind, actor_user_id=actor.user_id,
-                        actor_label=actor.label[:60], note=note)
-    db.add(event)
-    ticket.updated_at = now
-    return event
-
-
-def apply_action(db: Session, *, ticket: Ticket, action: Action, actor: Actor, now: datetime,
-                 note: str = "", staff: bool = False) -> Ticket:
-    """Move the ticket by ``action`` (IllegalTransition if refused), stamp times, log history."""
-    before = ticket.status
-    after = transition(before, action, staff=staff)
-    check = _close_checks.get(ticket.condition or "") if action is Action.CLOSE else None
-    if check is not None:
-        check(db, ticket)
-    ticket.status = after
-    if action is Action.ACCEPT:
-        ticket.accepted_at = now
-    elif action is Action.DECLINE:
-        ticket.assignee_id = None
-        ticket.accepted_at = None
-    elif action is Action.RESOLVE:
-        ticket.resolved_at = now
-    elif action is Action.REOPEN:
-        ticket.resolved_at = None
-    if after not in OPEN_STATUSES:
-        ticket.closed_at = now
-        ticket.open_key = None
-    record(db, ticket=ticket, action=HistoryAction.of(action), actor=actor, now=now, note=note,
-           from_status=before)
-    log.info("ticket %s (%s): %s %s -> %s by %s", ticket.id, ticket.number, action, before,
-             after, actor.label)
     return ticket
 
 
