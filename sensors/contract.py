@@ -41,6 +41,9 @@ Errors::
 
     ServicepointError
     └── ContractError(ValueError)   a topic or payload breaks the contract; str() is a short reason
+
+Longer than the house's 400 lines on purpose: everything that crosses the wire stays in this one
+module, so the node, the server and docs/MQTT.md have a single place to agree on.
 """
 
 from __future__ import annotations
