@@ -25,7 +25,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server.api.errors import install_error_handlers
 from server.api.ratelimit import SlidingWindowLimiter
-from server.api.routes import open311, public, sensing, staff
+from server.api.routes import open311, public, sensing, staff, triage
 from server.db import make_engine, session_factory
 from server.library import routes as library_routes
 from server.models import utcnow
@@ -178,6 +178,7 @@ def create_app(settings: ServerSettings, *, engine: Engine | None = None,
     app.include_router(public.router)
     app.include_router(staff.router)
     app.include_router(open311.router)
+    app.include_router(triage.router)
     app.include_router(library_routes.router)
     app.include_router(sensing.router)
     app.include_router(sensing.metrics_router)

@@ -25,12 +25,13 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, selectinload
 
 from server.errors import Forbidden, Invalid, NotFound
-from server.lifecycle import OPEN_STATUSES
+from server.lifecycle import OPEN_STATUSES, HistoryAction
 from server.models import Building, Category, Compound, ServiceRequest, Ticket, Unit
 from server.open311.models import Open311Client, Open311Filing
 from server.open311.places import BuildingEntry, CompoundEntry, PlaceBook, Placement
 from server.place_locations import PlaceLocation
 from server.services.requests import NewRequest, file_request, mask_phone, place_label
+from server.ticketing import SYSTEM, record
 
 __all__ = ["Language", "Open311Post", "RequestQuery", "client_for_key", "file_open311",
            "find_requests", "issue_key", "one_request", "pick_language", "place_book",
@@ -244,6 +245,9 @@ def file_open311(db: Session, *, post: Open311Post, client: Open311Client, now: 
             ticket_id=request.ticket_id, client_id=client.id, email=post.email,
             device_id=post.device_id, account_id=post.account_id, media_url=post.media_url,
             address_string=post.address_string, lat=post.lat, long=post.long, placed_how=how))
+        # Staff read where it came from, and why it has no place if it has none, in its history.
+        record(db, ticket=request.ticket, action=HistoryAction.NOTE, actor=SYSTEM, now=now,
+               note=f"Open311 · {client.name} · {how}")
         db.commit()
         log.info("open311 request %s from client %s: %s", request.ticket.number, client.name, how)
     return request, created

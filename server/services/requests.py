@@ -35,8 +35,8 @@ from server.models import (
 from server.security import new_phone_token
 from server.services.tickets import RESIDENT, apply_action, record
 
-__all__ = ["NewRequest", "cancel_by_resident", "confirm_done", "file_request", "mask_phone",
-           "place_label", "request_by_token"]
+__all__ = ["NewRequest", "cancel_by_resident", "confirm_done", "file_request", "find_place",
+           "mask_phone", "place_label", "request_by_token", "squad_for"]
 
 log = logging.getLogger(__name__)
 NUMBER_PATTERN = re.compile(r"^[A-Z][A-Z0-9]{0,3}-\d{4,8}$")
@@ -88,7 +88,7 @@ def _check_answers(category: Category, answers: dict[str, str]) -> None:
             raise Invalid(f"answers.{code}: this question needs an answer")
 
 
-def _find_place(db: Session, code: str | None
+def find_place(db: Session, code: str | None
                 ) -> tuple[Unit | None, Building | None, Compound | None]:
     """A unit, a building, or a whole compound; no code: not placed yet."""
     if code is None:
@@ -105,7 +105,7 @@ def _find_place(db: Session, code: str | None
     return None, None, compound
 
 
-def _squad_for(building: Building | None, compound: Compound | None) -> int | None:
+def squad_for(building: Building | None, compound: Compound | None) -> int | None:
     """The squad of the grid covering the place: the building's, or the grid most of a
     compound's buildings are in. A request not placed yet has none until staff place it."""
     if building is not None:
@@ -145,7 +145,7 @@ def file_request(db: Session, *, new: NewRequest, now: datetime, site_id: str
     if category is None or not category.active:
         raise Invalid(f"category {new.category!r}: no such service")
     _check_answers(category, new.answers)
-    unit, building, compound = _find_place(db, new.place_code)
+    unit, building, compound = find_place(db, new.place_code)
     number = new.number
     if number is not None:
         if not NUMBER_PATTERN.match(number):
@@ -158,7 +158,7 @@ def file_request(db: Session, *, new: NewRequest, now: datetime, site_id: str
     token = new.phone_token or new_phone_token()
     if db.scalar(select(ServiceRequest.id).where(ServiceRequest.phone_token == token)):
         raise Conflict("phone_token is already used by another request")
-    squad_id = _squad_for(building, compound)
+    squad_id = squad_for(building, compound)
     ticket = Ticket(
         number=number or f"tmp-{uuid4().hex}", kind="request", category=category,
         title=f"{category.name_zh}", status=Status.NEW.value, priority=category.priority,

@@ -191,6 +191,30 @@ def test_what_cannot_be_placed_goes_to_triage_and_is_never_refused(
     assert far["service_request_id"] in [t["number"] for t in queue]
 
 
+def test_staff_place_what_came_without_a_place(client: TestClient, key: str) -> None:
+    lost = post(client, key, service_code="haircut", address_string="人民路菜场后面那栋",
+                **{"attribute[when]": "any"})["service_request_id"]
+    staff = sign_in(client, "staff")
+    waiting = client.get("/api/v1/triage", headers=staff).json()["tickets"]
+    assert [t["number"] for t in waiting] == [lost]
+    ticket_id = waiting[0]["id"]
+    history = client.get(f"/api/v1/tickets/{ticket_id}", headers=staff).json()["history"]
+    assert any("人民路菜场后面那栋" in event["note"] for event in history)
+    volunteer = sign_in(client, "lijianguo")
+    refused = client.post(f"/api/v1/tickets/{ticket_id}/place", headers=volunteer,
+                          json={"place_code": "C05-B01"})
+    assert refused.status_code == 403
+    placed = client.post(f"/api/v1/tickets/{ticket_id}/place", headers=staff,
+                         json={"place_code": "C05-B01"})
+    assert placed.status_code == 200 and placed.json()["squad"] == "squad-2"
+    assert client.get("/api/v1/triage", headers=staff).json()["tickets"] == []
+    seen = read(client, lost)
+    assert seen["address_id"] == "C05-B01" and seen["address"] == "五一新村 1栋"
+    nowhere = client.post(f"/api/v1/tickets/{ticket_id}/place", headers=staff,
+                          json={"place_code": "C99"})
+    assert nowhere.status_code == 422
+
+
 def test_no_location_at_all_is_a_clear_error(client: TestClient, key: str) -> None:
     reply = client.post(POST, data={"api_key": key, "service_code": "haircut",
                                     "attribute[when]": "any"})
