@@ -46,8 +46,8 @@ _UNIT = re.compile(rf"(?:第)?(\d+|{_CN_NUMBER})单元|unit(\d+)")
 _NOISE = re.compile(r"[\s\-_.,;:/\\·、，。；：（）()【】\[\]#№]+")
 
 
-def _chinese_number(text: str) -> int:
-    """一 -> 1, 十 -> 10, 十二 -> 12, 二十三 -> 23 (what people write for a building)."""
+def _chinese_number(text: str) -> int | None:
+    """一 -> 1, 十 -> 10, 十二 -> 12, 二十三 -> 23, 一一 -> 11; None for what is not a number."""
     if text.isdigit():
         return int(text)
     if "十" not in text:
@@ -56,6 +56,8 @@ def _chinese_number(text: str) -> int:
             value = value * 10 + _DIGITS[char]
         return value
     tens, _, ones = text.partition("十")
+    if len(tens) > 1 or len(ones) > 1 or "十" in ones:
+        return None
     return (_DIGITS[tens] if tens else 1) * 10 + (_DIGITS[ones] if ones else 0)
 
 
@@ -66,10 +68,12 @@ def normalize(text: str) -> str:
     text = _NOISE.sub("", unicodedata.normalize("NFKC", text).lower())
 
     def building(m: re.Match[str]) -> str:
-        return f"{_chinese_number(m.group(1) or m.group(2))}栋"
+        number = _chinese_number(m.group(1) or m.group(2))
+        return m.group(0) if number is None else f"{number}栋"
 
     def unit(m: re.Match[str]) -> str:
-        return f"{_chinese_number(m.group(1) or m.group(2))}单元"
+        number = _chinese_number(m.group(1) or m.group(2))
+        return m.group(0) if number is None else f"{number}单元"
 
     return _UNIT.sub(unit, _BUILDING.sub(building, text))
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from server.open311.places import BuildingEntry, CompoundEntry, PlaceBook, distance_m, normalize
 
@@ -65,3 +67,18 @@ def test_a_position_goes_to_the_nearest_compound_within_reach() -> None:
 def test_distance_is_in_metres() -> None:
     # One thousandth of a degree of latitude is about 111 m.
     assert distance_m(28.0, 113.0, 28.001, 113.0) == pytest.approx(111.2, abs=0.5)
+
+
+PLACE_WORDS = "劳动新村南湖花园一二十两栋号楼幢座单元第 1２3buildingunit-,"
+
+
+@given(st.text(alphabet=st.sampled_from(PLACE_WORDS), max_size=40) | st.text(max_size=200))
+def test_any_text_gets_an_answer(text: str) -> None:
+    found = BOOK.match_text(text)
+    assert found is None or found.kind in ("unit", "building", "compound")
+
+
+@given(st.floats(-90, 90), st.floats(-180, 180))
+def test_any_position_gets_an_answer(lat: float, long: float) -> None:
+    found = BOOK.nearest(lat, long)
+    assert found is None or found.code in ("C01", "C08")

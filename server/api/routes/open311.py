@@ -264,7 +264,13 @@ def _validated(fields: dict[str, Any]) -> PostBody:
         raise Invalid(f"{where}: {first['msg']}") from None
 
 
-@router.post("/requests.{fmt}", responses=_ERR, status_code=201)
+_POST_SCHEMA = PostBody.model_json_schema()
+
+
+@router.post("/requests.{fmt}", responses=_ERR, status_code=201, openapi_extra={
+    "requestBody": {"required": True, "content": {
+        "application/x-www-form-urlencoded": {"schema": _POST_SCHEMA},
+        "application/json": {"schema": _POST_SCHEMA}}}})
 async def post_request(
     fmt: Format, request: Request, db: SessionDep, now: NowDep, settings: SettingsDep,
     idempotency_key: Annotated[str | None, Header(pattern=r"^[A-Za-z0-9_-]{8,60}$")] = None,
