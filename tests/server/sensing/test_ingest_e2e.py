@@ -124,6 +124,13 @@ def test_tank_low_then_refilled_then_flapping(server, start_node, broker) -> Non
 @pytest.mark.broker
 def test_extinguisher_taken_out_raises_an_urgent_alert(server, start_node, broker) -> None:  # type: ignore[no-untyped-def]
     client, notifier = server
+    heard: list[contract.AlertNotice] = []
+    watcher = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="dashboard")
+    watcher.on_message = lambda _c, _u, msg: heard.append(
+        contract.decode_alert(msg.topic, msg.payload))
+    watcher.connect("127.0.0.1", broker.port)
+    watcher.subscribe("servicepoint/site-01/alerts/+", qos=1)
+    watcher.loop_start()
     node = start_node(make_config(), url=broker.url)
     node.site.set_bay("ext-1", present=False)
     wait_until(lambda: _tickets(client, "missing"), timeout=20, what="a missing ticket")
@@ -138,6 +145,16 @@ def test_extinguisher_taken_out_raises_an_urgent_alert(server, start_node, broke
                         headers={"X-Kiosk-Key": "development-kiosk-key"}).json()
     bay = next(b for b in status["extinguisher_bays"] if b["asset_id"] == "ext-1")
     assert bay["present"] is False and "missing" in bay["conditions"]
+    # A dashboard or Home Assistant hears the same alert on the MQTT alert topic, in the
+    # contract's form.
+    wait_until(lambda: [n for n in heard if n.condition == "missing"], timeout=10,
+               what="the alert on the MQTT alert topic")
+    watcher.disconnect()
+    watcher.loop_stop()
+    notice = next(n for n in heard if n.condition == "missing")
+    assert (notice.kind, notice.urgent, notice.asset_id) == ("raised", True, "ext-1")
+    assert notice.ticket_id == _tickets(client, "missing")[0].id
+    assert notice.title == alert.title
 
 
 @pytest.mark.broker
