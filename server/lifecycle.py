@@ -68,7 +68,8 @@ class HistoryAction(StrEnum):
     """What a ticket history row records: each lifecycle action, or an entry beside them.
 
     The values are what the rows hold, so rows written before this enum existed read as
-    members too (``raise`` and ``condition_cleared`` are the sensor's spellings since 0201).
+    members too (``raise`` and ``condition_cleared`` are the spellings the sensor side has
+    always written; the API's history shows them as they are).
     """
 
     FILE = "file"

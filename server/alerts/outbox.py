@@ -45,7 +45,7 @@ __all__ = ["AlertBook", "AssetNames", "Counters"]
 log = logging.getLogger(__name__)
 
 # An asset's name for the alert's wording (None: unknown, its id is shown instead).
-AssetNames = Callable[[Session, str], "str | None"]
+AssetNames = Callable[[Session, str], str | None]
 
 
 class Counters(Protocol):

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, get_args
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from sensors import contract
 from server.alerts import (
     AlertKind,
     AlertMessage,
@@ -228,3 +229,8 @@ def test_delays_stay_within_bounds(attempt: int, r: float) -> None:
     delay = retry_delay(attempt, policy, rand=lambda: r)
     assert delay is not None
     assert (1 - policy.jitter) * policy.first_delay_s <= delay.total_seconds() <= policy.max_delay_s
+
+
+def test_the_alert_kinds_are_the_ones_the_mqtt_contract_carries() -> None:
+    # The alert book publishes each alert on MQTT with its kind; the contract must accept it.
+    assert {k.value for k in AlertKind} == set(get_args(contract.AlertKindName))
