@@ -173,7 +173,7 @@ def replica(args: argparse.Namespace) -> None:
     import gc
 
     gc.collect()
-    gc.freeze()  # as `servicepoint server` does before it serves (server.api.app.serve)
+    gc.freeze()  # as `servicepoint server` does before it serves (server.app.serve)
     cpu0 = sum(os.times()[:2])
     say(ready=True)
     wait_for_stdin_close()

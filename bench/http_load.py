@@ -57,7 +57,7 @@ end
 # ------------------------------------------------------------------------------ server roles
 
 def serve_app(db_url: str, port: int, data_dir: str) -> None:
-    from server.api.app import create_app, serve
+    from server.app import create_app, serve
     from server.settings import load_server_settings
 
     settings = load_server_settings(_common.CONFIG / "servicepoint.toml", env={

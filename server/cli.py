@@ -27,7 +27,7 @@ def serve(argv: list[str]) -> int:
                         help="do not migrate the database at start-up")
     args = parser.parse_args(argv)
     settings = load_server_settings()
-    from server.api.app import create_app, serve
+    from server.app import create_app, serve
 
     engine = make_engine(settings.database_url)
     if not args.no_upgrade:

@@ -1,5 +1,6 @@
-"""The HTTP layer: routes, schemas and dependencies. Routes call ``server.services`` only.
+"""The HTTP API: routes, schemas and dependencies. Routes call ``server.services`` only.
 
-The application is built by :func:`server.api.app.create_app`. This package imports nothing on
-its own, so the web pages can use ``server.api.deps`` without loading the whole app.
+The application that mounts these routes beside the web pages and the library's is built one
+level up, by :func:`server.app.create_app`; this package imports nothing on its own, so the web
+pages and the library can use ``server.api.deps`` without an arrow pointing back at them.
 """

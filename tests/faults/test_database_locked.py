@@ -21,7 +21,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from sqlalchemy import create_engine, event, func, select
 
 from sensors import contract
-from server.api.app import create_app
+from server.app import create_app
 from server.models import ServiceRequest
 from server.settings import load_server_settings
 from tests.server.conftest import CONFIG

@@ -4,7 +4,7 @@ The import-linter contracts in pyproject.toml (``make test`` runs them) keep the
 (servicepoint > server | sensors | kiosk > foundation) and forbid circles between sibling
 packages and modules. One kind of circle they do not see is through a package's ``__init__``:
 importing ``server.api.deps`` runs ``server/api/__init__.py`` first, so if that imports
-``server.api.app``, which imports ``server.web``, which imports ``server.api.deps``, the circle
+``server.app``, which imports ``server.web``, which imports ``server.api.deps``, the circle
 is real at run time although no two siblings import each other. This test draws the graph the
 way the interpreter walks it (a module imports the packages above what it names, except its own
 ancestors, which are already running) and fails on any strongly connected component.

@@ -114,7 +114,7 @@ def test_the_server_will_not_start_with_a_bad_library_toml(
 
     from fastapi.testclient import TestClient
 
-    from server.api.app import create_app
+    from server.app import create_app
     from server.settings import load_server_settings
 
     shutil.copy(sqlite_template, tmp_path / "servicepoint.db")

@@ -14,7 +14,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from server.api.app import create_app
+from server.app import create_app
 from server.db import make_engine, session_factory, upgrade
 from server.services.categories import load_category_specs, sync_categories
 from server.services.site_data import apply_site_data, load_site_data

@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
 
-from server.api.app import create_app
+from server.app import create_app
 from server.settings import load_server_settings
 from tests.server.conftest import CONFIG, FakeClock
 

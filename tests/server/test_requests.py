@@ -63,7 +63,7 @@ def test_a_bug_in_a_route_is_logged_and_answered_with_json_not_a_text_page(
         raise RuntimeError("a bug")
 
     monkeypatch.setattr(public, "request_by_token", broken)
-    with caplog.at_level("ERROR", logger="server.api.app"):
+    with caplog.at_level("ERROR", logger="server.app"):
         reply = client.get(f"/api/v1/track/{'k' * 43}")
     assert reply.status_code == 500
     assert reply.json() == {"error": {"code": "internal", "message": "internal error"}}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from server.api.app import create_app
+from server.app import create_app
 from server.web.common import safe_next
 from tests.web.conftest import csrf_of, web_sign_in
 

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from sensors import contract
 from server.alerts import RecordingNotifier
-from server.api.app import create_app
+from server.app import create_app
 from server.models import Ticket, TicketEvent
 from server.sensing.ingest import Ingest
 from server.sensing.models import DeadLetter, ReadingRow

@@ -1,5 +1,7 @@
-"""The ASGI app factory. Nothing is built at import: ``create_app(settings)`` makes the engine,
-the session factory and the routes, so tests can hand in their own settings, database and clock.
+"""The ASGI app factory, the composition root of the server: it mounts the HTTP API
+(``server.api``), the web pages (``server.web``) and the library's routes on one app. Nothing is
+built at import: ``create_app(settings)`` makes the engine, the session factory and the routes, so
+tests can hand in their own settings, database and clock.
 
     app = create_app(load_server_settings())
     serve(app, host=..., port=...)      # what ``servicepoint server`` does
