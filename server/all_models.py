@@ -7,3 +7,4 @@ import server.models  # noqa: F401
 import server.open311.models  # noqa: F401
 import server.place_locations  # noqa: F401
 import server.sensing.models  # noqa: F401
+import server.task_access  # noqa: F401

@@ -341,6 +341,9 @@ class ServiceRequest(Base):
     description: Mapped[str] = mapped_column(Text, default="")
     contact_name: Mapped[str] = mapped_column(String(40), default="")
     contact_phone: Mapped[str | None] = mapped_column(String(20))
+    # Optional, as the resident gave them: the unit's floor (楼层) and the door (房号).
+    floor: Mapped[str] = mapped_column(String(10), default="")
+    room: Mapped[str] = mapped_column(String(20), default="")
     channel: Mapped[str] = mapped_column(String(20), default="kiosk")
     ticket: Mapped[Ticket] = relationship(back_populates="request")
     resident: Mapped[Resident | None] = relationship()
