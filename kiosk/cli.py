@@ -53,6 +53,9 @@ def _parser() -> argparse.ArgumentParser:
                              "water-repair request by tapping the screen")
     parser.add_argument("--demo-tap-gap", type=float, default=1.5, metavar="SECONDS",
                         help="time between the simulated resident's taps (default: 1.5)")
+    parser.add_argument("--demo-report", type=Path, metavar="JSON",
+                        help="(the demo) once the resident's request is on the done screen, "
+                             "write its number, QR link and offline flag to this file")
     return parser
 
 
@@ -136,6 +139,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         # Kivy's clock holds its callbacks weakly: the app keeps the resident alive.
         app.demo_resident = DemoResident(app, delay_s=args.demo_resident,
-                                         gap_s=args.demo_tap_gap)
+                                         gap_s=args.demo_tap_gap, report=args.demo_report)
     app.run()
     return 0

@@ -13,8 +13,10 @@ in its first two minutes and prints what happens and where to look:
 
 Steps 1 and 2 come from the sensors' scenario (config/scenarios/demo-story.toml) and the
 server's demo rules (config/scenarios/demo-rules.toml: durations of seconds, not minutes);
-in step 3 the kiosk files the request through its outbox as for any resident, and the demo
-plays the squad leader and the volunteer through the server's HTTP API, as their phones would
+in step 3 the kiosk files the request through its outbox as for any resident; the demo learns
+what the resident's screen shows (the number and the QR code's link) from the report the kiosk's
+demo resident writes (``--demo-report``), finds the request on the server through the staff API,
+and plays the squad leader and the volunteer through the server's HTTP API, as their phones would
 (with no kiosk, ``--no-kiosk``, it files the request over HTTP as the kiosk would). On Ctrl-C (or
 after ``--duration``) it stops every child it started, and their children, and leaves nothing
 behind. Each run starts afresh in ``<data_dir>/demo/``; logs are in ``<data_dir>/demo/logs/``.
@@ -209,11 +211,11 @@ def main(argv: list[str]) -> int:
                 story = _scaled_scenario(story, workdir / STORY_FILE, FAST)
             sensor_argv += ["--scenario", str(story)]
         children.append(Child("sensors", sensor_argv, workdir / "logs" / "sensors.log", env))
-    kiosk_outbox = None
+    kiosk_report = None
     if not args.no_kiosk and _has_module("kiosk.app"):
         resident_at = None if args.no_story else Story.FILE_AT * scale
         children.append(_kiosk(python, workdir, env, resident_at=resident_at, scale=scale))
-        kiosk_outbox = workdir / "kiosk" / "outbox.sqlite3"
+        kiosk_report = kiosk_report_path(workdir)
 
     stopping = threading.Event()
 
@@ -237,7 +239,7 @@ def main(argv: list[str]) -> int:
             kiosk_id = load_kiosk_settings().kiosk.kiosk_id
             story_thread = Story(base_url, scale=scale, kiosk_id=kiosk_id,
                                  mqtt_port=mqtt_port if broker else None, say=_say,
-                                 stop=stopping, kiosk_outbox=kiosk_outbox)
+                                 stop=stopping, kiosk_report=kiosk_report)
             story_thread.start()
         started = time.monotonic()
         while not stopping.wait(0.5):
@@ -303,7 +305,8 @@ def _kiosk(python: list[str], workdir: Path, env: dict[str, str], *,
     kiosk_env = {**env, "KIVY_HOME": str(workdir / "kivy"), "KIVY_NO_ARGS": "1"}
     command = [*python, "kiosk", "--windowed"]
     if resident_at is not None:
-        command += ["--demo-resident", f"{resident_at:g}", "--demo-tap-gap", f"{1.5 * scale:g}"]
+        command += ["--demo-resident", f"{resident_at:g}", "--demo-tap-gap", f"{1.5 * scale:g}",
+                    "--demo-report", str(kiosk_report_path(workdir))]
     if not has_screen():
         # No screen: the kiosk still runs, on an offscreen OpenGL surface (Mesa), so its
         # requests to the server and its outbox behave as on the Pi; a PNG shows what it shows.
@@ -314,6 +317,11 @@ def _kiosk(python: list[str], workdir: Path, env: dict[str, str], *,
 
 def has_screen() -> bool:
     return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def kiosk_report_path(workdir: Path) -> Path:
+    """Where the kiosk's demo resident reports what its screen shows once the request is filed."""
+    return workdir / "kiosk-report.json"
 
 
 def kiosk_screenshot(workdir: Path) -> Path:

@@ -3,18 +3,17 @@
 ``servicepoint demo`` (servicepoint/demo.py) starts one :class:`Story` once the server answers.
 It prints, as staff would see them, the tickets and alerts the sensors' scenario causes, and
 plays the request's three hands (居民点单、分队下单、党员接单): the resident's request (tapped in on
-the kiosk's screen and found in the kiosk's outbox once delivered; with no kiosk, filed over
-HTTP as the kiosk would), the squad
-leader's dispatch and the volunteer's acceptance. Everything goes through public interfaces:
-the HTTP API and the kiosk's report; no database or outbox file is read.
+the kiosk's screen: the kiosk's demo resident reports what the screen shows, and the staff API
+says when the server has it; with no kiosk, filed over HTTP as the kiosk would), the squad
+leader's dispatch and the volunteer's acceptance. Everything goes through public interfaces,
+the HTTP API and the kiosk's report: no database or outbox file of another program is read.
 """
 
 from __future__ import annotations
 
-import contextlib
+import json
 import logging
 import secrets
-import sqlite3
 import threading
 import time
 from collections.abc import Callable
@@ -44,12 +43,12 @@ class Story(threading.Thread):
 
     def __init__(self, base_url: str, *, scale: float, kiosk_id: str, mqtt_port: int | None,
                  say: Callable[[str], None], stop: threading.Event,
-                 kiosk_outbox: Path | None = None) -> None:
+                 kiosk_report: Path | None = None) -> None:
         super().__init__(name="demo-story", daemon=True)
         self.base_url = base_url
         self.scale = scale
         self.kiosk_id = kiosk_id
-        self.kiosk_outbox = kiosk_outbox
+        self.kiosk_report = kiosk_report
         self.mqtt_port = mqtt_port
         self.say = say
         self.halt = stop
@@ -147,7 +146,7 @@ class Story(threading.Thread):
             self.say(f"  ▸ Alert to staff ({alert.get('kind')}): {alert.get('title')}")
 
     def _file_request(self, elapsed: float) -> None:
-        if self.kiosk_outbox is not None:
+        if self.kiosk_report is not None:
             filed = self._filed_at_kiosk()
             if filed is not None:
                 number, token = filed
@@ -160,8 +159,8 @@ class Story(threading.Thread):
                 return  # the resident is still tapping, or the kiosk is still sending
             log.warning("no request from the kiosk after %.0f s; filing it over HTTP instead",
                         elapsed)
-            self.kiosk_outbox = None
-        # The body the kiosk's flow builds (kiosk/flow.py request_body) with the number and
+            self.kiosk_report = None
+        # The body the kiosk's flow builds (kiosk/flow/request.py request_body) with the number and
         # phone token its outbox adds (kiosk/outbox.py); 9001 is far from the kiosk's own count.
         body = {"client_id": f"demo-{secrets.token_hex(8)}", "category": "water_electric",
                 "unit_code": "C01-B01-U1", "answers": {"problem": "leak"}, "description": "",
@@ -175,21 +174,25 @@ class Story(threading.Thread):
                  f"      Phone link (the QR code): {url}")
 
     def _filed_at_kiosk(self) -> tuple[str, str] | None:
-        """(number, phone token) of the first request the kiosk has delivered to the server,
-        read from the kiosk's outbox. The demo's data folder is new each run, so that is the
-        request its resident tapped in (or one a person tapped in first: the story follows it)."""
-        assert self.kiosk_outbox is not None
-        if not self.kiosk_outbox.exists():
-            return None
+        """(number, phone token) of the request the kiosk's resident filed, once the server has it.
+
+        What the resident's screen shows (the number, and the link in the QR code) comes from
+        the report the kiosk's demo resident writes; that the kiosk has delivered it, from the
+        server's staff API. The kiosk's own files stay its own."""
+        assert self.kiosk_report is not None
         try:
-            with contextlib.closing(sqlite3.connect(
-                    f"file:{self.kiosk_outbox}?mode=ro", uri=True, timeout=2)) as db:
-                row = db.execute("SELECT number, phone_token FROM outbox WHERE state = "
-                                 "'delivered' ORDER BY created_at LIMIT 1").fetchone()
-        except sqlite3.Error as exc:  # the kiosk is still creating it
-            log.debug("kiosk outbox not readable yet: %s", exc)
+            shown = json.loads(self.kiosk_report.read_text(encoding="utf-8"))
+            number, status_url = str(shown["number"]), str(shown["status_url"])
+        except FileNotFoundError:
+            return None  # the resident is still tapping
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            log.warning("the kiosk's report %s is not readable: %s", self.kiosk_report, exc)
             return None
-        return (str(row[0]), str(row[1])) if row else None
+        staff = ("staff", "staff-demo")
+        tickets = self._get("/api/v1/tickets", staff, kind="request", limit=100)["tickets"]
+        if not any(ticket["number"] == number for ticket in tickets):
+            return None  # shown on the screen, still in the kiosk's outbox
+        return number, status_url.rstrip("/").rsplit("/", 1)[-1]
 
     def _find_request_ticket(self, leader: tuple[str, str]) -> int:
         tickets = self._get("/api/v1/tickets", leader, kind="request", limit=100)["tickets"]

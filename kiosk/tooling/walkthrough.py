@@ -11,12 +11,20 @@ server, the done screen with its ticket number and QR code.
 If a button is not on the screen when its turn comes (the catalog has not arrived, someone is
 using the kiosk), the resident waits and looks again, then gives up after a while with a log line;
 the kiosk is never disturbed beyond the taps themselves.
+
+With ``report`` (``servicepoint kiosk --demo-resident 30 --demo-report FILE``), once the done
+screen shows the receipt the resident writes what it shows to FILE, as JSON: ``{"number":
+"K1-0001", "status_url": "http://…/r/<token>", "offline": false}``. That file is how the demo
+(servicepoint/story.py) learns what the kiosk filed; the kiosk's own files stay its own.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 from kivy.base import EventLoop
@@ -25,6 +33,8 @@ from kivy.core.window import Window
 from kivy.input.motionevent import MotionEvent
 from kivy.uix.modalview import ModalView
 from kivy.uix.widget import Widget
+
+from kiosk.flow import Step
 
 __all__ = ["DEMO_PHONE", "DEMO_TAPS", "DemoResident", "tap", "visible_widgets"]
 
@@ -80,11 +90,13 @@ class DemoResident:
     """Plays ``taps`` on ``app``'s screen, ``gap_s`` apart, starting ``delay_s`` after start."""
 
     def __init__(self, app: Any, *, delay_s: float, taps: tuple[tuple[str, str], ...] = DEMO_TAPS,
-                 gap_s: float = TAP_GAP_S, give_up_s: float = GIVE_UP_S) -> None:
+                 gap_s: float = TAP_GAP_S, give_up_s: float = GIVE_UP_S,
+                 report: Path | None = None) -> None:
         self.app = app
         self.taps = list(taps)
         self.gap_s = gap_s
         self.give_up_s = give_up_s
+        self.report = report
         self.done = False
         self._waited = 0.0
         Clock.schedule_once(self._start, delay_s)
@@ -99,6 +111,9 @@ class DemoResident:
         if not self.taps:
             self.done = True
             log.info("demo resident: sent; the screen shows the ticket number and the QR code")
+            if self.report is not None:
+                self._waited = 0.0
+                Clock.schedule_once(self._write_report, self.gap_s)
             return
         how, what = self.taps[0]
         button = self._find(how, what)
@@ -114,6 +129,25 @@ class DemoResident:
         self.taps.pop(0)
         tap(button)
         Clock.schedule_once(self._next, self.gap_s)
+
+    def _write_report(self, _dt: float) -> None:
+        """Once the done screen shows the receipt, write what it shows (atomically) to report."""
+        assert self.report is not None
+        receipt = self.app.flow.receipt
+        if self.app.flow.step != Step.DONE or receipt is None:
+            self._waited += 0.5
+            if self._waited < self.give_up_s:
+                Clock.schedule_once(self._write_report, 0.5)
+            else:
+                log.warning("demo resident: no receipt on the screen after %.0f s; no report",
+                            self._waited)
+            return
+        shown = {"number": receipt.number, "status_url": receipt.status_url,
+                 "offline": receipt.offline}
+        partial = self.report.with_name(self.report.name + ".part")
+        partial.write_text(json.dumps(shown), encoding="utf-8")
+        os.replace(partial, self.report)
+        log.info("demo resident: request %s reported in %s", receipt.number, self.report)
 
     def _find(self, how: str, what: str) -> Widget | None:
         modals = [w for w in Window.children if isinstance(w, ModalView)]
