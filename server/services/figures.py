@@ -36,7 +36,7 @@ def _hours(delta: timedelta) -> float:
     return round(delta.total_seconds() / 3600, 2)
 
 
-def monthly_figures(db: Session, *, year: int, timezone: str = "Asia/Shanghai"
+def monthly_figures(db: Session, *, year: int, timezone: str
                     ) -> list[MonthlyFigure]:
     tz = ZoneInfo(timezone)
     start = datetime(year, 1, 1, tzinfo=tz)
