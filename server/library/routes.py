@@ -8,6 +8,9 @@ and the staff's lists. Routes only translate: they call ``services`` and shape `
 - The phone page is public; its unguessable token is the only key (as for requests).
 
 docs/LIBRARY.md is the contract for the kiosk's screens.
+
+A little over the house's 400 lines: the kiosk's, the phone's and the staff's routes share their
+dependencies (kiosk key, reader session, policy) and are read against docs/LIBRARY.md as one API.
 """
 
 from __future__ import annotations

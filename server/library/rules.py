@@ -14,6 +14,10 @@ item, get a due date or a refusal with a reason the screen can show in Chinese a
         due = due_date(date(2026, 11, 25), POLICY)      # 2026-12-25
     else:
         print(refusal.reason, refusal.message_zh)       # limit_reached 已借满 5 本 …
+
+Longer than the house's 400 lines on purpose: these are the whole of the lending policy, and a
+librarian checking one rule against another (a renewal against the overdue block, a hold against
+the item limit) should find them on one page, as in a circulation manual.
 """
 
 from __future__ import annotations
