@@ -27,7 +27,8 @@ REPO = Path(__file__).resolve().parents[2]
 SCRIPT = REPO / "scripts" / "install-pi.sh"
 UNITS = "etc/systemd/system"
 
-pytestmark = pytest.mark.xdist_group("install-boot")
+# It starts the real broker and renders the kiosk offscreen.
+pytestmark = [pytest.mark.xdist_group("install-boot"), pytest.mark.broker, pytest.mark.kiosk]
 
 
 def install(root: Path) -> str:
