@@ -25,6 +25,7 @@ from sqlalchemy.pool import QueuePool
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from server.alerts import Notifier
 from server.api.errors import install_error_handlers
 from server.api.ratelimit import SlidingWindowLimiter
 from server.api.routes import open311, public, sensing, staff, triage
@@ -35,6 +36,7 @@ from server.rules import load_rules_config
 from server.sensing.metrics import Metrics
 from server.sensing.services import site_overview
 from server.services.categories import load_category_specs, sync_categories
+from server.services.notices import NoticeCourier
 from server.services.tickets import flag_overdue
 from server.settings import ServerSettings
 from server.web import pages
@@ -131,10 +133,13 @@ def request_slots(engine: Engine) -> int:
 
 def create_app(settings: ServerSettings, *, engine: Engine | None = None,
                clock: Callable[[], datetime] = utcnow, background: bool = True,
-               ingest_factory: Callable[..., Any] | None = None) -> FastAPI:
+               ingest_factory: Callable[..., Any] | None = None,
+               notifier: Notifier | None = None) -> FastAPI:
     """Build the app. ``background=False`` skips the periodic sweeps (for tests that drive the
     clock themselves). ``ingest_factory(sessions=…, clock=…, metrics=…)`` makes the sensor
-    ingest, which starts and stops with the app.
+    ingest, which starts and stops with the app. With a ``notifier``, the notice courier
+    (``server.services.notices``) tells squads, volunteers, leaders and residents of their
+    requests, and delivers every alert, as long as the app runs.
     """
     engine = engine or make_engine(settings.database_url)
     sessions = session_factory(engine)
@@ -142,6 +147,9 @@ def create_app(settings: ServerSettings, *, engine: Engine | None = None,
     metrics = Metrics()
     ingest = (ingest_factory(sessions=sessions, clock=clock, metrics=metrics)
               if ingest_factory else None)
+    courier = (NoticeCourier.from_settings(settings, sessions=sessions, notifier=notifier,
+                                           clock=clock, metrics=metrics)
+               if notifier is not None else None)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -155,6 +163,8 @@ def create_app(settings: ServerSettings, *, engine: Engine | None = None,
             tasks.append(asyncio.create_task(_every(app, 3600.0, _library_reminders)))
         if ingest is not None:
             ingest.start()
+        if courier is not None:
+            await run_in_threadpool(courier.start)
         log.info("server ready: %s, database %s", settings.site.id,
                  engine.url.render_as_string(hide_password=True))
         try:
@@ -164,6 +174,8 @@ def create_app(settings: ServerSettings, *, engine: Engine | None = None,
                 task.cancel()
             if ingest is not None:
                 await run_in_threadpool(ingest.stop)
+            if courier is not None:
+                await run_in_threadpool(courier.stop)
 
     app = FastAPI(title="servicepoint", version="1", lifespan=lifespan,
                   description="Community service point: requests, dispatch, tickets, Open311.")
@@ -175,6 +187,7 @@ def create_app(settings: ServerSettings, *, engine: Engine | None = None,
     app.state.rules = rules
     app.state.metrics = metrics
     app.state.ingest = ingest
+    app.state.courier = courier
     app.state.site_status_extra = lambda db, now: site_overview(db, now=now, rules=rules)
     install_error_handlers(app)
     app.include_router(public.router)

@@ -33,15 +33,15 @@ def serve(argv: list[str]) -> int:
     if not args.no_upgrade:
         upgrade(engine)
     ingest_factory = None
-    if settings.ingest.enabled:
-        from server.alerts import AppriseNotifier
-        from server.sensing.ingest import Ingest
+    from server.alerts import AppriseNotifier
 
-        notifier = AppriseNotifier()
+    notifier = AppriseNotifier()
+    if settings.ingest.enabled:
+        from server.sensing.ingest import Ingest
 
         def ingest_factory(**kwargs):  # type: ignore[no-untyped-def]
             return Ingest.from_settings(settings, notifier=notifier, **kwargs)
-    app = create_app(settings, engine=engine, ingest_factory=ingest_factory)
+    app = create_app(settings, engine=engine, ingest_factory=ingest_factory, notifier=notifier)
     host, port = args.host or settings.http.host, args.port or settings.http.port
     log.info("listening on http://%s:%s (phone links: %s)", host, port, settings.http.public_url)
     serve(app, host=host, port=port)

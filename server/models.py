@@ -323,6 +323,9 @@ class TicketEvent(Base):
     actor_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     actor_label: Mapped[str] = mapped_column(String(60), default="")
     note: Mapped[str] = mapped_column(Text, default="")
+    # The volunteer a move concerns: to whom it was dispatched, who accepted, declined or
+    # resolved it (the assignee at the time; a decline clears the ticket's own).
+    volunteer_id: Mapped[int | None] = mapped_column(ForeignKey("volunteers.id"))
     ticket: Mapped[Ticket] = relationship(back_populates="events")
     actor_user: Mapped[User | None] = relationship()
 

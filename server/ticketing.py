@@ -65,10 +65,11 @@ def check_before_close(conditions: Iterable[str], check: CloseCheck) -> None:
 
 
 def record(db: Session, *, ticket: Ticket, action: HistoryAction, actor: Actor, now: datetime,
-           note: str = "", from_status: str | None = None) -> TicketEvent:
+           note: str = "", from_status: str | None = None,
+           volunteer_id: int | None = None) -> TicketEvent:
     event = TicketEvent(ticket=ticket, at=now, action=action, from_status=from_status,
                         to_status=ticket.status, actor_kind=actor.kind, actor_user_id=actor.user_id,
-                        actor_label=actor.label[:60], note=note)
+                        actor_label=actor.label[:60], note=note, volunteer_id=volunteer_id)
     db.add(event)
     ticket.updated_at = now
     return event
@@ -79,6 +80,9 @@ def apply_action(db: Session, *, ticket: Ticket, action: Action, actor: Actor, n
     """Move the ticket by ``action`` (IllegalTransition if refused), stamp times, log history."""
     before = ticket.status
     after = transition(before, action, staff=staff)
+    # Kept on the history row: a decline clears the assignee, and the notices and the next
+    # proposals need to know who it was.
+    volunteer_id = ticket.assignee_id
     check = _close_checks.get(ticket.condition or "") if action is Action.CLOSE else None
     if check is not None:
         check(db, ticket)
@@ -96,7 +100,7 @@ def apply_action(db: Session, *, ticket: Ticket, action: Action, actor: Actor, n
         ticket.closed_at = now
         ticket.open_key = None
     record(db, ticket=ticket, action=HistoryAction.of(action), actor=actor, now=now, note=note,
-           from_status=before)
+           from_status=before, volunteer_id=volunteer_id)
     log.info("ticket %s (%s): %s %s -> %s by %s", ticket.id, ticket.number, action, before,
              after, actor.label)
     return ticket

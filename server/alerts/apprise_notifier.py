@@ -1,4 +1,5 @@
-"""Staff alerts through Apprise: WeCom and DingTalk group robots, e-mail, and many more.
+"""Staff alerts and request notices through Apprise: WeCom and DingTalk group robots, e-mail,
+SMS gateways, and many more.
 
 Each recipient's channel is an Apprise URL (from an environment variable, see
 ``config/alerts.toml``), for example:
@@ -23,7 +24,7 @@ import logging
 
 import apprise
 
-from server.alerts.model import AlertKind, AlertMessage, Delivery, Recipient
+from server.alerts.model import AlertKind, AlertMessage, Delivery, NoticeKind, Recipient
 
 __all__ = ["AppriseNotifier"]
 
@@ -33,8 +34,10 @@ _DETAIL_CHARS = 300
 
 
 def _notify_type(alert: AlertMessage) -> apprise.NotifyType:
-    if alert.kind is AlertKind.CLEARED:
+    if alert.kind in (AlertKind.CLEARED, NoticeKind.RESOLVED):
         return apprise.NotifyType.SUCCESS
+    if isinstance(alert.kind, NoticeKind) and alert.kind is not NoticeKind.OVERDUE:
+        return apprise.NotifyType.FAILURE if alert.urgent else apprise.NotifyType.INFO
     return apprise.NotifyType.FAILURE if alert.urgent else apprise.NotifyType.WARNING
 
 

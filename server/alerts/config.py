@@ -6,6 +6,7 @@
                                 require_secrets=settings.environment == "production")
     config.recipients("site-01", level=0, urgent=True)
     config.ladder(urgent=True).after_minutes
+    config.staff_after                # an unaccepted request reaches the duty staff this late
 
 Channel URLs come from the environment variables the file names (``url_env``); the file itself
 never holds one. With ``require_secrets`` a missing variable is a :class:`ConfigError`; without
@@ -18,7 +19,7 @@ import logging
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import time
+from datetime import time, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -88,8 +89,14 @@ class _SiteFile(_Section):
     staff: list[_StaffFile] = Field(default_factory=list)
 
 
+class _RequestsFile(_Section):
+    staff_after_minutes: int = Field(default=60, ge=0, le=7 * 24 * 60)
+    resident_sms_url_env: str = Field(default="", pattern=r"^([A-Z][A-Z0-9_]*)?$")
+
+
 class _AlertsFile(_Section):
     quiet_hours: _QuietHoursFile = _QuietHoursFile()
+    requests: _RequestsFile = _RequestsFile()
     escalation: _EscalationFile = _EscalationFile()
     retry: _RetryFile = _RetryFile()
     sites: dict[str, _SiteFile] = Field(default_factory=dict)
@@ -103,6 +110,11 @@ class AlertsConfig:
     retry: RetryPolicy = RetryPolicy()
     sites: Mapping[str, tuple[Recipient, ...]] = field(default_factory=dict)
     source: str | None = None
+    # Resident requests: how long after its target time an unaccepted request, already told to
+    # its squad leader, goes to the duty staff (then up the ladder); and the Apprise URL, with
+    # {phone}, of the SMS telling a resident their request is done (None: nobody is texted).
+    staff_after: timedelta = timedelta(minutes=60)
+    resident_sms_url: str | None = field(default=None, repr=False)
 
     def ladder(self, urgent: bool) -> EscalationLadder:
         return self.urgent_ladder if urgent else self.normal_ladder
@@ -184,6 +196,16 @@ def alerts_config_from_mapping(
                                             urgent_only=staff.urgent_only))
         sites[site_id] = tuple(recipients)
 
+    resident_sms_url = None
+    sms_env = parsed.requests.resident_sms_url_env
+    if sms_env:
+        resident_sms_url = env.get(sms_env, "").strip() or None
+        if resident_sms_url is None:
+            logger.info("alerts: residents are not texted: %s is not set", sms_env)
+        elif "{phone}" not in resident_sms_url or "://" not in resident_sms_url:
+            raise ConfigError("requests.resident_sms_url_env",
+                              f"{sms_env} must hold a notification URL (scheme://...) with "
+                              "{phone} where the resident's number goes", source)
     retry = parsed.retry
     if retry.max_delay_s < retry.first_delay_s:
         raise ConfigError("retry.max_delay_s", "must be at least first_delay_s", source)
@@ -196,6 +218,8 @@ def alerts_config_from_mapping(
                           jitter=retry.jitter),
         sites=sites,
         source=source,
+        staff_after=timedelta(minutes=parsed.requests.staff_after_minutes),
+        resident_sms_url=resident_sms_url,
     )
 
 

@@ -1,4 +1,10 @@
-"""The values that cross the notifier seam: an alert, who gets it, and how its delivery went."""
+"""The values that cross the notifier seam: an alert, who gets it, and how its delivery went.
+
+Two families of message share the seam and the outbox: staff alerts about a ticket raised by a
+condition (:class:`AlertKind`, the kinds the MQTT alert topic carries too) and notices to the
+people who work a resident's request (:class:`NoticeKind`: the squad, the volunteer, the leader,
+the duty staff, the resident), which never go on MQTT.
+"""
 
 from __future__ import annotations
 
@@ -8,13 +14,23 @@ from enum import StrEnum
 
 from server.alerts.errors import DeliveryFailed
 
-__all__ = ["AlertMessage", "AlertKind", "Delivery", "Recipient"]
+__all__ = ["AlertKind", "AlertMessage", "Delivery", "NoticeKind", "Recipient"]
 
 
 class AlertKind(StrEnum):
     RAISED = "raised"  # a condition became a ticket: the first level is told
     ESCALATED = "escalated"  # nobody acknowledged in time: the next level is told
     CLEARED = "cleared"  # the condition went away: everyone told so far hears it
+
+
+class NoticeKind(StrEnum):
+    """What happened to a resident's request, and so who is told (居民点单、分队下单、党员接单)."""
+
+    NEW_REQUEST = "new_request"  # filed (or placed by staff): the squad
+    DISPATCHED = "dispatched"  # given to a volunteer: that volunteer, with a one-tap link
+    DECLINED = "declined"  # the volunteer gave it back: the squad leader, with the reason
+    OVERDUE = "overdue"  # not accepted in time: the leader (level 0), then staff up the ladder
+    RESOLVED = "resolved"  # marked done: the resident, asked to confirm (where configured)
 
 
 @dataclass(frozen=True)
@@ -26,7 +42,7 @@ class AlertMessage:
     """
 
     key: str
-    kind: AlertKind
+    kind: AlertKind | NoticeKind
     urgent: bool
     level: int
     site_id: str

@@ -3,13 +3,20 @@ same transaction as the ticket change, then delivered through the notifier seam 
 retried with backoff, escalated while nobody acknowledges, and sent at most once per recipient —
 across restarts too.
 
+Request notices (:meth:`AlertBook.notice`: a new request to its squad, a dispatch to its
+volunteer…) are rows of the same book with a :class:`~server.alerts.model.NoticeKind`; the
+request side (``server.services.notices``) writes them and they go out through the same outbox,
+retries and quiet hours. Their recipients are squads and people, found again at sending time by
+:class:`~server.alerts.contacts.ContactBook`.
+
 The sensing side (``server.sensing``) writes in it as conditions become tickets and runs its
 escalation and delivery; the book knows no sensor table: an asset's name comes from the
 ``asset_names`` lookup its owner passes in, and counters go to any ``metrics`` with ``inc``.
 
-At most once: a delivery row is marked ``sending`` and committed *before* the notifier is
-called. If the process dies mid-send the row stays ``sending`` and is never sent again; the
-alert still shows on the dashboard and the MQTT alert topic, so nobody is left unaware.
+At most once: a delivery row is claimed (``pending`` → ``sending`` in one conditional update, so
+two workers or replicas never both claim it) and committed *before* the notifier is called. If
+the process dies mid-send the row stays ``sending`` and is never sent again; the alert still
+shows on the dashboard and the MQTT alert topic, so nobody is left unaware.
 """
 
 from __future__ import annotations
@@ -18,13 +25,15 @@ import logging
 import random
 from collections.abc import Callable
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
 
 from server.alerts.config import AlertsConfig
-from server.alerts.model import AlertKind, AlertMessage, Recipient
+from server.alerts.contacts import ContactBook
+from server.alerts.model import AlertKind, AlertMessage, NoticeKind, Recipient
+from server.alerts.notices import notice_key
 from server.alerts.notifier import Notifier
 from server.alerts.policy import (
     AlertSubject,
@@ -43,6 +52,8 @@ from server.rules import Condition, ConditionChange, DueCondition, title_of
 __all__ = ["AlertBook", "AssetNames", "Counters"]
 
 log = logging.getLogger(__name__)
+
+_NOTICE_KINDS = frozenset(kind.value for kind in NoticeKind)
 
 # An asset's name for the alert's wording (None: unknown, its id is shown instead).
 AssetNames = Callable[[Session, str], str | None]
@@ -66,6 +77,7 @@ class AlertBook:
         self.public_url = public_url
         self.metrics = metrics
         self.asset_names = asset_names
+        self.contacts = ContactBook(config=config, site_id=site.id)
 
     def for_site(self, site: SiteInfo) -> AlertBook:
         """The same book for another site of a district (its recipients, its id on alerts)."""
@@ -130,6 +142,28 @@ class AlertBook:
         return self._create(db, ticket=ticket, kind=AlertKind.CLEARED, subject=subject, now=now,
                             levels=tuple(told) or (0,))
 
+    # --- request notices (inside the caller's transaction) ----------------------------------
+
+    def notice(self, db: Session, *, ticket: Ticket, message: AlertMessage,
+               recipients: tuple[Recipient, ...], now: datetime, event_id: int | None = None
+               ) -> AlertRow:
+        """Keep a request notice and queue it for each recipient. ``message.key`` must be
+        :func:`~server.alerts.notices.notice_key`'s. Non-urgent notices wait out the quiet hours.
+        Request notices never go on the MQTT alert topic (they are not the contract's kinds,
+        and they name a resident's place), so they are born published."""
+        row = AlertRow(ticket_id=ticket.id, kind=message.kind.value, level=message.level,
+                       urgent=message.urgent, site_id=self.site.id, title=message.title[:300],
+                       body=message.body, created_at=now, published=True, event_id=event_id)
+        db.add(row)
+        db.flush()
+        self.metrics.inc("servicepoint_alerts_created_total", kind=message.kind.value)
+        not_before = release_at(now, urgent=message.urgent, quiet=self.config.quiet_hours)
+        for recipient in recipients:
+            self._enqueue(db, row, message, recipient, not_before)
+        log.info("notice %s (%s, ticket %s) to %s: %s", row.id, message.kind.value, ticket.id,
+                 ", ".join(r.key for r in recipients) or "nobody", row.title)
+        return row
+
     # --- escalation -------------------------------------------------------------------------
 
     def escalate(self, db: Session, *, now: datetime) -> int:
@@ -162,20 +196,28 @@ class AlertBook:
                     now: datetime, rand: Callable[[], float] = random.random,
                     limit: int = 50) -> int:
         """Send what is due. Each row is claimed (``sending``) and committed before sending."""
-        recipients = {r.key: r for site in self.config.sites.values() for r in site}
+        staff = {r.key: r for site in self.config.sites.values() for r in site}
         sent = 0
         with sessions() as db:
             due = db.scalars(select(AlertDelivery).where(
                 AlertDelivery.status == "pending", AlertDelivery.next_attempt_at <= now)
                 .order_by(AlertDelivery.id).limit(limit)).all()
             for row in due:
-                recipient = recipients.get(f"{row.staff_id}/{row.channel}")
+                recipient = staff.get(f"{row.staff_id}/{row.channel}") or \
+                    self.contacts.resolve(db, row.staff_id, row.channel)
                 if recipient is None:
                     row.status, row.last_error = "failed", "recipient no longer configured"
                     db.commit()
                     continue
-                row.status, row.attempts = "sending", row.attempts + 1
+                claimed: CursorResult[Any] = db.execute(  # type: ignore[assignment]
+                    update(AlertDelivery)
+                    .where(AlertDelivery.id == row.id, AlertDelivery.status == "pending")
+                    .values(status="sending", attempts=AlertDelivery.attempts + 1)
+                    .execution_options(synchronize_session=False))
                 db.commit()
+                if not claimed.rowcount:  # another worker took it between our read and our claim
+                    continue
+                db.refresh(row)
                 result = notifier.send(_message_of(row.alert), recipient)
                 if result.ok:
                     row.status, row.sent_at = "sent", now
@@ -202,6 +244,13 @@ def _subject_of(alert: AlertRow, asset_name: str | None) -> AlertSubject:
 
 
 def _message_of(row: AlertRow) -> AlertMessage:
+    if row.kind in _NOTICE_KINDS:
+        notice = NoticeKind(row.kind)
+        return AlertMessage(key=notice_key(row.site_id, ticket_id=row.ticket_id, kind=notice,
+                                           level=row.level, event_id=row.event_id),
+                            kind=notice, urgent=row.urgent, level=row.level,
+                            site_id=row.site_id, ticket_id=str(row.ticket_id), title=row.title,
+                            body=row.body, created_at=row.created_at)
     return AlertMessage(key=f"{row.site_id}:ticket-{row.ticket_id}:{row.kind}:{row.level}",
                         kind=AlertKind(row.kind), urgent=row.urgent, level=row.level,
                         site_id=row.site_id, ticket_id=str(row.ticket_id), title=row.title,

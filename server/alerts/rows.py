@@ -1,8 +1,11 @@
-"""The alert book's tables: one row per staff alert, and one per delivery of it to one
-recipient on one channel (the outbox). The table names are those of migration 0201.
+"""The alert book's tables: one row per staff alert or request notice, and one per delivery of
+it to one recipient on one channel (the outbox). The table names are those of migrations 0201
+and 0401.
 
-:class:`AlertRow` is the stored alert; :class:`~server.alerts.model.AlertMessage` is what one
-channel carries of it.
+:class:`AlertRow` is the stored alert or notice; :class:`~server.alerts.model.AlertMessage` is
+what one channel carries of it. :class:`ContactChannel` is how a squad or a person is reached
+(from the site file; the URL itself stays in the environment variable it names), and
+:class:`NoticeCursor` how far the ticket history has been read for notices.
 """
 
 from __future__ import annotations
@@ -12,9 +15,9 @@ from datetime import datetime
 from sqlalchemy import Boolean, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from server.models import Base, Ticket, User
+from server.models import Base, Squad, Ticket, User, Volunteer
 
-__all__ = ["AlertDelivery", "AlertRow"]
+__all__ = ["AlertDelivery", "AlertRow", "ContactChannel", "NoticeCursor"]
 
 
 class AlertRow(Base):
@@ -36,6 +39,9 @@ class AlertRow(Base):
     acknowledged_at: Mapped[datetime | None]
     acknowledged_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     published: Mapped[bool] = mapped_column(Boolean, default=False)
+    # A request notice names the history row it tells of; unique, so two server replicas reading
+    # the same history cannot both make it.
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("ticket_events.id"), unique=True)
     ticket: Mapped[Ticket] = relationship()
     acknowledger: Mapped[User | None] = relationship()
 
@@ -56,3 +62,29 @@ class AlertDelivery(Base):
     last_error: Mapped[str] = mapped_column(Text, default="")
     sent_at: Mapped[datetime | None]
     alert: Mapped[AlertRow] = relationship()
+
+
+class ContactChannel(Base):
+    """One way to reach a squad (its WeCom or DingTalk group robot, a mailbox), a volunteer or a
+    signed-in user (a squad leader, staff): an Apprise URL kept in the environment variable
+    ``url_env`` names. Exactly one of the three owners is set."""
+
+    __tablename__ = "contact_channels"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    squad_id: Mapped[int | None] = mapped_column(ForeignKey("squads.id"), index=True)
+    volunteer_id: Mapped[int | None] = mapped_column(ForeignKey("volunteers.id"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    name: Mapped[str] = mapped_column(String(40))
+    url_env: Mapped[str] = mapped_column(String(80))
+    squad: Mapped[Squad | None] = relationship()
+    volunteer: Mapped[Volunteer | None] = relationship()
+    user: Mapped[User | None] = relationship()
+
+
+class NoticeCursor(Base):
+    """The newest ticket history row already read for notices (one row, id 1). Migration 0401
+    starts it at the history's end, so an upgraded database does not announce its past."""
+
+    __tablename__ = "notice_cursor"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(Integer, default=0)

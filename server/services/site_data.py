@@ -9,6 +9,11 @@ Compounds and buildings may list ``aliases`` (other names people write for them:
 a street address, "邮电大楼"), and a compound its centre ``lat``/``long`` (WGS-84, as Open311
 clients send) and ``radius_m`` (how far from the centre a position still counts as that
 compound, 200 m if not given). Open311 places free-text addresses and positions with them.
+
+Squads, volunteers and users may list ``channels``: how they are told of requests (a squad's
+WeCom or DingTalk group robot, a person's own robot or mailbox; see
+:mod:`server.alerts.contacts` for the fallbacks). Each names the environment variable holding its
+Apprise URL; loading replaces an owner's channels with the file's.
 """
 
 from __future__ import annotations
@@ -20,12 +25,20 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from foundation.errors import ConfigError
 from foundation.tomlfile import read_toml
+from server.alerts.rows import ContactChannel
 from server.models import Building, Compound, Grid, Squad, Unit, User, Volunteer, VolunteerSkill
 from server.place_locations import PlaceLocation
 from server.security import hash_password
@@ -41,9 +54,28 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class ChannelSpec(_Strict):
+    """One way to reach a squad or a person: an Apprise URL in the environment variable named
+    (``wecombot://<key>`` for a WeCom group robot, ``dingtalk://<token>/`` for DingTalk,
+    ``mailtos://…`` for e-mail). The URL holds secrets, so the file names the variable only."""
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$")
+    url_env: str = Field(pattern=r"^[A-Z][A-Z0-9_]{0,79}$")
+
+
+def _one_per_name(channels: list[ChannelSpec]) -> list[ChannelSpec]:
+    names = [c.name for c in channels]
+    if len(set(names)) != len(names):
+        raise ValueError("each channel needs its own name")
+    return channels
+
+
 class SquadSpec(_Strict):
     code: str = Field(pattern=_CODE)
     name: str
+    channels: list[ChannelSpec] = Field(default_factory=list)
+
+    _unique = field_validator("channels")(_one_per_name)
 
 
 class GridSpec(_Strict):
@@ -92,6 +124,9 @@ class VolunteerSpec(_Strict):
     party_member: bool = False
     username: str | None = Field(default=None, pattern=_CODE)
     password: str | None = Field(default=None, min_length=8)
+    channels: list[ChannelSpec] = Field(default_factory=list)
+
+    _unique = field_validator("channels")(_one_per_name)
 
 
 class UserSpec(_Strict):
@@ -100,6 +135,9 @@ class UserSpec(_Strict):
     display_name: str = ""
     squad: str | None = None
     password: str | None = Field(default=None, min_length=8)
+    channels: list[ChannelSpec] = Field(default_factory=list)
+
+    _unique = field_validator("channels")(_one_per_name)
 
     @model_validator(mode="after")
     def _leader_has_squad(self) -> UserSpec:
@@ -224,6 +262,19 @@ def _locate(db: Session, code: str, *, aliases: list[str], lat: float | None = N
     db.add(location)
 
 
+def _set_channels(db: Session, channels: list[ChannelSpec], *, squad: Squad | None = None,
+                  volunteer: Volunteer | None = None, user: User | None = None) -> None:
+    """The owner's channels become the file's (one owner given, already flushed)."""
+    owner = (ContactChannel.squad_id == squad.id if squad is not None else
+             ContactChannel.volunteer_id == volunteer.id if volunteer is not None else
+             ContactChannel.user_id == (user.id if user is not None else None))
+    for old in db.scalars(select(ContactChannel).where(owner)):
+        db.delete(old)
+    for channel in channels:
+        db.add(ContactChannel(squad=squad, volunteer=volunteer, user=user, name=channel.name,
+                              url_env=channel.url_env))
+
+
 def apply_site_data(db: Session, *, data: SiteData) -> LoadReport:
     report = LoadReport()
     squads: dict[str, Squad] = {}
@@ -261,7 +312,7 @@ def apply_site_data(db: Session, *, data: SiteData) -> LoadReport:
 
     def login(username: str, role: str, display: str, password: str | None,
               squad: Squad | None) -> User:
-        user = _upsert(db, User, "username", username)
+        user: User = _upsert(db, User, "username", username)
         if password is None and not user.password_hash:
             password = secrets.token_urlsafe(9)
             report.generated_passwords[username] = password
@@ -272,8 +323,12 @@ def apply_site_data(db: Session, *, data: SiteData) -> LoadReport:
         return user
 
     for u in data.user:
-        login(u.username, u.role, u.display_name or u.username, u.password,
-              squads.get(u.squad) if u.squad else None)
+        user = login(u.username, u.role, u.display_name or u.username, u.password,
+                     squads.get(u.squad) if u.squad else None)
+        db.flush()
+        _set_channels(db, u.channels, user=user)
+    for s in data.squad:
+        _set_channels(db, s.channels, squad=squads[s.code])
     _apply_register(db, data)
     for v in data.volunteer:
         volunteer = _upsert(db, Volunteer, "code", v.code)
@@ -288,6 +343,8 @@ def apply_site_data(db: Session, *, data: SiteData) -> LoadReport:
         if v.username:
             volunteer.user = login(v.username, "volunteer", v.given_name, v.password,
                                    squads[v.squad])
+        db.flush()
+        _set_channels(db, v.channels, volunteer=volunteer)
         report.volunteers += 1
     db.commit()
     log.info("site data loaded: %s", report.summary())

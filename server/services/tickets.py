@@ -22,7 +22,16 @@ from sqlalchemy.orm import Session, selectinload
 
 from server.errors import Forbidden, Invalid, NotFound
 from server.lifecycle import OPEN_STATUSES, Action, HistoryAction, Status
-from server.models import STAFF_ROLES, Role, Squad, Ticket, User, Volunteer, VolunteerSkill
+from server.models import (
+    STAFF_ROLES,
+    Role,
+    Squad,
+    Ticket,
+    TicketEvent,
+    User,
+    Volunteer,
+    VolunteerSkill,
+)
 from server.ticketing import (
     RESIDENT,
     SYSTEM,
@@ -106,6 +115,7 @@ class Proposal:
     volunteer: Volunteer
     open_tasks: int
     in_squad: bool
+    declined: bool = False  # gave this very request back before
 
 
 def _load_by_volunteer(db: Session) -> dict[int, int]:
@@ -117,8 +127,15 @@ def _load_by_volunteer(db: Session) -> dict[int, int]:
     return {vid: count for vid, count in rows if vid is not None}
 
 
+def _declined(db: Session, ticket: Ticket) -> set[int]:
+    return {vid for vid in db.scalars(select(TicketEvent.volunteer_id).where(
+        TicketEvent.ticket_id == ticket.id, TicketEvent.action == HistoryAction.DECLINE.value))
+        if vid is not None}
+
+
 def proposals(db: Session, *, ticket: Ticket) -> list[Proposal]:
-    """Volunteers with the skill the ticket's category needs: own squad first, least loaded."""
+    """Volunteers with the skill the ticket's category needs: own squad first, least loaded.
+    Whoever declined this request already comes after everyone who has not."""
     skill = ticket.category.skill
     volunteers = db.scalars(
         select(Volunteer).join(VolunteerSkill)
@@ -126,9 +143,11 @@ def proposals(db: Session, *, ticket: Ticket) -> list[Proposal]:
         .options(selectinload(Volunteer.skills))
     ).all()
     load = _load_by_volunteer(db)
-    found = [Proposal(v, load.get(v.id, 0), v.squad_id == ticket.squad_id) for v in volunteers]
-    found.sort(key=lambda p: (not p.in_squad, p.open_tasks, not p.volunteer.party_member,
-                              p.volunteer.id))
+    declined = _declined(db, ticket)
+    found = [Proposal(v, load.get(v.id, 0), v.squad_id == ticket.squad_id, v.id in declined)
+             for v in volunteers]
+    found.sort(key=lambda p: (p.declined, not p.in_squad, p.open_tasks,
+                              not p.volunteer.party_member, p.volunteer.id))
     return found
 
 
@@ -141,9 +160,14 @@ def dispatch(db: Session, *, ticket: Ticket, user: User, volunteer_id: int, now:
         raise Invalid(f"no active volunteer {volunteer_id}")
     if ticket.category.skill not in volunteer.skill_tags:
         raise Invalid(f"{volunteer.given_name} has no {ticket.category.skill} skill tag")
-    apply_action(db, ticket=ticket, action=Action.DISPATCH, actor=Actor.of(user), now=now,
-                 note=note or f"派给 {volunteer.given_name}")
-    ticket.assignee_id = volunteer.id
+    # Assigned before the move, so its history row names the volunteer (the notices read it).
+    before, ticket.assignee_id = ticket.assignee_id, volunteer.id
+    try:
+        apply_action(db, ticket=ticket, action=Action.DISPATCH, actor=Actor.of(user), now=now,
+                     note=note or f"派给 {volunteer.given_name}")
+    except Exception:
+        ticket.assignee_id = before
+        raise
     db.commit()
     return ticket
 

@@ -1,0 +1,272 @@
+"""Request notices: the ticket history turned into messages to the people who must act.
+
+A resident's request moves by history rows (``server.ticketing.record``), whatever moved it: the
+kiosk's filing, Open311, a leader's dispatch, a volunteer's tap on a task link. The
+:class:`NoticeDesk` reads those rows after the history cursor and writes one notice per row into
+the alert book (:meth:`server.alerts.outbox.AlertBook.notice`), so every path is covered and no
+route needs to know about notices:
+
+=========  ============================================  ==========================================
+history    notice                                        who hears it
+=========  ============================================  ==========================================
+file       number, category, place, age, ticket link     the squad (no squad yet: the duty staff)
+dispatch   the same, the leader's note, one-tap link     the volunteer (none: their squad, no link)
+decline    the reason, a link to dispatch again          the squad leader (else the squad, …)
+overdue    not accepted within the category's target     the squad leader; later the duty staff,
+                                                         then up ``alerts.toml``'s ladder
+resolve    please confirm and rate, the phone link       the resident by SMS, where configured
+=========  ============================================  ==========================================
+
+The notice row names its history row (unique), so two server replicas reading the same history
+make it once. Delivery, retries and quiet hours are the alert book's. The :class:`NoticeCourier`
+is the server's loop that does all this every second: flag late requests, read the history,
+climb the overdue ladder, deliver what is due.
+
+    courier = NoticeCourier.from_settings(settings, sessions=sessions, notifier=notifier,
+                                          clock=clock, metrics=metrics)
+    courier.start(); ...; courier.stop()
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from server.alerts import (
+    NoticeKind,
+    Notifier,
+    Recipient,
+    RequestFacts,
+    SiteInfo,
+    compose_notice,
+    due_levels,
+    load_alerts_config,
+    notice_key,
+    release_at,
+)
+from server.alerts.outbox import AlertBook, Counters
+from server.alerts.rows import AlertRow, NoticeCursor
+from server.lifecycle import HistoryAction, Status
+from server.models import Ticket, TicketEvent, Volunteer
+from server.services.requests import place_label
+from server.services.task_links import issue_task_link
+from server.services.tickets import flag_overdue
+from server.settings import ServerSettings
+
+__all__ = ["NoticeCourier", "NoticeDesk"]
+
+log = logging.getLogger(__name__)
+
+_TOLD = (HistoryAction.FILE, HistoryAction.DISPATCH, HistoryAction.DECLINE,
+         HistoryAction.OVERDUE, HistoryAction.RESOLVE)
+_WAITING = (Status.NEW.value, Status.DISPATCHED.value)
+
+
+class NoticeDesk:
+    """Turns a site's request history into notices in its alert book."""
+
+    def __init__(self, *, book: AlertBook, public_url: str) -> None:
+        self.book = book
+        self.public_url = public_url.rstrip("/")
+
+    # --- the history ----------------------------------------------------------------------
+
+    def read_history(self, db: Session, *, now: datetime, limit: int = 200) -> int:
+        """Make the notices of the history rows after the cursor; commits. Returns how many."""
+        cursor = db.get(NoticeCursor, 1)
+        if cursor is None:
+            cursor = NoticeCursor(id=1, event_id=0)
+            db.add(cursor)
+        events = db.scalars(
+            select(TicketEvent).join(Ticket)
+            .where(TicketEvent.id > cursor.event_id, Ticket.kind == "request",
+                   TicketEvent.action.in_([a.value for a in _TOLD]))
+            .order_by(TicketEvent.id).limit(limit)).all()
+        made = 0
+        for event in events:
+            try:
+                with db.begin_nested():
+                    made += self._tell(db, event, now=now)
+            except IntegrityError:  # another replica told of this row first
+                log.info("history row %s was already told", event.id)
+            cursor.event_id = event.id
+        db.commit()
+        return made
+
+    def _facts(self, ticket: Ticket, *, volunteer: str = "", note: str = "") -> RequestFacts:
+        category = ticket.category
+        return RequestFacts(ticket_id=ticket.id, number=ticket.number,
+                            category_zh=category.name_zh, category_en=category.name_en,
+                            place=place_label(ticket), filed_at=ticket.created_at,
+                            urgent=ticket.priority == "urgent",
+                            target_hours=category.target_hours, volunteer=volunteer, note=note)
+
+    def _notice(self, db: Session, *, ticket: Ticket, kind: NoticeKind, facts: RequestFacts,
+                link: str, recipients: tuple[Recipient, ...], now: datetime,
+                event_id: int | None = None, level: int = 0) -> int:
+        book = self.book
+        message = compose_notice(
+            kind=kind, facts=facts, site=book.site, at=now, link=link, level=level,
+            timezone=book.timezone,
+            key=notice_key(book.site.id, ticket_id=ticket.id, kind=kind, level=level,
+                           event_id=event_id))
+        if not recipients:
+            log.warning("ticket %s (%s): nobody can be told of %s: no channel, and no duty "
+                        "staff channel in alerts.toml", ticket.id, ticket.number, kind.value)
+        book.notice(db, ticket=ticket, message=message, recipients=recipients, now=now,
+                    event_id=event_id)
+        return 1
+
+    def _staff_link(self, ticket: Ticket) -> str:
+        return f"{self.public_url}/staff/tickets/{ticket.id}"
+
+    def _tell(self, db: Session, event: TicketEvent, *, now: datetime) -> int:
+        ticket = event.ticket
+        urgent = ticket.priority == "urgent"
+        volunteer = db.get(Volunteer, event.volunteer_id) if event.volunteer_id else None
+        name = volunteer.given_name if volunteer is not None else ""
+        contacts = self.book.contacts
+        if event.action == HistoryAction.FILE:
+            reach = contacts.for_squad(db, squad_id=ticket.squad_id, urgent=urgent)
+            return self._notice(db, ticket=ticket, kind=NoticeKind.NEW_REQUEST,
+                                facts=self._facts(ticket), link=self._staff_link(ticket),
+                                recipients=reach.recipients, now=now, event_id=event.id)
+        if event.action == HistoryAction.DISPATCH:
+            if volunteer is None:
+                return 0
+            reach = contacts.for_volunteer(db, volunteer, urgent=urgent)
+            # The one-tap link signs its holder in as this volunteer: it goes only to the
+            # volunteer's own channel, never into a squad's group chat, where the volunteer's
+            # own page (with their password) is linked instead.
+            link = (f"{self.public_url}/v" if reach.fallback else
+                    self.public_url + issue_task_link(db, ticket=ticket, volunteer=volunteer,
+                                                      now=now))
+            return self._notice(db, ticket=ticket, kind=NoticeKind.DISPATCHED,
+                                facts=self._facts(ticket, volunteer=name, note=event.note),
+                                link=link, recipients=reach.recipients, now=now,
+                                event_id=event.id)
+        if event.action == HistoryAction.DECLINE:
+            reach = contacts.for_leaders(db, squad_id=ticket.squad_id, urgent=urgent)
+            return self._notice(db, ticket=ticket, kind=NoticeKind.DECLINED,
+                                facts=self._facts(ticket, volunteer=name, note=event.note),
+                                link=self._staff_link(ticket), recipients=reach.recipients,
+                                now=now, event_id=event.id)
+        if event.action == HistoryAction.OVERDUE:
+            if ticket.status not in _WAITING:
+                return 0
+            reach = contacts.for_leaders(db, squad_id=ticket.squad_id, urgent=urgent)
+            return self._notice(db, ticket=ticket, kind=NoticeKind.OVERDUE,
+                                facts=self._facts(ticket), link=self._staff_link(ticket),
+                                recipients=reach.recipients, now=now, event_id=event.id)
+        # RESOLVE: the resident is asked to confirm on their phone page; by SMS where configured.
+        request = ticket.request
+        resident = contacts.for_resident(request) if request is not None else None
+        if request is None or resident is None:
+            return 0
+        return self._notice(db, ticket=ticket, kind=NoticeKind.RESOLVED,
+                            facts=self._facts(ticket, volunteer=name),
+                            link=f"{self.public_url}/r/{request.phone_token}",
+                            recipients=(resident,), now=now, event_id=event.id)
+
+    # --- the overdue ladder ----------------------------------------------------------------
+
+    def climb_overdue(self, db: Session, *, now: datetime) -> int:
+        """Requests still not accepted ``staff_after`` past the leader's overdue notice go to
+        the duty staff, then up the escalation ladder, until someone accepts, the request
+        leaves the queue, or staff acknowledge it; commits. Returns the notices made."""
+        config = self.book.config
+        made = 0
+        late = db.scalars(select(Ticket).where(
+            Ticket.kind == "request", Ticket.status.in_(_WAITING),
+            Ticket.overdue_flagged_at.is_not(None), Ticket.site_id == self.book.site.id)).all()
+        for ticket in late:
+            told = db.scalars(select(AlertRow).where(
+                AlertRow.ticket_id == ticket.id,
+                AlertRow.kind == NoticeKind.OVERDUE.value)).all()
+            if any(row.acknowledged_at is not None for row in told):
+                continue
+            first = min((row.created_at for row in told if row.level == 0),
+                        default=ticket.overdue_flagged_at)
+            urgent = ticket.priority == "urgent"
+            assert first is not None
+            started = release_at(first + config.staff_after, urgent=urgent,
+                                 quiet=config.quiet_hours)
+            done = {row.level for row in told}
+            for rung in due_levels(started_at=started, acknowledged=False, now=now,
+                                   ladder=config.ladder(urgent)):
+                if rung + 1 in done:
+                    continue
+                made += self._notice(db, ticket=ticket, kind=NoticeKind.OVERDUE,
+                                     facts=self._facts(ticket), link=self._staff_link(ticket),
+                                     recipients=self.book.contacts.duty(urgent=urgent,
+                                                                        level=rung),
+                                     now=now, level=rung + 1)
+        db.commit()
+        return made
+
+
+class NoticeCourier:
+    """The server's notice loop, a thread: every ``interval_s`` it flags late requests, reads
+    the history into notices, climbs the overdue ladder and delivers what is due (sensor alerts
+    too: the claim in the outbox keeps a delivery single when the ingest's loop also runs)."""
+
+    def __init__(self, *, desk: NoticeDesk, sessions: sessionmaker[Session], notifier: Notifier,
+                 clock: Callable[[], datetime], interval_s: float = 1.0) -> None:
+        self.desk = desk
+        self.sessions = sessions
+        self.notifier = notifier
+        self.clock = clock
+        self.interval_s = interval_s
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    @classmethod
+    def from_settings(cls, settings: ServerSettings, *, sessions: sessionmaker[Session],
+                      notifier: Notifier, clock: Callable[[], datetime], metrics: Counters,
+                      interval_s: float = 1.0) -> NoticeCourier:
+        site = settings.site
+        config = load_alerts_config(settings.ingest.alerts_file, timezone=site.timezone,
+                                    require_secrets=settings.environment == "production")
+        book = AlertBook(config=config,
+                         site=SiteInfo(id=site.id, name_zh=site.name_zh, name_en=site.name_en),
+                         timezone=site.timezone, public_url=settings.http.public_url,
+                         metrics=metrics)
+        desk = NoticeDesk(book=book, public_url=settings.http.public_url)
+        return cls(desk=desk, sessions=sessions, notifier=notifier, clock=clock,
+                   interval_s=interval_s)
+
+    def start(self) -> None:
+        with self.sessions() as db:
+            for line in self.desk.book.contacts.unreachable(db):
+                log.warning("not reachable: %s", line)
+        self._thread = threading.Thread(target=self._run, name="notice-courier", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        if self._thread is not None:
+            self._thread.join(timeout=15)
+
+    def run_once(self) -> None:
+        now = self.clock()
+        with self.sessions() as db:
+            flag_overdue(db, now=now)
+        with self.sessions() as db:
+            self.desk.read_history(db, now=now)
+        with self.sessions() as db:
+            self.desk.climb_overdue(db, now=now)
+        self.desk.book.deliver_due(self.sessions, self.notifier, now=now)
+
+    def _run(self) -> None:
+        while not self._stopping.wait(self.interval_s):
+            try:
+                self.run_once()
+            except Exception:  # one bad round must never end the loop
+                log.exception("notice round failed; will try again")
+
