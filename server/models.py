@@ -227,6 +227,9 @@ class UserSession(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
+    # Sliding sessions (squad leaders and volunteers on phones): each use moves expires_at to
+    # now + this many seconds. NULL: a fixed session (staff).
+    slide_s: Mapped[int | None] = mapped_column(Integer)
     user: Mapped[User] = relationship()
 
 

@@ -3,12 +3,19 @@
 Passwords are hashed with Argon2id (argon2-cffi's defaults). A session token is 256 random bits
 given to the client once; the database keeps only its SHA-256, so a copied database holds no
 usable token. Failed logins are counted in the database, so throttling holds across replicas.
+
+How long a session lasts depends on who holds it (:func:`session_terms`): staff and admins keep
+the fixed ``security.session_hours``; squad leaders and volunteers, who open the page on their
+phone twice a week, get ``security.field_session_days`` that slide forward each time they use
+it. A person may change their password and sign out everywhere (:func:`change_password`,
+:func:`close_all_sessions`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
@@ -16,18 +23,41 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from server.errors import NotAuthenticated, Throttled
-from server.models import LoginFailure, User, UserSession
+from server.errors import Invalid, NotAuthenticated, Throttled
+from server.models import LoginFailure, Role, User, UserSession
 
 __all__ = [
+    "MIN_PASSWORD",
+    "SessionTerms",
     "authenticate",
+    "change_password",
+    "close_all_sessions",
     "hash_password",
     "new_phone_token",
     "open_session",
     "close_session",
+    "session_terms",
     "user_for_token",
     "verify_password",
 ]
+
+MIN_PASSWORD = 8
+# A sliding session is moved forward at most this often, so a busy page is not a write per view.
+_SLIDE_STEP = timedelta(hours=1)
+_FIELD_ROLES = frozenset({Role.SQUAD_LEADER, Role.VOLUNTEER})
+
+
+@dataclass(frozen=True)
+class SessionTerms:
+    lifetime: timedelta
+    sliding: bool
+
+
+def session_terms(role: str, *, staff_hours: int, field_days: int) -> SessionTerms:
+    """Phones in the field: long and sliding; desks (staff, admin): fixed hours."""
+    if role in _FIELD_ROLES:
+        return SessionTerms(timedelta(days=field_days), sliding=True)
+    return SessionTerms(timedelta(hours=staff_hours), sliding=False)
 
 _hasher = PasswordHasher()
 # Verified against when the username is unknown, so timing does not tell which usernames exist.
@@ -75,10 +105,14 @@ def authenticate(
     return user
 
 
-def open_session(db: Session, *, user: User, now: datetime, hours: int) -> str:
+def open_session(db: Session, *, user: User, now: datetime, hours: int,
+                 terms: SessionTerms | None = None) -> str:
+    """A new session for ``user``: ``terms`` if given, else ``hours``, fixed."""
+    terms = terms or SessionTerms(timedelta(hours=hours), sliding=False)
     token = secrets.token_urlsafe(32)
     db.add(UserSession(token_hash=_digest(token), user_id=user.id, created_at=now,
-                       expires_at=now + timedelta(hours=hours)))
+                       expires_at=now + terms.lifetime,
+                       slide_s=int(terms.lifetime.total_seconds()) if terms.sliding else None))
     db.commit()
     return token
 
@@ -88,8 +122,32 @@ def close_session(db: Session, *, token: str) -> None:
     db.commit()
 
 
+def close_all_sessions(db: Session, *, user: User) -> int:
+    """Sign ``user`` out everywhere; the caller commits. Returns how many sessions ended."""
+    count: int = db.execute(
+        delete(UserSession).where(UserSession.user_id == user.id)).rowcount  # type: ignore[attr-defined]
+    return count
+
+
+def change_password(db: Session, *, user: User, current: str, new: str) -> None:
+    """Set a new password after checking the current one; every other session ends too (the
+    caller opens a fresh one for this device). Invalid if the new one is too short."""
+    if not verify_password(user.password_hash, current):
+        raise NotAuthenticated("the current password is wrong")
+    if len(new) < MIN_PASSWORD or len(new) > 200:
+        raise Invalid(f"the new password needs {MIN_PASSWORD} to 200 characters")
+    user.password_hash = hash_password(new)
+    close_all_sessions(db, user=user)
+    db.commit()
+
+
 def user_for_token(db: Session, *, token: str, now: datetime) -> User:
     session = db.scalar(select(UserSession).where(UserSession.token_hash == _digest(token)))
     if session is None or session.expires_at <= now or not session.user.active:
         raise NotAuthenticated("not signed in, or the session has expired")
+    if session.slide_s is not None:
+        renewed = now + timedelta(seconds=session.slide_s)
+        if renewed - session.expires_at >= _SLIDE_STEP:
+            session.expires_at = renewed
+            db.commit()
     return session.user

@@ -63,6 +63,8 @@ class HttpSettings(Section):
 class SecuritySettings(Section):
     secret_key: str = DEVELOPMENT_SECRET
     session_hours: int = Field(default=12, ge=1, le=24 * 30)
+    # Squad leaders' and volunteers' sessions on their phones: this many days, sliding.
+    field_session_days: int = Field(default=14, ge=1, le=90)
     # Failed logins per username within the window before further attempts are refused.
     login_attempts: int = Field(default=5, ge=1)
     login_window_s: int = Field(default=300, ge=1)

@@ -103,6 +103,9 @@ class RequestCreate(_In):
     contact_name: ShortText = ""
     contact_phone: Annotated[str, StringConstraints(pattern=r"^1\d{10}$")] | None = None
     channel: Literal["kiosk", "phone", "web", "staff"] = "kiosk"
+    # Optional: the floor (楼层) and the door (房号), as the resident gave them.
+    floor: Annotated[str, StringConstraints(max_length=10, strip_whitespace=True)] = ""
+    room: Annotated[str, StringConstraints(max_length=20, strip_whitespace=True)] = ""
     number: Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9]{0,3}-\d{4,8}$")] | None = None
     phone_token: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{32,64}$")] | None = None
 
@@ -189,6 +192,12 @@ class TicketDetailPublic(TicketPublic):
     description: str
     contact_name: str
     contact_phone_masked: str | None
+    # The full number only for whom it is for: staff, the squad's leader, and the volunteer who
+    # accepted the task until it closes; each time it is given out is logged.
+    contact_phone: str | None = None
+    floor: str = ""
+    room: str = ""
+    dispatch_note: str = ""
     rating: int | None
     rating_comment: str | None
     history: list[TicketEventPublic]

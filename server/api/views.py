@@ -7,7 +7,8 @@ from datetime import datetime
 from server.api import schemas
 from server.lifecycle import allowed_actions
 from server.models import Category, Ticket
-from server.services.requests import mask_phone, place_label, public_history
+from server.services.privacy import ShownPhone
+from server.services.requests import dispatch_note, mask_phone, place_label, public_history
 from server.services.tickets import Proposal, is_overdue
 
 
@@ -46,7 +47,9 @@ def ticket_public(ticket: Ticket, now: datetime) -> schemas.TicketPublic:
     )
 
 
-def ticket_detail(ticket: Ticket, now: datetime, *, staff: bool) -> schemas.TicketDetailPublic:
+def ticket_detail(ticket: Ticket, now: datetime, *, staff: bool,
+                  phone: ShownPhone | None = None) -> schemas.TicketDetailPublic:
+    """``phone`` is what server.services.privacy allowed this reader; without it, masked."""
     request = ticket.request
     return schemas.TicketDetailPublic(
         **ticket_public(ticket, now).model_dump(),
@@ -54,6 +57,9 @@ def ticket_detail(ticket: Ticket, now: datetime, *, staff: bool) -> schemas.Tick
         description=request.description if request else "",
         contact_name=request.contact_name if request else "",
         contact_phone_masked=mask_phone(request.contact_phone) if request else None,
+        contact_phone=phone.number if phone is not None and phone.full else None,
+        floor=request.floor if request else "", room=request.room if request else "",
+        dispatch_note=dispatch_note(ticket),
         rating=ticket.rating, rating_comment=ticket.rating_comment,
         history=[schemas.TicketEventPublic(at=e.at, action=e.action, from_status=e.from_status,
                                            to_status=e.to_status, actor=e.actor_label,

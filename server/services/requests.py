@@ -35,8 +35,8 @@ from server.models import (
 from server.security import new_phone_token
 from server.services.tickets import RESIDENT, apply_action, record
 
-__all__ = ["NewRequest", "cancel_by_resident", "confirm_done", "file_request", "find_place",
-           "mask_phone", "place_label", "request_by_token", "squad_for"]
+__all__ = ["NewRequest", "cancel_by_resident", "confirm_done", "dispatch_note", "file_request",
+           "find_place", "mask_phone", "place_label", "request_by_token", "squad_for"]
 
 log = logging.getLogger(__name__)
 NUMBER_PATTERN = re.compile(r"^[A-Z][A-Z0-9]{0,3}-\d{4,8}$")
@@ -55,6 +55,8 @@ class NewRequest:
     channel: str = "kiosk"
     number: str | None = None
     phone_token: str | None = None
+    floor: str = ""  # optional: 楼层 and 房号 as the resident gave them
+    room: str = ""
 
 
 def mask_phone(phone: str | None) -> str | None:
@@ -72,6 +74,16 @@ def place_label(ticket: Ticket) -> str:
         return f"{ticket.building.compound.name_zh} {ticket.building.name}"
     if ticket.compound is not None:
         return ticket.compound.name_zh
+    return ""
+
+
+def dispatch_note(ticket: Ticket) -> str:
+    """What the leader wrote when giving the job to its volunteer ("" if nothing: the history's
+    own "派给 <name>" line is not a note for the volunteer)."""
+    for event in reversed(ticket.events):
+        if event.action == HistoryAction.DISPATCH:
+            given = ticket.assignee.given_name if ticket.assignee else ""
+            return "" if event.note in ("", f"派给 {given}") else event.note
     return ""
 
 
@@ -171,6 +183,7 @@ def file_request(db: Session, *, new: NewRequest, now: datetime, site_id: str
         resident=_resident(db, new, unit, now), answers=dict(new.answers),
         description=new.description, contact_name=new.contact_name,
         contact_phone=new.contact_phone, channel=new.channel,
+        floor=new.floor.strip()[:10], room=new.room.strip()[:20],
     )
     db.add_all([ticket, request])
     record(db, ticket=ticket, action=HistoryAction.FILE, actor=RESIDENT, now=now,

@@ -15,6 +15,7 @@ Until then it may be opened again and again. What it lets the holder do is the p
 
     path = issue_task_link(db, ticket=ticket, volunteer=volunteer, now=now)   # "/v/t/…"
     link = open_task_link(db, token=token, now=now)   # TaskLinkRefused(reason) if not good
+    act_by_link(db, link=link, action=Action.ACCEPT, now=now)
 """
 
 from __future__ import annotations
@@ -27,15 +28,17 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from server.errors import NotFound
-from server.lifecycle import OPEN_STATUSES
+from server.errors import Invalid, NotFound
+from server.lifecycle import OPEN_STATUSES, Action
 from server.models import Ticket, Volunteer
 from server.task_access import TaskLink
+from server.ticketing import Actor, apply_action
 
 __all__ = [
     "LINK_LIFETIME",
     "LINK_PREFIX",
     "TaskLinkRefused",
+    "act_by_link",
     "issue_task_link",
     "open_task_link",
     "revoke_task_links",
@@ -117,3 +120,20 @@ def revoke_task_links(db: Session, *, now: datetime, ticket: Ticket | None = Non
     log.info("task links revoked: %d (ticket %s, volunteer %s)", count,
              ticket.id if ticket else "-", volunteer.id if volunteer else "-")
     return count
+
+
+_LINK_ACTIONS = frozenset({Action.ACCEPT, Action.DECLINE, Action.START, Action.RESOLVE})
+
+
+def act_by_link(db: Session, *, link: TaskLink, action: Action, now: datetime,
+                note: str = "") -> Ticket:
+    """The volunteer's move on the link's own ticket (accept, decline, on my way, done), as if
+    signed in; commits. The link was checked by :func:`open_task_link` in this request."""
+    if action not in _LINK_ACTIONS:
+        raise Invalid(f"{action} is not a volunteer's action")
+    volunteer = link.volunteer
+    user = volunteer.user
+    actor = Actor.of(user) if user is not None else Actor("user", volunteer.given_name)
+    apply_action(db, ticket=link.ticket, action=action, actor=actor, now=now, note=note)
+    db.commit()
+    return link.ticket

@@ -256,9 +256,12 @@ def _secure(request: Request) -> bool:
     return _settings(request).http.public_url.startswith("https://")
 
 
-def set_session_cookie(request: Request, response: Response, token: str) -> None:
+def set_session_cookie(request: Request, response: Response, token: str, *,
+                       max_age_s: int | None = None) -> None:
+    """``max_age_s``: how long the browser keeps it (a sliding session's is longer than its
+    first lifetime: the server decides when it ends); by default the staff session's hours."""
     hours = _settings(request).security.session_hours
-    response.set_cookie(SESSION_COOKIE, token, max_age=hours * 3600, httponly=True,
+    response.set_cookie(SESSION_COOKIE, token, max_age=max_age_s or hours * 3600, httponly=True,
                         samesite="lax", secure=_secure(request), path="/")
 
 

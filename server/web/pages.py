@@ -11,7 +11,9 @@ Who sees what:
 - ``/r/<token>``: the resident's phone page (server/web/phone.py), no sign-in;
 - ``/l/<token>``: a reader's library loans, with renewal (server/web/loans.py), no sign-in;
 - ``/login``, ``/logout``, ``/lang/<zh|en>``: server/web/auth.py;
-- ``/v``: a volunteer's tasks (server/web/volunteer.py);
+- ``/v``: a volunteer's tasks (server/web/volunteer.py); ``/v/t/<token>``: one task by the
+  volunteer's one-tap link, no password (server/web/task_link.py);
+- ``/account``: change my password, sign out everywhere (server/web/auth.py);
 - ``/staff``…: the queue, tickets, figures (server/web/staff.py) and the site's sensors and
   alerts (server/web/site.py) for staff and squad leaders.
 """
@@ -21,13 +23,13 @@ from __future__ import annotations
 from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from server.web import auth, loans, phone, site, staff, volunteer
+from server.web import auth, loans, phone, site, staff, task_link, volunteer
 from server.web.common import HERE
 
 __all__ = ["mount_static", "router"]
 
 router = APIRouter(include_in_schema=False)
-for _part in (auth, phone, loans, volunteer, staff, site):
+for _part in (auth, phone, loans, task_link, volunteer, staff, site):
     router.include_router(_part.router, include_in_schema=False)
 
 

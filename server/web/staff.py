@@ -1,7 +1,8 @@
 """Pages for staff and squad leaders: the ticket queue, one ticket with its history, dispatch
 (分队下单), acknowledge / resolve / close, and the monthly figures (page and CSV).
 
-    GET  /staff                               the queue, with filters
+    GET  /staff                               the queue, with filters; new requests on top,
+                                              refreshed in place every QUEUE_REFRESH_S
     GET  /staff/tickets/<id>                  one ticket: facts, dispatch, actions, history
     POST /staff/tickets/<id>/dispatch         volunteer_id, note
     POST /staff/tickets/<id>/act/<action>     acknowledge | resolve | close | cancel | reopen
@@ -31,7 +32,8 @@ from server.lifecycle import OPEN_STATUSES, Action, Status, allowed_actions
 from server.models import Ticket, User
 from server.services import tickets as ticket_service
 from server.services.figures import MonthlyFigure, monthly_figures
-from server.services.requests import mask_phone, place_label
+from server.services.privacy import Viewer, phone_for
+from server.services.requests import place_label
 from server.services.web_choices import categories, squads
 from server.web.common import (
     CsrfChecked,
@@ -51,6 +53,9 @@ log = logging.getLogger(__name__)
 router = APIRouter(route_class=WebRoute)
 TicketId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 PAGE_SIZE = 50
+# The queue page polls itself this often (static/queue.js); new requests shown at the top.
+QUEUE_REFRESH_S = 20
+FRESH_SHOWN = 10
 MAX_NOTE = 500
 STAFF_ACTIONS = {"resolve": Action.RESOLVE, "close": Action.CLOSE, "cancel": Action.CANCEL,
                  "reopen": Action.REOPEN, "acknowledge": Action.NOTE}
@@ -74,7 +79,13 @@ def queue(request: Request, db: SessionDep, now: NowDep, user: WebDispatcher,
         squad=squad or None, category=category or None,
         kind=kind if kind in ("request", "maintenance") else None,
         overdue=True if overdue else None, limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE)
+    # The plain queue (what a leader opens on the phone) leads with the new requests; a
+    # filtered one shows just what was asked for.
+    plain = not any((status, squad, category, kind, overdue)) and page == 1
+    fresh = ticket_service.list_tickets(db, user=user, now=now, status=Status.NEW.value,
+                                        kind="request", limit=FRESH_SHOWN) if plain else None
     return render(request, "queue.html", {
+        "fresh": fresh, "refresh_s": QUEUE_REFRESH_S,
         "tickets": rows[:PAGE_SIZE], "more": len(rows) > PAGE_SIZE, "page": page,
         "filters": {"status": status, "squad": squad, "category": category, "kind": kind,
                     "overdue": overdue},
@@ -104,15 +115,19 @@ def _ticket_page(request: Request, db: SessionDep, now: datetime, user: User, ti
     still_open = ticket.status in {s.value for s in OPEN_STATUSES}
     actions = [name for name, action in STAFF_ACTIONS.items()
                if staff and (str(action) in allowed or (action is Action.NOTE and still_open))]
-    return render(request, "ticket.html", {
+    shown = phone_for(db, ticket=ticket, viewer=Viewer.of(user), now=now, via="page")
+    page = render(request, "ticket.html", {
         "ticket": ticket, "proposals": ticket_service.proposals(db, ticket=ticket)
         if can_dispatch else [],
         "can_dispatch": can_dispatch, "actions": actions,
         "overdue": ticket_service.is_overdue(ticket, now), "place": place_label(ticket),
         "answers": answer_lines(ticket, lang_of(request)),
-        "phone_masked": mask_phone(ticket.request.contact_phone) if ticket.request else None,
+        "phone": shown,
         "error": error, "error_detail": error_detail, "form": form or {},
     }, status=status, user=user)
+    if shown is not None and shown.full:
+        db.commit()  # the reveal
+    return page
 
 
 @router.get("/staff/tickets/{ticket_id}", response_class=HTMLResponse)

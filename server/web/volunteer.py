@@ -3,11 +3,16 @@ with a note; and my history.
 
     GET  /v                                  my tasks and history
     POST /v/tasks/<id>/accept|decline|start|resolve
+
+A task I have accepted shows the resident's full phone number as a tap-to-call link until it
+closes; an offered one shows it masked (server/services/privacy.py decides, and logs each
+reveal). The same facts show on the one-tap task link's page (server/web/task_link.py).
 """
 
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Path, Request
@@ -16,14 +21,15 @@ from fastapi.responses import HTMLResponse, Response
 from server.api.deps import NowDep, SessionDep
 from server.errors import IllegalTransition
 from server.lifecycle import Action
-from server.models import User
+from server.models import Ticket, User
 from server.services import tickets as ticket_service
-from server.services.requests import mask_phone, place_label
+from server.services.privacy import ShownPhone, Viewer, phone_for
+from server.services.requests import dispatch_note, place_label
 from server.services.web_choices import categories
 from server.web.common import CsrfChecked, WebRoute, WebVolunteer, lang_of, redirect, render
 from server.web.views import answer_lines
 
-__all__ = ["router"]
+__all__ = ["router", "task_facts"]
 
 log = logging.getLogger(__name__)
 router = APIRouter(route_class=WebRoute)
@@ -44,17 +50,32 @@ def _tasks_page(request: Request, db: SessionDep, now: NowDep, user: User, *,
     for category in categories(db).values():
         if category.code == category.skill or category.skill not in skill_names:
             skill_names[category.skill] = category
-    return render(request, "volunteer.html", {
+    viewer = Viewer.of(user)
+    phones = {t.id: phone_for(db, ticket=t, viewer=viewer, now=now, via="page") for t in current}
+    page = render(request, "volunteer.html", {
         "volunteer": user.volunteer,
         "offered": [t for t in current if t.status == "dispatched"],
         "working": [t for t in current if t.status != "dispatched"],
         "finished": done[:30],
         "skill_names": skill_names,
-        "place": place_label, "mask_phone": mask_phone,
-        "answers": lambda t: answer_lines(t, lang),
-        "is_overdue": lambda t: ticket_service.is_overdue(t, now),
+        **task_facts(lang, now, phones),
         "errors": errors or {}, "notes": notes or {},
     }, status=status, user=user)
+    db.commit()  # the reveals of full numbers the page shows
+    return page
+
+
+def task_facts(lang: str, now: datetime, phones: dict[int, ShownPhone | None]
+               ) -> dict[str, object]:
+    """What _task_facts.html reads, here and on the task link's page."""
+    def answers(ticket: Ticket) -> list[tuple[str, str]]:
+        return answer_lines(ticket, lang)
+
+    def is_overdue(ticket: Ticket) -> bool:
+        return ticket_service.is_overdue(ticket, now)
+
+    return {"place": place_label, "answers": answers, "is_overdue": is_overdue,
+            "dispatch_note": dispatch_note, "phones": phones}
 
 
 @router.get("/v", response_class=HTMLResponse)

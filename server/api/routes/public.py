@@ -74,7 +74,7 @@ def create_request(body: schemas.RequestCreate, db: SessionDep, now: NowDep,
         client_id=body.client_id, category=body.category, place_code=body.unit_code,
         answers=dict(body.answers), description=body.description,
         contact_name=body.contact_name, contact_phone=body.contact_phone, channel=body.channel,
-        number=body.number, phone_token=body.phone_token,
+        number=body.number, phone_token=body.phone_token, floor=body.floor, room=body.room,
     ), now=now, site_id=settings.site.id)
     if not created:
         response.status_code = 200

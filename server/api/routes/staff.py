@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request
+from sqlalchemy.orm import Session
 
 from server.api import schemas
 from server.api.deps import (
@@ -21,9 +23,11 @@ from server.api.deps import (
 from server.api.views import proposal_public, ticket_detail, ticket_public
 from server.errors import Invalid
 from server.lifecycle import Action
-from server.security import authenticate, close_session, open_session
+from server.models import Ticket, User
+from server.security import authenticate, close_session, open_session, session_terms
 from server.services import tickets as ticket_service
 from server.services.figures import monthly_figures
+from server.services.privacy import Viewer, phone_for
 from server.services.site_status import site_status
 
 router = APIRouter(prefix="/api/v1", responses={401: {"model": schemas.ErrorPublic},
@@ -38,7 +42,9 @@ def login(body: schemas.LoginCreate, db: SessionDep, now: NowDep, settings: Sett
     sec = settings.security
     user = authenticate(db, username=body.username, password=body.password, now=now,
                         attempts=sec.login_attempts, window_s=sec.login_window_s)
-    token = open_session(db, user=user, now=now, hours=sec.session_hours)
+    token = open_session(db, user=user, now=now, hours=sec.session_hours,
+                         terms=session_terms(user.role, staff_hours=sec.session_hours,
+                                             field_days=sec.field_session_days))
     return schemas.LoginPublic(access_token=token, role=user.role,
                                display_name=user.display_name)
 
@@ -66,6 +72,15 @@ def list_tickets(
     return schemas.TicketsPublic(tickets=[ticket_public(t, now) for t in rows], count=len(rows))
 
 
+def _detail(db: Session, ticket: Ticket, user: User, now: datetime
+            ) -> schemas.TicketDetailPublic:
+    """The ticket as this user may see it; a full phone number given out is logged."""
+    shown = phone_for(db, ticket=ticket, viewer=Viewer.of(user), now=now, via="api")
+    if shown is not None and shown.full:
+        db.commit()
+    return ticket_detail(ticket, now, staff=ticket_service.is_staff(user), phone=shown)
+
+
 def _visible_ticket(db: SessionDep, user: CurrentUser, ticket_id: TicketId):  # type: ignore[no-untyped-def]
     ticket = ticket_service.get_ticket(db, ticket_id=ticket_id)
     ticket_service.require_view(user, ticket)
@@ -77,7 +92,7 @@ def _visible_ticket(db: SessionDep, user: CurrentUser, ticket_id: TicketId):  # 
 def get_ticket(ticket_id: TicketId, db: SessionDep, now: NowDep, user: CurrentUser
                ) -> schemas.TicketDetailPublic:
     ticket = _visible_ticket(db, user, ticket_id)
-    return ticket_detail(ticket, now, staff=ticket_service.is_staff(user))
+    return _detail(db, ticket, user, now)
 
 
 @router.get("/tickets/{ticket_id}/proposals", response_model=schemas.ProposalsPublic,
@@ -100,7 +115,7 @@ def dispatch(ticket_id: TicketId, body: schemas.DispatchCreate, db: SessionDep, 
     ticket = ticket_service.get_ticket(db, ticket_id=ticket_id)
     ticket_service.dispatch(db, ticket=ticket, user=user, volunteer_id=body.volunteer_id,
                             now=now, note=body.note)
-    return ticket_detail(ticket, now, staff=ticket_service.is_staff(user))
+    return _detail(db, ticket, user, now)
 
 
 def _volunteer_route(action: Action):  # type: ignore[no-untyped-def]
@@ -109,7 +124,7 @@ def _volunteer_route(action: Action):  # type: ignore[no-untyped-def]
         ticket = ticket_service.get_ticket(db, ticket_id=ticket_id)
         ticket_service.volunteer_action(db, ticket=ticket, user=user, action=action, now=now,
                                         note=body.note if body else "")
-        return ticket_detail(ticket, now, staff=ticket_service.is_staff(user))
+        return _detail(db, ticket, user, now)
 
     route.__name__ = f"{action}_ticket"
     return route
@@ -127,7 +142,7 @@ def _staff_route(action: Action):  # type: ignore[no-untyped-def]
         ticket = ticket_service.get_ticket(db, ticket_id=ticket_id)
         ticket_service.staff_action(db, ticket=ticket, user=user, action=action, now=now,
                                     note=body.note if body else "")
-        return ticket_detail(ticket, now, staff=ticket_service.is_staff(user))
+        return _detail(db, ticket, user, now)
 
     route.__name__ = f"{action}_ticket"
     return route
@@ -150,7 +165,7 @@ def duplicate(ticket_id: TicketId, body: schemas.DuplicateCreate, db: SessionDep
     note = f"重复 / duplicate of {original.number}" + (f": {body.note}" if body.note else "")
     ticket_service.staff_action(db, ticket=ticket, user=user, action=Action.DUPLICATE, now=now,
                                 note=note)
-    return ticket_detail(ticket, now, staff=ticket_service.is_staff(user))
+    return _detail(db, ticket, user, now)
 
 
 @router.get("/me/tasks", response_model=schemas.TasksPublic, tags=["volunteers"])

@@ -63,9 +63,13 @@ def upgrade() -> None:
                                       server_default=''))
         batch_op.add_column(sa.Column('room', sa.String(length=20), nullable=False,
                                       server_default=''))
+    with op.batch_alter_table('user_sessions', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('slide_s', sa.Integer(), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('user_sessions', schema=None) as batch_op:
+        batch_op.drop_column('slide_s')
     with op.batch_alter_table('service_requests', schema=None) as batch_op:
         batch_op.drop_column('room')
         batch_op.drop_column('floor')
