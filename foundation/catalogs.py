@@ -80,9 +80,10 @@ class Domain:
 DOMAINS: dict[str, Domain] = {
     # kiosk/i18n.py marks each message as pgettext_noop(key, 中文): the key is the context.
     "kiosk": Domain("kiosk", "kiosk", {"pgettext_noop": ((1, "c"), 2)}),
-    # Templates call _() and pgettext(); page modules mark words for later with N_().
+    # Templates call _() and pgettext(); page modules mark words for later with N_() and
+    # pgettext_noop(context, 中文).
     "web": Domain("web", "server/web", {"_": None, "gettext": None, "pgettext": ((1, "c"), 2),
-                                         "N_": None}),
+                                         "N_": None, "pgettext_noop": ((1, "c"), 2)}),
 }
 
 

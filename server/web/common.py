@@ -37,12 +37,12 @@ from jinja2 import pass_context
 
 from server.api.deps import NowDep, SessionDep
 from server.errors import Forbidden, NotAuthenticated, ServerError, Throttled
-from server.lifecycle import HistoryAction, Status, status_zh
+from server.lifecycle import HistoryAction, Status
 from server.models import DISPATCH_ROLES, STAFF_ROLES, Role, User
 from server.rules import Condition, name_of
 from server.security import user_for_token
 from server.settings import ServerSettings
-from server.web.words import N_, words_for
+from server.web.words import N_, pgettext_noop, words_for
 
 __all__ = [
     "CsrfChecked",
@@ -70,38 +70,45 @@ CSRF_FIELD = "csrf_token"
 
 templates = Jinja2Templates(directory=str(HERE / "templates"))
 
+# Codes in words, translated per reader from the web catalog (server.web.words): a context
+# per family keeps each apart from the same Chinese elsewhere on the pages.
 _H = HistoryAction
-STATUS_EN: dict[str, str] = {
-    Status.NEW: "Received", Status.DISPATCHED: "Dispatched", Status.ACCEPTED: "Accepted",
-    Status.IN_PROGRESS: "In progress", Status.RESOLVED: "Done", Status.CLOSED: "Closed",
-    Status.CANCELLED: "Cancelled", Status.DUPLICATE: "Duplicate"}
+STATUS_WORDS: dict[str, tuple[str, str]] = {
+    Status.NEW: pgettext_noop("ticket status", "新建"),
+    Status.DISPATCHED: pgettext_noop("ticket status", "已派单"),
+    Status.ACCEPTED: pgettext_noop("ticket status", "已接单"),
+    Status.IN_PROGRESS: pgettext_noop("ticket status", "处理中"),
+    Status.RESOLVED: pgettext_noop("ticket status", "已完成"),
+    Status.CLOSED: pgettext_noop("ticket status", "已关闭"),
+    Status.CANCELLED: pgettext_noop("ticket status", "已取消"),
+    Status.DUPLICATE: pgettext_noop("ticket status", "重复")}
 # Every history action has a label in both languages (tests/server/test_history_labels.py).
-ACTION_ZH: dict[str, str] = {
-    _H.FILE: "登记", _H.DISPATCH: "派单", _H.ACCEPT: "接单", _H.DECLINE: "婉拒",
-    _H.START: "开始处理", _H.RESOLVE: "完成", _H.REOPEN: "重新处理", _H.CLOSE: "关闭",
-    _H.CANCEL: "取消", _H.DUPLICATE: "标为重复", _H.NOTE: "备注", _H.OVERDUE: "超时提醒",
-    _H.CLEARED: "状况解除", _H.ACKNOWLEDGED: "确认告警", _H.CLEANING_RECORDED: "记录清洗",
-    _H.EVIDENCE: "传感器读数", _H.RAISED: "传感器报警"}
-ACTION_EN: dict[str, str] = {
-    _H.FILE: "Filed", _H.DISPATCH: "Dispatched", _H.ACCEPT: "Accepted", _H.DECLINE: "Declined",
-    _H.START: "Started", _H.RESOLVE: "Done", _H.REOPEN: "Reopened", _H.CLOSE: "Closed",
-    _H.CANCEL: "Cancelled", _H.DUPLICATE: "Marked duplicate", _H.NOTE: "Note",
-    _H.OVERDUE: "Overdue", _H.CLEARED: "Condition cleared", _H.ACKNOWLEDGED: "Alert acknowledged",
-    _H.CLEANING_RECORDED: "Cleaning recorded", _H.EVIDENCE: "Sensor reading",
-    _H.RAISED: "Sensor alarm"}
-# The conditions' words are the rules' own (server.rules.name_of).
-CONDITION_ZH = {c.value: name_of(c)[0] for c in Condition}
-CONDITION_EN = {c.value: name_of(c)[1] for c in Condition}
-# Words by code, translated per reader from the web catalog (server.web.words).
+ACTION_WORDS: dict[str, tuple[str, str]] = {
+    _H.FILE: pgettext_noop("history", "登记"), _H.DISPATCH: pgettext_noop("history", "派单"),
+    _H.ACCEPT: pgettext_noop("history", "接单"), _H.DECLINE: pgettext_noop("history", "婉拒"),
+    _H.START: pgettext_noop("history", "开始处理"), _H.RESOLVE: pgettext_noop("history", "完成"),
+    _H.REOPEN: pgettext_noop("history", "重新处理"), _H.CLOSE: pgettext_noop("history", "关闭"),
+    _H.CANCEL: pgettext_noop("history", "取消"),
+    _H.DUPLICATE: pgettext_noop("history", "标为重复"), _H.NOTE: pgettext_noop("history", "备注"),
+    _H.OVERDUE: pgettext_noop("history", "超时提醒"),
+    _H.CLEARED: pgettext_noop("history", "状况解除"),
+    _H.ACKNOWLEDGED: pgettext_noop("history", "确认告警"),
+    _H.CLEANING_RECORDED: pgettext_noop("history", "记录清洗"),
+    _H.EVIDENCE: pgettext_noop("history", "传感器读数"),
+    _H.RAISED: pgettext_noop("history", "传感器报警")}
 AGENT_WORDS = {"water": N_("水基型"), "dry_powder": N_("干粉"), "co2": N_("二氧化碳"),
                "clean_agent": N_("洁净气体")}
 CHANNEL_WORDS = {"kiosk": N_("一体机"), "phone": N_("手机"), "staff": N_("工作人员代登记"),
                  # TRANSLATORS: the city platform's standard (Open311 GeoReport) a request came by.
                  "open311": N_("Open311")}
-ROLE_ZH: dict[str, str] = {Role.ADMIN: "站长", Role.STAFF: "工作人员",
-                           Role.SQUAD_LEADER: "小分队队长", Role.VOLUNTEER: "志愿者"}
-ROLE_EN: dict[str, str] = {Role.ADMIN: "Administrator", Role.STAFF: "Staff",
-                           Role.SQUAD_LEADER: "Squad leader", Role.VOLUNTEER: "Volunteer"}
+ROLE_WORDS: dict[str, tuple[str, str]] = {
+    Role.ADMIN: pgettext_noop("role", "站长"), Role.STAFF: pgettext_noop("role", "工作人员"),
+    Role.SQUAD_LEADER: pgettext_noop("role", "小分队队长"),
+    Role.VOLUNTEER: pgettext_noop("role", "志愿者")}
+# Not in the catalog: a condition's names in both languages are the rules' own
+# (server.rules.name_of), shared with the alerts and the kiosk's API.
+CONDITION_ZH = {c.value: name_of(c)[0] for c in Condition}
+CONDITION_EN = {c.value: name_of(c)[1] for c in Condition}
 
 
 # --- language -------------------------------------------------------------------------------
@@ -205,15 +212,9 @@ def render(request: Request, name: str, context: dict[str, Any] | None = None, *
 
     words = words_for(lang)
 
-    def status_text(status_code: str) -> str:
-        return STATUS_EN.get(status_code, status_code) if lang == "en" else status_zh(status_code)
-
-    def action_text(action: str) -> str:
-        table = ACTION_EN if lang == "en" else ACTION_ZH
-        return table.get(action, action)
-
-    def role_text(role: str) -> str:
-        return (ROLE_EN if lang == "en" else ROLE_ZH).get(role, role)
+    def in_words(table: dict[str, tuple[str, str]]) -> Callable[[str], str]:
+        """A code (a status, a history action, a role) in the reader's words, else as it is."""
+        return lambda code: words.pgettext(*table[code]) if code in table else code
 
     def condition_text(condition: str) -> str:
         return (CONDITION_EN if lang == "en" else CONDITION_ZH).get(condition, condition)
@@ -230,7 +231,8 @@ def render(request: Request, name: str, context: dict[str, Any] | None = None, *
         "pick": lambda zh, en: (en or zh) if lang == "en" else zh,
         "site": settings.site, "user": user, "csrf_token": _csrf_for(request, cookie),
         "csrf_field": CSRF_FIELD, "toggle_href": _toggle_href(request, lang),
-        "status_text": status_text, "action_text": action_text, "role_text": role_text,
+        "status_text": in_words(STATUS_WORDS), "action_text": in_words(ACTION_WORDS),
+        "role_text": in_words(ROLE_WORDS),
         "condition_text": condition_text, "agent_text": agent_text,
         "channel_text": channel_text,
         "path": request.url.path,

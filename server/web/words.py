@@ -11,8 +11,9 @@ Placeholders are named so a translator may reorder them. ``pgettext`` is for a C
 that needs a second English one in another place (筛选: "Filters" above a form, "Filter" on its
 button): the context tells the two apart and shows the translator where the word sits.
 
-Python modules mark words they translate later, per reader, with :func:`N_`; extraction finds
-them, and at run time ``N_`` returns its argument unchanged.
+Python modules mark words they translate later, per reader, with :func:`N_` (or
+:func:`pgettext_noop` with a context); extraction finds them, and at run time they return what
+they were given.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from dataclasses import dataclass
 
 from foundation.catalogs import translations
 
-__all__ = ["DOMAIN", "N_", "Words", "words_for"]
+__all__ = ["DOMAIN", "N_", "Words", "pgettext_noop", "words_for"]
 
 DOMAIN = "web"
 # The pages' language codes (server.web.common.LANGS) as catalog languages.
@@ -32,6 +33,11 @@ _CATALOG_LANGUAGE = {"zh": "zh_CN", "en": "en"}
 def N_(message: str) -> str:
     """Mark ``message`` for the catalog; it is translated where it is shown."""
     return message
+
+
+def pgettext_noop(context: str, message: str) -> tuple[str, str]:
+    """Mark ``message`` with a context; show it with ``words.pgettext(*marked)``."""
+    return context, message
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,8 @@ from fastapi.testclient import TestClient
 
 from server.lifecycle import Action, HistoryAction
 from server.models import Ticket, TicketEvent
-from server.web.common import ACTION_EN, ACTION_ZH
+from server.web.common import ACTION_WORDS
+from server.web.words import words_for
 from tests.server.conftest import file_request
 from tests.web.conftest import web_sign_in
 
@@ -37,9 +38,12 @@ def test_every_lifecycle_action_is_a_history_action() -> None:
 
 
 def test_every_history_action_has_a_label_in_both_languages() -> None:
-    for table in (ACTION_ZH, ACTION_EN):
-        missing = [h.value for h in HistoryAction if not table.get(h.value)]
-        assert missing == [], missing
+    missing = [h.value for h in HistoryAction if h.value not in ACTION_WORDS]
+    assert missing == [], missing
+    english = words_for("en")  # the catalog's: an untranslated label would stay Chinese
+    untranslated = [h.value for h in HistoryAction
+                    if english.pgettext(*ACTION_WORDS[h.value]) == ACTION_WORDS[h.value][1]]
+    assert untranslated == [], untranslated
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
@@ -65,6 +69,6 @@ def test_the_ticket_page_shows_every_history_action_as_words(client: TestClient,
     history = HISTORY.search(page.text)
     assert history, "the page has no history"
     shown = [html.unescape(label).strip() for label in LABEL.findall(history.group(0))]
-    table = ACTION_EN if lang == "en" else ACTION_ZH
-    assert set(shown) == {table[h.value] for h in HistoryAction}
+    words = words_for(lang)
+    assert set(shown) == {words.pgettext(*ACTION_WORDS[h.value]) for h in HistoryAction}
     assert not set(shown) & {h.value for h in HistoryAction}  # no raw key anywhere
