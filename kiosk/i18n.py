@@ -211,6 +211,25 @@ SOURCE: dict[str, str] = dict((
     pgettext_noop("say_lib_receipt", "借书成功，请记住还书日期。"),
     pgettext_noop("say_lib_return", "请一本一本扫描要还的书。"),
     pgettext_noop("say_lib_loans", "这是您借的书，要续借请点续借。"),
+    # Why the library said no, when the server's own words are missing (kiosk/lending.py).
+    pgettext_noop("refusal_unknown_copy", "没有找到这本书，请把书交给工作人员。"),
+    pgettext_noop("refusal_unknown_patron", "没有找到这张借书证，请找工作人员。"),
+    pgettext_noop("refusal_not_your_loan", "这本书不在您的借阅记录里。"),
+    pgettext_noop("refusal_on_loan", "这本书已被借出，请交给工作人员。"),
+    pgettext_noop("refusal_already_borrowed", "这本书您已经借了。"),
+    pgettext_noop("refusal_copy_unavailable", "这本书暂时不能借，请交给工作人员。"),
+    pgettext_noop("refusal_on_hold_for_other", "这本书已为其他读者预留，请交给工作人员。"),
+    pgettext_noop("refusal_limit_reached", "您借的书已经到上限了，请先还书再借。"),
+    pgettext_noop("refusal_overdue_block", "您有书逾期太久了，请先还书再借。"),
+    pgettext_noop("refusal_no_renewals_left", "这本书不能再续借了。"),
+    pgettext_noop("refusal_renew_on_hold", "有其他读者在等这本书，不能续借。"),
+    pgettext_noop("refusal_not_on_loan", "这本书没有借出记录，请交给工作人员。"),
+    pgettext_noop("refusal_patron_inactive", "这张借书证已停用，请找工作人员。"),
+    pgettext_noop("refusal_wrong_pin", "手机号或密码不对，请再试。"),
+    pgettext_noop("refusal_pin_throttled", "密码错误次数太多，请过一会儿再试。"),
+    pgettext_noop("refusal_session_expired", "请重新扫描借书证。"),
+    pgettext_noop("refusal_unreachable", "网络不通，借书和续借要等网络恢复。还书可以照常扫。"),
+    pgettext_noop("refusal_other", "暂时办不了，请找工作人员帮忙。"),
 ))
 # The staff screen says nothing aloud (it is read, not heard): an empty message, not catalogued.
 SOURCE["say_staff"] = ""

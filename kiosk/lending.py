@@ -30,7 +30,9 @@ from datetime import date
 from enum import StrEnum
 from typing import Any
 
+from foundation.catalogs import SOURCE_LANGUAGE
 from kiosk.errors import BadReply
+from kiosk.i18n import SOURCE, tr
 
 __all__ = [
     "CARD_PATTERN",
@@ -148,42 +150,6 @@ class CheckIn:
     queued: bool = False
 
 
-# Words for each refusal when the server's own are missing (an older server, an odd answer).
-# The server's words are preferred: they carry the configured numbers ("5 本").
-_FALLBACK: dict[str, tuple[str, str]] = {
-    "unknown_copy": ("没有找到这本书，请把书交给工作人员。",
-                     "This book is not in our catalogue. Please hand it to staff."),
-    "unknown_patron": ("没有找到这张借书证，请找工作人员。",
-                       "This library card is not known. Please ask staff."),
-    "not_your_loan": ("这本书不在您的借阅记录里。", "This book is not on your loans."),
-    "on_loan": ("这本书已被借出，请交给工作人员。",
-                "This book is already on loan. Please hand it to staff."),
-    "already_borrowed": ("这本书您已经借了。", "You have already borrowed this book."),
-    "copy_unavailable": ("这本书暂时不能借，请交给工作人员。",
-                         "This book cannot be lent now. Please hand it to staff."),
-    "on_hold_for_other": ("这本书已为其他读者预留，请交给工作人员。",
-                          "This book is kept for another reader. Please hand it to staff."),
-    "limit_reached": ("您借的书已经到上限了，请先还书再借。",
-                      "You have the most books allowed. Please return one first."),
-    "overdue_block": ("您有书逾期太久了，请先还书再借。",
-                      "A book of yours is long overdue. Please return it first."),
-    "no_renewals_left": ("这本书不能再续借了。", "This book cannot be renewed again."),
-    "renew_on_hold": ("有其他读者在等这本书，不能续借。",
-                      "Another reader is waiting for this book, so it cannot be renewed."),
-    "not_on_loan": ("这本书没有借出记录，请交给工作人员。",
-                    "This book is not on loan. Please hand it to staff."),
-    "patron_inactive": ("这张借书证已停用，请找工作人员。",
-                        "This library card is switched off. Please ask staff."),
-    "wrong_pin": ("手机号或密码不对，请再试。",
-                  "The phone number or PIN is wrong. Please try again."),
-    "pin_throttled": ("密码错误次数太多，请过一会儿再试。",
-                      "Too many wrong PINs. Please wait a while and try again."),
-    "session_expired": ("请重新扫描借书证。", "Please scan your library card again."),
-    "unreachable": ("网络不通，借书和续借要等网络恢复。还书可以照常扫。",
-                    "No network: borrowing and renewing must wait. Returns still work."),
-    "other": ("暂时办不了，请找工作人员帮忙。", "This cannot be done now. Please ask staff."),
-}
-
 
 @dataclass(frozen=True)
 class Refusal:
@@ -195,8 +161,11 @@ class Refusal:
 
     @classmethod
     def from_error(cls, code: str, message_zh: str = "", message_en: str = "") -> Refusal:
-        zh, en = _FALLBACK.get(code, _FALLBACK["other"])
-        return cls(code=code, message_zh=message_zh or zh, message_en=message_en or en)
+        # The server's words are preferred: they carry the configured numbers ("5 本"). Without
+        # them (an older server, an odd answer, no network), the kiosk catalog's refusal_<code>.
+        key = f"refusal_{code}" if f"refusal_{code}" in SOURCE else "refusal_other"
+        return cls(code=code, message_zh=message_zh or tr(SOURCE_LANGUAGE, key),
+                   message_en=message_en or tr("en", key))
 
     def text(self, language: str) -> str:
         return self.message_en if language == "en" else self.message_zh
