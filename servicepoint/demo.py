@@ -9,7 +9,9 @@ in its first two minutes and prints what happens and where to look:
 2. an extinguisher is taken out of its bay: an urgent ticket and alert;
 3. a resident files a water-repair request at the kiosk, tapping its screen (the kiosk plays
    the taps: ``servicepoint kiosk --demo-resident``); the squad leader dispatches it to a
-   proposed volunteer, who accepts it (居民点单、分队下单、党员接单).
+   proposed volunteer, who accepts it (居民点单、分队下单、党员接单) and later marks it done. Each
+   step's notice (the new request to squad 1's group, the dispatch with its one-tap link to the
+   volunteer, the "please confirm" to the resident) is printed as the server sends it.
 
 Steps 1 and 2 come from the sensors' scenario (config/scenarios/demo-story.toml) and the
 server's demo rules (config/scenarios/demo-rules.toml: durations of seconds, not minutes);
@@ -36,6 +38,7 @@ import argparse
 import json
 import logging
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -51,7 +54,7 @@ from typing import Any
 from kiosk.settings import load_kiosk_settings
 from server.settings import load_server_settings
 from servicepoint.children import Child, free_port_from, wait_http
-from servicepoint.story import Story
+from servicepoint.story import NoticeBoard, Story
 
 __all__ = ["main"]
 
@@ -120,6 +123,17 @@ def _scaled_rules(source: Path, target: Path, factor: float) -> Path:
     return target
 
 
+def _alerts_any_hour(source: Path, target: Path) -> Path:
+    """The site's alerts.toml with no quiet hours: the demo runs at any hour of the day, and
+    its notices should show as it plays, not at 07:00 the next morning. (The only ``start`` and
+    ``end`` keys in that file are the quiet hours'; start equal to end means none.)"""
+    text = re.sub(r'(?m)^(start|end) = "[0-9:]+"$', r'\1 = "00:00"',
+                  source.read_text(encoding="utf-8"))
+    target.write_text(f"# {source.name} with no quiet hours (written by servicepoint demo)\n"
+                      + text, encoding="utf-8")
+    return target
+
+
 # --- the story the supervisor plays itself ---------------------------------------------------
 
 def _say(text: str) -> None:
@@ -183,6 +197,9 @@ def main(argv: list[str]) -> int:
     }
     if not args.no_story and rules.exists():
         env["SERVICEPOINT_INGEST__RULES_FILE"] = str(rules)
+    if not args.no_story and (config_dir / "alerts.toml").exists():
+        env["SERVICEPOINT_INGEST__ALERTS_FILE"] = str(
+            _alerts_any_hour(config_dir / "alerts.toml", workdir / "alerts.toml"))
     if settings.source:
         env["SERVICEPOINT_CONFIG"] = settings.source
     python = [sys.executable, "-m", "servicepoint"]
@@ -199,8 +216,11 @@ def main(argv: list[str]) -> int:
     broker = _broker(workdir, mqtt_port)
     if broker is not None:
         children.append(broker)
+    # The channels the story's people read (squad 1's group, 建国's robot, the resident's SMS)
+    # point at the board, which prints each notice the server's notice loop sends.
+    board = None if args.no_story else NoticeBoard(_say)
     server = Child("server", [*python, "server", "--port", str(http_port)],
-                   workdir / "logs" / "server.log", env)
+                   workdir / "logs" / "server.log", {**env, **(board.channels() if board else {})})
     children.append(server)
     with_sensors = broker is not None and not args.no_sensors and _has_module("sensors.cli")
     if with_sensors:
@@ -225,6 +245,8 @@ def main(argv: list[str]) -> int:
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
     story_thread: Story | None = None
+    if board is not None:
+        board.start()
     try:
         for child in children:
             child.start()
@@ -255,6 +277,8 @@ def main(argv: list[str]) -> int:
             story_thread.join(15)
         for child in reversed(children):
             child.stop()
+        if board is not None:
+            board.stop()
     _say(f"  demo stopped; logs are in {workdir / 'logs'}")
     return 0
 

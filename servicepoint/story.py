@@ -5,8 +5,14 @@ It prints, as staff would see them, the tickets and alerts the sensors' scenario
 plays the request's three hands (居民点单、分队下单、党员接单): the resident's request (tapped in on
 the kiosk's screen: the kiosk's demo resident reports what the screen shows, and the staff API
 says when the server has it; with no kiosk, filed over HTTP as the kiosk would), the squad
-leader's dispatch and the volunteer's acceptance. Everything goes through public interfaces,
-the HTTP API and the kiosk's report: no database or outbox file of another program is read.
+leader's dispatch, the volunteer's acceptance and, later, "done". Everything goes through
+public interfaces, the HTTP API and the kiosk's report: no database or outbox file of another
+program is read.
+
+The :class:`NoticeBoard` stands in for the channels people read (squad 1's WeCom group, the
+volunteer's own robot, the resident's SMS): the demo points their variables at it as Apprise
+``json://`` URLs, so the server's notice loop really sends, and the board prints each notice as
+it arrives: what the squad, the volunteer (with the one-tap link) and the resident are told.
 """
 
 from __future__ import annotations
@@ -17,27 +23,85 @@ import secrets
 import threading
 import time
 from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-__all__ = ["Story"]
+__all__ = ["NoticeBoard", "Story"]
 
 log = logging.getLogger("servicepoint.demo")
+
+
+class NoticeBoard:
+    """A local HTTP endpoint that prints every notice the server sends to it.
+
+    ``channels()`` gives the environment for the server: each channel variable of the demo
+    site (config/demo-site.toml, config/alerts.toml) as a ``json://`` URL to this board, with
+    the path naming who would read it.
+    """
+
+    WHO = {"squad-1": "squad 1's group (第一小分队群, its WeCom robot)",
+           "v01": "volunteer 建国 (lijianguo, his own robot)",
+           "resident": "the resident (SMS)"}
+
+    def __init__(self, say: Callable[[str], None]) -> None:
+        self.say = say
+        self.received: list[tuple[str, str, str]] = []
+        board = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+                length = int(self.headers.get("Content-Length", "0"))
+                try:
+                    payload = json.loads(self.rfile.read(length))
+                    board.show(self.path, str(payload.get("title", "")),
+                               str(payload.get("message", "")))
+                    self.send_response(200)
+                except ValueError:
+                    self.send_response(400)
+                self.end_headers()
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass  # the board prints what matters itself
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, name="notice-board",
+                                       kwargs={"poll_interval": 0.2}, daemon=True)
+
+    def channels(self) -> dict[str, str]:
+        base = f"json://127.0.0.1:{self.port}"
+        return {"SERVICEPOINT_NOTIFY_SQUAD1_URL": f"{base}/squad-1",
+                "SERVICEPOINT_NOTIFY_V01_URL": f"{base}/v01",
+                "SERVICEPOINT_NOTIFY_RESIDENT_SMS_URL": f"{base}/resident/{{phone}}"}
+
+    def show(self, path: str, title: str, message: str) -> None:
+        who = self.WHO.get(path.strip("/").split("/")[0], path)
+        self.received.append((who, title, message))
+        lines = "\n".join(f"        {line}" for line in message.splitlines())
+        self.say(f"  ▸ Notice to {who}:\n      {title}\n{lines}")
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
 
 
 class Story(threading.Thread):
     """Watches the server and plays the resident's and the volunteers' part of the story.
 
     Every second it prints tickets and alerts that are new (as staff would see them), and at
-    its times it files a request the way the kiosk does, dispatches it as the squad leader and
-    accepts it as the volunteer. A failed call is logged and tried again on the next round; the
-    story never stops the demo.
+    its times it files a request the way the kiosk does, dispatches it as the squad leader,
+    accepts it as the volunteer and marks it done. A failed call is logged and tried again on
+    the next round; the story never stops the demo.
     """
 
-    # Seconds after start (times ``scale``) for the request's three steps.
-    FILE_AT, DISPATCH_AT, ACCEPT_AT = 30.0, 40.0, 50.0
+    # Seconds after start (times ``scale``) for the request's steps.
+    FILE_AT, DISPATCH_AT, ACCEPT_AT, RESOLVE_AT = 30.0, 40.0, 50.0, 65.0
     # How long the story waits for the kiosk's resident before it files over HTTP instead.
     KIOSK_PATIENCE_S = 90.0
 
@@ -58,7 +122,7 @@ class Story(threading.Thread):
         self.last_alert = 0
         self.request: dict[str, Any] | None = None
         self.request_ticket: int | None = None
-        self.dispatched = self.accepted = self.told_complete = False
+        self.dispatched = self.accepted = self.resolved = self.told_complete = False
         self.conditions: set[str] = set()
         self.urgent_alert = False
         self.pages = False
@@ -67,7 +131,7 @@ class Story(threading.Thread):
     @property
     def complete(self) -> bool:
         return ({"low_level", "missing"} <= self.conditions and self.urgent_alert
-                and self.accepted)
+                and self.resolved)
 
     def run(self) -> None:
         started = time.monotonic()
@@ -84,6 +148,9 @@ class Story(threading.Thread):
                 elif self.dispatched and not self.accepted and \
                         elapsed >= self.ACCEPT_AT * self.scale:
                     self._accept()
+                elif self.accepted and not self.resolved and \
+                        elapsed >= self.RESOLVE_AT * self.scale:
+                    self._resolve()
             except (httpx.HTTPError, KeyError, ValueError) as exc:
                 log.warning("demo story: %s; trying again", exc)
             if self.complete and not self.told_complete:
@@ -227,9 +294,19 @@ class Story(threading.Thread):
                  f"      The resident's phone page now says who is coming: "
                  f"{self.base_url}/r/{self.request['phone_token']}")
 
+    def _resolve(self) -> None:
+        self._post(f"/api/v1/tickets/{self.request_ticket}/resolve",
+                   ("lijianguo", "volunteer-demo"), {"note": "换了阀门垫圈 / replaced the washer"})
+        self.resolved = True
+        assert self.request is not None
+        link = f"{self.base_url}/r/{self.request['phone_token']}"
+        self.say(f"  ▸ Volunteer 建国 marked it done. The resident's phone page now asks them "
+                 f"to confirm and rate it:\n      {link}")
+
     def _tell_complete(self) -> None:
         lines = ["", "  The story is complete: two sensor tickets with their alerts, and a "
-                     "request filed, dispatched and accepted."]
+                     "request filed, dispatched, accepted and done, each step told to whoever "
+                     "acts next."]
         if self.pages:
             lines.append(f"  Dashboard: {self.base_url}/staff (staff/staff-demo); "
                          f"site status: {self.base_url}/staff/site")

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from server.alerts import AlertKind
 from server.alerts.rows import AlertRow
 from server.errors import NotFound
 from server.lifecycle import OPEN_STATUSES, HistoryAction
@@ -51,6 +52,11 @@ __all__ = [
     "site_overview",
     "tank_history",
 ]
+
+# The book also keeps request notices (to squads and people); the dashboard, the feed and the
+# kiosk's staff screen show the staff alerts about conditions only.
+_SENSOR_ALERTS = [kind.value for kind in AlertKind]
+
 
 def _open_conditions(db: Session) -> dict[str, list[str]]:
     rows = db.execute(select(Ticket.asset_id, Ticket.condition).where(
@@ -109,7 +115,8 @@ def site_overview(db: Session, *, now: datetime, rules: RulesConfig) -> dict[str
               "conditions": sorted(conditions.get(n.node_id, []))}
              for n in db.scalars(select(SensorNode).order_by(SensorNode.node_id))]
     alerts = [_alert_view(a) for a in db.scalars(
-        select(AlertRow).where(AlertRow.acknowledged_at.is_(None), AlertRow.kind != "cleared")
+        select(AlertRow).where(AlertRow.acknowledged_at.is_(None), AlertRow.kind != "cleared",
+                               AlertRow.kind.in_(_SENSOR_ALERTS))
         .order_by(AlertRow.id.desc()).limit(50))]
     return {"tanks": tanks, "extinguisher_bays": bays, "nodes": nodes, "alerts": alerts}
 
@@ -164,8 +171,9 @@ def extinguisher_register(db: Session, *, now: datetime, rules: RulesConfig
 
 def alerts_since(db: Session, *, after_id: int = 0, limit: int = 50) -> list[dict[str, Any]]:
     """Alerts newer than ``after_id``, oldest first: the dashboard's live feed."""
-    rows = db.scalars(select(AlertRow).where(AlertRow.id > after_id).order_by(AlertRow.id)
-                      .limit(limit))
+    rows = db.scalars(select(AlertRow).where(AlertRow.id > after_id,
+                                             AlertRow.kind.in_(_SENSOR_ALERTS))
+                      .order_by(AlertRow.id).limit(limit))
     return [_alert_view(a) for a in rows]
 
 

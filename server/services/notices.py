@@ -147,8 +147,10 @@ class NoticeDesk:
             link = (f"{self.public_url}/v" if reach.fallback else
                     self.public_url + issue_task_link(db, ticket=ticket, volunteer=volunteer,
                                                       now=now))
+            # The history's default note ("派给 建国") tells the volunteer nothing new.
+            note = "" if event.note == f"派给 {name}" else event.note
             return self._notice(db, ticket=ticket, kind=NoticeKind.DISPATCHED,
-                                facts=self._facts(ticket, volunteer=name, note=event.note),
+                                facts=self._facts(ticket, volunteer=name, note=note),
                                 link=link, recipients=reach.recipients, now=now,
                                 event_id=event.id)
         if event.action == HistoryAction.DECLINE:

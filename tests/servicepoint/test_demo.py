@@ -1,6 +1,7 @@
 """``servicepoint demo`` end to end, as ``make demo`` runs it but headless and at ``--fast``:
-the story happens (two sensor tickets; a request tapped in at the kiosk, dispatched and
-accepted), the phone link is printed, and Ctrl-C leaves no process behind."""
+the story happens (two sensor tickets; a request tapped in at the kiosk, dispatched, accepted
+and done, each step's notice printed), the phone link is printed, and Ctrl-C leaves no process
+behind."""
 
 from __future__ import annotations
 
@@ -92,12 +93,19 @@ def test_demo_plays_the_story_and_ctrl_c_leaves_nothing_behind(tmp_path: Path) -
         (status, ticket_id, channel), = db.execute(
             "SELECT t.status, t.id, r.channel FROM tickets t JOIN service_requests r"
             " ON r.ticket_id = t.id WHERE r.phone_token = ?", (token.group(1),)).fetchall()
-        assert (status, channel) == ("accepted", "kiosk")
+        assert (status, channel) == ("resolved", "kiosk")
         number, = db.execute("SELECT number FROM tickets WHERE id = ?", (ticket_id,)).fetchone()
         assert f"filed request {number} at the kiosk" in printed
         steps = [a for (a,) in db.execute(
             "SELECT action FROM ticket_events WHERE ticket_id = ? ORDER BY id", (ticket_id,))]
-        assert steps[:3] == ["file", "dispatch", "accept"]
+        assert steps[:4] == ["file", "dispatch", "accept", "resolve"]
+        # Each hand was told, through the server's notice loop, as the board printed it.
+        squad = "Notice to squad 1's group (第一小分队群, its WeCom robot)"
+        assert f"{squad}:\n      新请求 {number}" in printed, printed
+        assert re.search(r"Notice to volunteer 建国 \(lijianguo, his own robot\):\n      "
+                         rf"派单给您 {number}.*?http://127\.0\.0\.1:\d+/v/t/[A-Za-z0-9_-]{{40,}}",
+                         printed, re.S), printed
+        assert f"Notice to the resident (SMS):\n      您的请求 {number} 已完成" in printed
         urgent = db.execute("SELECT count(*) FROM alerts WHERE condition = 'missing'"
                             " AND urgent AND kind = 'raised'").fetchone()[0]
         assert urgent == 1
