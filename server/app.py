@@ -26,6 +26,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server.alerts import Notifier
+from server.api.bodylimit import BodyLimit
 from server.api.errors import install_error_handlers
 from server.api.ratelimit import SlidingWindowLimiter
 from server.api.routes import open311, public, sensing, staff, triage
@@ -45,24 +46,6 @@ __all__ = ["create_app", "serve"]
 
 log = logging.getLogger(__name__)
 MAX_BODY_BYTES = 64 * 1024
-
-
-class BodyLimit:
-    """Refuse bodies over a size before anything reads them (a kiosk request is under 2 KB)."""
-
-    def __init__(self, app: ASGIApp, limit: int) -> None:
-        self.app, self.limit = app, limit
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            length = dict(scope.get("headers") or []).get(b"content-length")
-            if length is not None and (not length.isdigit() or int(length) > self.limit):
-                response = JSONResponse({"error": {"code": "too_large",
-                                                   "message": "request body too large"}},
-                                        status_code=413)
-                await response(scope, receive, send)
-                return
-        await self.app(scope, receive, send)
 
 
 class LastDefence:
