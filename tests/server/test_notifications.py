@@ -179,7 +179,8 @@ def test_quiet_hours_hold_a_normal_request_until_morning(
     time.sleep(1.5)
     assert channels.wecom(SQUAD1) == []
     clock.now = datetime(2026, 11, 25, 23, 1, tzinfo=UTC)  # 07:01
-    (call,) = wait_for(lambda: channels.wecom(SQUAD1))
+    # (By now it is past its 4 hours too: the overdue notice may come along.)
+    (call,) = wait_for(lambda: [c for c in channels.wecom(SQUAD1) if "新请求" in c.text])
     assert filed["number"] in call.text
 
 
@@ -246,3 +247,45 @@ def test_a_squad_mailbox_gets_the_new_request_by_mail(
     assert f"新请求 {filed['number']}" in str(mail["Subject"])
     body = mail.get_body(preferencelist=("plain", "html"))
     assert body is not None and "邮电宿舍" in body.get_content()
+
+
+def test_two_loops_delivering_at_once_send_each_notice_once(
+        settings: ServerSettings, clock: FakeClock, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The ingest's loop and the notice loop (or two replicas) share the outbox: the claim
+    lets only one of them send a delivery."""
+    import threading
+
+    from server.alerts import RecordingNotifier
+    from server.app import create_app
+    from server.services.notices import NoticeCourier
+
+    monkeypatch.setenv("SERVICEPOINT_NOTIFY_SQUAD1_URL", "wecombot://squad1key")
+
+    class Slow(RecordingNotifier):
+        def send(self, alert, recipient):  # type: ignore[no-untyped-def]
+            time.sleep(0.05)  # both loops read the same due rows before either claims
+            return super().send(alert, recipient)
+
+    app = create_app(settings, clock=clock, background=False)
+    with TestClient(app) as client:
+        for _ in range(5):
+            file(client)
+    sessions, metrics = app.state.sessions, app.state.metrics
+    couriers = [NoticeCourier.from_settings(settings, sessions=sessions, notifier=Slow(),
+                                            clock=clock, metrics=metrics) for _ in range(2)]
+    with sessions() as db:
+        assert couriers[0].desk.read_history(db, now=clock()) == 5
+    barrier = threading.Barrier(2)
+
+    def deliver(courier: NoticeCourier) -> None:
+        barrier.wait()
+        courier.desk.book.deliver_due(sessions, courier.notifier, now=clock())
+
+    threads = [threading.Thread(target=deliver, args=(c,)) for c in couriers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    sent = [alert.key for c in couriers for alert, _ in c.notifier.sent]  # type: ignore[attr-defined]
+    assert len(sent) == 5 and len(set(sent)) == 5
+    app.state.engine.dispose()
