@@ -22,6 +22,7 @@ from typing import Any
 
 import httpx
 
+from foundation.redact import short_hash
 from kiosk.errors import BadReply, ServerRefused, ServerUnavailable
 from kiosk.lending import (
     CheckIn,
@@ -189,7 +190,8 @@ class ServerClient:
             response = self._http.request(method, path, **kwargs)
         except httpx.TransportError as exc:
             raise ServerUnavailable(f"{method} {path}: {type(exc).__name__}: {exc}") from exc
-        if response.status_code >= 500:
+        if response.status_code >= 500 or response.status_code == 429:
+            # 429: too many filings for now. Not a refusal: the outbox keeps it and retries.
             raise ServerUnavailable(f"{method} {path}: HTTP {response.status_code}")
         try:
             body = response.json()
@@ -218,7 +220,8 @@ class ServerClient:
         status, reply = self._call("POST", "/api/v1/requests", json=body)
         if not isinstance(reply, dict) or not isinstance(reply.get("number"), str):
             raise BadReply("filing: the answer has no number")
-        log.info("request %s filed as %s (HTTP %d)", body.get("client_id"), reply["number"], status)
+        log.info("request %s filed as %s (HTTP %d)", short_hash(body.get("client_id")),
+                 reply["number"], status)
         return FiledRequest(
             number=reply["number"],
             status=str(reply.get("status", "")),

@@ -35,6 +35,7 @@ from kivy.core.window import Window
 from kivy.properties import BooleanProperty, StringProperty
 from kivy.uix.screenmanager import ScreenManager
 
+from foundation.redact import short_hash
 from kiosk import theme
 from kiosk.api import ServerClient, SiteStatus
 from kiosk.courier import Courier
@@ -153,8 +154,8 @@ class KioskApp(Taps, App):
         self.flow.set_catalog(**self.errands.cached_catalog())
         saved = self.draft_file.load()
         if isinstance(saved, dict) and self.flow.restore(saved):
-            log.info("continuing the draft %s at step %s", self.flow.draft.client_id if
-                     self.flow.draft else "?", self.flow.step)
+            log.info("continuing the draft %s at step %s", short_hash(
+                self.flow.draft.client_id if self.flow.draft else None), self.flow.step)
         self.tick(0)
         self.window_input.bind()
         self._events = [
@@ -283,22 +284,23 @@ class KioskApp(Taps, App):
             return
         draft = self.flow.draft
         if self.flow.step is not Step.SENDING or draft is None or draft.client_id != client_id:
-            log.warning("result for request %s arrived after the screen moved on", client_id)
+            log.warning("result for request %s arrived after the screen moved on",
+                        short_hash(client_id))
             return
         try:
             receipt = future.result()
         except ServerRefused as exc:
-            log.warning("request %s refused: %s", client_id, exc)
+            log.warning("request %s refused: %s", short_hash(client_id), exc)
             self.flow.refused("refused")
         except Exception:
             # Anything else (a full disk, a bug) must leave the resident a way on, not a stuck
             # screen.
-            log.exception("filing request %s failed", client_id)
+            log.exception("filing request %s failed", short_hash(client_id))
             self.flow.refused("refused")
         else:
             self.offline = receipt.offline
             self.flow.filed(receipt)
-            log.info("request %s: ticket %s%s", client_id, receipt.number,
+            log.info("request %s: ticket %s%s", short_hash(client_id), receipt.number,
                      " (kept offline)" if receipt.offline else "")
         self.sync()
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from foundation.redact import short_hash
 from kiosk.api import ServerClient
 from kiosk.errors import BadReply, ServerRefused, ServerUnavailable
 from kiosk.flow import Receipt
@@ -46,7 +47,8 @@ class Courier:
             return self._send(parcel)
         except (ServerUnavailable, BadReply) as exc:
             self.outbox.note_failure(parcel.client_id, reason=str(exc))
-            log.warning("request %s kept for later as %s: %s", parcel.client_id, parcel.number, exc)
+            log.warning("request %s kept for later as %s: %s", short_hash(parcel.client_id),
+                        parcel.number, exc)
             return Receipt(number=parcel.number, status_url=self.local_status_url(parcel),
                            offline=True)
 
@@ -75,7 +77,8 @@ class Courier:
             return self._send_return(kept)
         except (ServerUnavailable, BadReply) as exc:
             self.returns.note_failure(kept.client_id, reason=str(exc))
-            log.warning("return %s of %s kept for later: %s", kept.client_id, kept.copy_id, exc)
+            log.warning("return %s of %s kept for later: %s", short_hash(kept.client_id),
+                        kept.copy_id, exc)
             return CheckIn(client_id=kept.client_id, copy_id=kept.copy_id, queued=True)
 
     def _send_return(self, kept: KeptReturn) -> CheckIn:

@@ -29,6 +29,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar, Generic, TypeVar
 
+from foundation.redact import short_hash
+
 __all__ = ["KeptReturn", "Outbox", "Parcel", "ReturnBox"]
 
 log = logging.getLogger(__name__)
@@ -184,7 +186,7 @@ class Outbox(_KeptTable[Parcel]):
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
-        log.info("request %s kept in the outbox as %s", client_id, number)
+        log.info("request %s kept in the outbox as %s", short_hash(client_id), number)
         return Parcel(client_id=client_id, number=number, phone_token=token, body=full)
 
     def mark_delivered(self, client_id: str, *, number: str) -> None:
@@ -194,12 +196,12 @@ class Outbox(_KeptTable[Parcel]):
                 " last_error = '' WHERE client_id = ?",
                 (_now(), client_id),
             )
-        log.info("request %s delivered (server number %s)", client_id, number)
+        log.info("request %s delivered (server number %s)", short_hash(client_id), number)
 
     def mark_rejected(self, client_id: str, *, reason: str) -> None:
         """The server refused it (4xx); sending again cannot help, so it stops here for staff."""
         self._set_rejected(client_id, reason)
-        log.warning("request %s rejected by the server: %s", client_id, reason)
+        log.warning("request %s rejected by the server: %s", short_hash(client_id), reason)
 
 
 _RETURNS_SCHEMA = """
@@ -264,7 +266,7 @@ class ReturnBox(_KeptTable[KeptReturn]):
                 "INSERT OR IGNORE INTO returns (client_id, copy_id, returned_at, created_at)"
                 " VALUES (?, ?, ?, ?)", (client_id, copy_id, at, _now()))
             row = self._db.execute(self._select("client_id = ?"), (client_id,)).fetchone()
-        log.info("return %s of %s kept", client_id, copy_id)
+        log.info("return %s of %s kept", short_hash(client_id), copy_id)
         return self._row(row)
 
     def mark_delivered(self, client_id: str, *, title: str, hand_to_staff: bool) -> None:
@@ -273,11 +275,11 @@ class ReturnBox(_KeptTable[KeptReturn]):
                 "UPDATE returns SET state = 'delivered', sent_at = ?, attempts = attempts + 1,"
                 " last_error = '', title = ?, hand_to_staff = ? WHERE client_id = ?",
                 (_now(), title, int(hand_to_staff), client_id))
-        log.info("return %s checked in%s", client_id,
+        log.info("return %s checked in%s", short_hash(client_id),
                  " (kept for a waiting reader: hand to staff)" if hand_to_staff else "")
 
     def mark_rejected(self, client_id: str, *, reason: str) -> None:
         """Refused (an unknown copy, a copy not on loan): the book goes to staff, not again."""
         self._set_rejected(client_id, reason)
-        log.warning("return %s refused by the server: %s", client_id, reason)
+        log.warning("return %s refused by the server: %s", short_hash(client_id), reason)
 

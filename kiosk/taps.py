@@ -15,6 +15,7 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
+from foundation.redact import short_hash
 from kiosk.errands import Errands
 from kiosk.flow import LIBRARY_CATEGORY, Flow, LibraryCall, Step
 from kiosk.presenters import SKIP
@@ -133,7 +134,7 @@ class Taps:
             log.warning("ignored send at step %s: %s", self.flow.step, exc)
             return
         self.sync()
-        log.info("filing request %s (%s)", body["client_id"], body["category"])
+        log.info("filing request %s (%s)", short_hash(body["client_id"]), body["category"])
         self.errands.file(body, then=partial(self._filed, body["client_id"]))
 
     def retry(self) -> None:

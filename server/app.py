@@ -25,9 +25,11 @@ from sqlalchemy.pool import QueuePool
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from foundation.redact import redact_path
 from server.alerts import Notifier
 from server.api.bodylimit import BodyLimit
 from server.api.errors import install_error_handlers
+from server.api.filing import filing_limiters
 from server.api.ratelimit import SlidingWindowLimiter
 from server.api.routes import open311, public, sensing, staff, triage
 from server.db import make_engine, session_factory
@@ -70,7 +72,8 @@ class LastDefence:
         try:
             await self.app(scope, receive, watch)
         except Exception:
-            log.exception("unhandled error on %s %s", scope.get("method"), scope.get("path"))
+            log.exception("unhandled error on %s %s", scope.get("method"),
+                          redact_path(str(scope.get("path"))))
             if started:  # half an answer has gone: nothing better to do than drop the line
                 raise
             response = JSONResponse({"error": {"code": "internal", "message": "internal error"}},
@@ -167,6 +170,9 @@ def create_app(settings: ServerSettings, *, engine: Engine | None = None,
     app.state.sessions = sessions
     app.state.clock = clock
     app.state.track_limiter = SlidingWindowLimiter(limit=60, window_s=60)
+    app.state.filing_limiters = filing_limiters(
+        per_address=settings.security.filing_per_address,
+        per_kiosk=settings.security.filing_per_kiosk, window_s=settings.security.filing_window_s)
     app.state.rules = rules
     app.state.metrics = metrics
     app.state.ingest = ingest
@@ -216,7 +222,8 @@ async def _every(app: FastAPI, interval_s: float, job: Callable[[FastAPI, Sessio
 
 def serve(app: FastAPI, *, host: str, port: int) -> None:
     """Serve ``app`` with uvicorn, as ``servicepoint server`` does: one process, no access log
-    (requests that matter are logged by the routes).
+    (requests that matter are logged by the routes), forwarded headers believed only from
+    ``security.trusted_proxies``.
 
     What start-up built (modules, mappers, routes, templates) lives as long as the process, so it
     is frozen out of the cycle collector's sight first. Otherwise each full collection walked it
@@ -227,4 +234,16 @@ def serve(app: FastAPI, *, host: str, port: int) -> None:
 
     gc.collect()
     gc.freeze()
-    uvicorn.run(app, host=host, port=port, log_config=None, access_log=False)
+    uvicorn.run(app, host=host, port=port, log_config=None, access_log=False,
+                **forwarding(app.state.settings.security.trusted_proxies))
+
+
+def forwarding(trusted_proxies: list[str]) -> dict[str, Any]:
+    """uvicorn's proxy-header options: believe X-Forwarded-For only from the configured proxies.
+
+    uvicorn's own default believes any caller on loopback, so a script on the Pi (or anything
+    behind a local proxy) could name any address it liked and slip past the per-address limits.
+    """
+    if not trusted_proxies:
+        return {"proxy_headers": False}
+    return {"proxy_headers": True, "forwarded_allow_ips": ",".join(trusted_proxies)}

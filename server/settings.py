@@ -70,6 +70,27 @@ class SecuritySettings(Section):
     login_window_s: int = Field(default=300, ge=1)
     # Sent by the kiosk as X-Kiosk-Key to read the site status in its PIN-protected staff mode.
     kiosk_key: str = Field(default=DEVELOPMENT_KIOSK_KEY, min_length=12)
+    # Anonymous filings (kiosk API, Open311) allowed per window, per caller address and per
+    # kiosk (a caller with the kiosk key); far above what a real service point files.
+    filing_per_address: int = Field(default=20, ge=1)
+    filing_per_kiosk: int = Field(default=120, ge=1)
+    filing_window_s: int = Field(default=600, ge=1, le=86_400)
+    # Proxies (IP addresses or networks) whose X-Forwarded-For / X-Forwarded-Proto are believed.
+    # Empty: none is, not even one on loopback.
+    trusted_proxies: list[str] = []
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _proxies(cls, value: object) -> object:
+        """A list in the file; from the environment, comma-separated. Each must be an address
+        or a network, so that a typo stops the server instead of trusting nothing (or all)."""
+        import ipaddress
+
+        items = [p.strip() for p in value.split(",") if p.strip()] if isinstance(
+            value, str) else value
+        for item in items if isinstance(items, list) else []:
+            ipaddress.ip_network(str(item), strict=False)  # ValueError names the bad entry
+        return items
 
 
 class KioskFont(BorrowedSection):

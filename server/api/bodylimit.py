@@ -20,6 +20,8 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from foundation.redact import redact_path
+
 __all__ = ["BodyLimit", "BodyTooLarge"]
 
 log = logging.getLogger(__name__)
@@ -52,7 +54,7 @@ class BodyLimit:
         declared = _declared_length(scope)
         if declared is not None and (declared < 0 or declared > self.limit):
             log.warning("body refused on %s %s: declares %s bytes", scope.get("method"),
-                        scope.get("path"), declared if declared >= 0 else "an invalid length")
+                        _path(scope), declared if declared >= 0 else "an invalid length")
             await too_large_response(self.limit)(scope, receive, send)
             return
 
@@ -71,7 +73,7 @@ class BodyLimit:
                 if seen > self.limit:
                     tripped = True
                     log.warning("body refused on %s %s: passed %d bytes while streaming",
-                                scope.get("method"), scope.get("path"), self.limit)
+                                scope.get("method"), _path(scope), self.limit)
                     raise BodyTooLarge(self.limit)
             return message
 
@@ -104,3 +106,7 @@ def _declared_length(scope: Scope) -> int | None:
         if name == b"content-length":
             return int(value) if value.isdigit() else -1
     return None
+
+
+def _path(scope: Scope) -> str:
+    return redact_path(str(scope.get("path")))

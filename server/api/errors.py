@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from foundation.redact import redact_path
 from server.errors import ServerError
 from server.open311 import xml as open311_xml
 
@@ -39,7 +40,11 @@ def _describe(exc: RequestValidationError) -> str:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ServerError)
     async def _server_error(request: Request, exc: ServerError) -> Response:
-        return error_response(request, exc.status_code, exc.code, exc.message)
+        response = error_response(request, exc.status_code, exc.code, exc.message)
+        retry_after = getattr(exc, "retry_after_s", None)
+        if retry_after is not None:  # a throttle says when to come back
+            response.headers["Retry-After"] = str(retry_after)
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:
@@ -54,6 +59,6 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(OperationalError)
     async def _database_down(request: Request, exc: OperationalError) -> Response:
-        log.error("database unavailable on %s: %s", request.url.path, exc.orig)
+        log.error("database unavailable on %s: %s", redact_path(request.url.path), exc.orig)
         return error_response(request, 503, "database_unavailable",
                               "the database is busy or unreachable; try again shortly")

@@ -1,8 +1,11 @@
-"""A small per-client rate limit for token lookups, so phone tokens cannot be guessed in bulk.
+"""Small per-client rate limits: token lookups, so phone tokens cannot be guessed in bulk, and
+anonymous filing (``server.api.filing``), so a script cannot flood the squads with tickets.
 
 Tokens carry 192 bits, so guessing is hopeless anyway; the limit keeps a scanner from costing the
 Pi its CPU. It is per process and in memory: good enough for its purpose, and a replica restart
-forgiving everyone is harmless.
+forgiving everyone is harmless. The client is the connection's address, which is a forwarded
+address only when it came from a configured proxy (``security.trusted_proxies``, applied by
+``server.app.serve``).
 """
 
 from __future__ import annotations
@@ -39,6 +42,14 @@ class SlidingWindowLimiter:
                 for idle in [k for k, v in self._hits.items() if not v]:
                     del self._hits[idle]
             return True
+
+    def retry_after_s(self, key: str, now: float | None = None) -> int:
+        """Whole seconds until ``key`` may try again (at least 1)."""
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            hits = self._hits.get(key)
+            oldest = hits[0] if hits else now
+        return max(1, int(oldest + self.window_s - now + 0.999))
 
 
 async def _track_limit(request: Request) -> None:  # no I/O: no worker thread

@@ -34,6 +34,10 @@ class ErrorPublic(BaseModel):
 class HealthPublic(BaseModel):
     status: Literal["ok", "degraded"]
     database: str
+    # "ok", or "failed" when a small file cannot be written in the data folder (a full disk).
+    disk_write: Literal["ok", "failed"]
+    disk_free_bytes: int
+    problem: str = ""
 
 
 class SitePublic(BaseModel):

@@ -10,7 +10,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from server.dates import RecordMoment
 
 ScannedId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 ClientId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{8,64}$")]
@@ -45,7 +47,7 @@ class RenewalCreate(_In):
 class ReturnCreate(_In):
     client_id: ClientId
     copy_id: ScannedId
-    returned_at: AwareDatetime | None = None
+    returned_at: RecordMoment | None = None
 
 
 class PatronPublic(BaseModel):

@@ -24,6 +24,7 @@ from server.rules import (
     ExtinguisherRecord,
     ExtinguisherType,
     RulesConfig,
+    RulesError,
     TankRecord,
     cleaning_due_on,
     inspection_due_on,
@@ -148,9 +149,15 @@ def extinguisher_register(db: Session, *, now: datetime, rules: RulesConfig
     latest = {s.asset_id: s.payload for s in db.scalars(select(AssetState))}
     register = []
     for bay in db.scalars(select(ExtinguisherBay).order_by(ExtinguisherBay.asset_id)):
-        record_ = _bay_record(bay)
-        inspection = inspection_due_on(record_, rules)
         state = latest.get(bay.asset_id, {})
+        try:
+            record_ = _bay_record(bay)
+        except (RulesError, ValueError) as exc:
+            # An impossible row (saved before the API refused them, or typed into the database)
+            # is shown flagged, with no due dates, rather than failing the whole register.
+            register.append(_flagged_bay(bay, state, conditions, problem=str(exc)))
+            continue
+        inspection = inspection_due_on(record_, rules)
         register.append({
             "asset_id": bay.asset_id, "name": bay.name, "type": bay.extinguisher_type,
             "building": bay.building_code,
@@ -164,9 +171,23 @@ def extinguisher_register(db: Session, *, now: datetime, rules: RulesConfig
             "scrap_on": scrap_on(record_, rules).isoformat(),
             "present": state.get("present"), "pressure_ok": state.get("pressure_ok"),
             "door_open": state.get("door_open"),
-            "conditions": sorted(conditions.get(bay.asset_id, [])),
+            "conditions": sorted(conditions.get(bay.asset_id, [])), "flag": None,
         })
     return register
+
+
+def _flagged_bay(bay: ExtinguisherBay, state: dict[str, Any],
+                 conditions: dict[str, list[str]], *, problem: str) -> dict[str, Any]:
+    def day(value: Any) -> str | None:
+        return value.isoformat() if value else None
+
+    return {"asset_id": bay.asset_id, "name": bay.name, "type": bay.extinguisher_type,
+            "building": bay.building_code, "manufactured_on": day(bay.manufactured_on),
+            "last_maintained_on": day(bay.last_maintained_on),
+            "last_inspected_on": day(bay.last_inspected_on), "inspection_due": None,
+            "maintenance_due": None, "scrap_on": None, "present": state.get("present"),
+            "pressure_ok": state.get("pressure_ok"), "door_open": state.get("door_open"),
+            "conditions": sorted(conditions.get(bay.asset_id, [])), "flag": problem}
 
 
 def alerts_since(db: Session, *, after_id: int = 0, limit: int = 50) -> list[dict[str, Any]]:

@@ -35,6 +35,7 @@ from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 from jinja2 import pass_context
 
+from foundation.redact import redact_path
 from server.api.deps import NowDep, SessionDep
 from server.errors import Forbidden, NotAuthenticated, ServerError, Throttled
 from server.lifecycle import HistoryAction, Status
@@ -163,14 +164,16 @@ async def check_csrf(request: Request) -> None:
     if origin and origin != "null":
         host = urlsplit(origin).netloc
         if host != request.headers.get("host"):
-            log.warning("form to %s refused: origin %s", request.url.path, origin[:80])
+            log.warning("form to %s refused: origin %s", redact_path(request.url.path),
+                        origin[:80])
             raise CsrfRefused("this form came from another site")
     form = await request.form()
     sent = form.get(CSRF_FIELD)
     cookie = request.cookies.get(CSRF_COOKIE)
     if not isinstance(sent, str) or not cookie or not hmac.compare_digest(
             sent.encode(), _csrf_for(request, cookie).encode()):
-        log.warning("form to %s refused: missing or stale CSRF token", request.url.path)
+        log.warning("form to %s refused: missing or stale CSRF token",
+                    redact_path(request.url.path))
         raise CsrfRefused("the form has expired; go back, reload the page and try again")
 
 

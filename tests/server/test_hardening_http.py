@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import select
 import socket
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -89,3 +90,58 @@ def test_a_small_chunked_body_still_files(server: ServerProcess) -> None:
     reply = httpx.post(server.url + "/api/v1/requests", content=iter([body[:20], body[20:]]),
                        headers={"content-type": "application/json"}, timeout=10)
     assert reply.status_code == 201, reply.text
+
+
+def _filing(n: int) -> dict[str, object]:
+    return {"client_id": f"limit-{n:04d}-{time.monotonic_ns()}", "category": "water_electric",
+            "unit_code": "C01-B01-U1", "answers": {"problem": "leak"}}
+
+
+@pytest.fixture(scope="module")
+def limited(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """A server allowing 3 anonymous filings per address per hour (the default is far higher)."""
+    running = ServerProcess(tmp_path_factory.mktemp("limited"), env={
+        "SERVICEPOINT_SECURITY__FILING_PER_ADDRESS": "3",
+        "SERVICEPOINT_SECURITY__FILING_WINDOW_S": "3600"}).start()
+    yield running
+    running.stop()
+
+
+def test_filing_is_limited_per_address_whatever_it_forwards(limited: ServerProcess) -> None:
+    answers = [httpx.post(limited.url + "/api/v1/requests", json=_filing(n), timeout=10,
+                          headers={"X-Forwarded-For": f"10.0.0.{n}"})
+               for n in range(5)]
+    assert [a.status_code for a in answers] == [201, 201, 201, 429, 429]
+    refused = answers[-1]
+    assert refused.json()["error"]["code"] == "too_many_filings"
+    assert 3000 <= int(refused.headers["Retry-After"]) <= 3600
+    form = httpx.post(limited.url + "/open311/v2/requests.json", timeout=10,
+                      data={"service_code": "water_electric", "address_id": "C01-B01-U1",
+                            "description": "漏水"})
+    assert form.status_code == 429 and "Retry-After" in form.headers
+    metrics = httpx.get(limited.url + "/metrics", timeout=10).text
+    assert 'servicepoint_filings_refused_total{by="address",route="api"} 2' in metrics
+    assert 'servicepoint_filings_refused_total{by="address",route="open311"} 1' in metrics
+
+
+def test_a_kiosk_has_its_own_limit_and_staff_none(limited: ServerProcess) -> None:
+    kiosk = {"X-Kiosk-Key": "development-kiosk-key"}
+    assert all(httpx.post(limited.url + "/api/v1/requests", json=_filing(n), headers=kiosk,
+                          timeout=10).status_code == 201 for n in range(4))
+    staff = limited.login("staff", "staff-demo")
+    assert httpx.post(limited.url + "/api/v1/requests", json=_filing(9), headers=staff,
+                      timeout=10).status_code == 201
+
+
+def test_forwarded_addresses_count_only_from_a_configured_proxy(
+        tmp_path_factory: pytest.TempPathFactory) -> None:
+    proxied = ServerProcess(tmp_path_factory.mktemp("proxied"), env={
+        "SERVICEPOINT_SECURITY__FILING_PER_ADDRESS": "3",
+        "SERVICEPOINT_SECURITY__TRUSTED_PROXIES": "127.0.0.1"}).start()
+    try:
+        answers = [httpx.post(proxied.url + "/api/v1/requests", json=_filing(n), timeout=10,
+                              headers={"X-Forwarded-For": f"10.0.0.{n}"}).status_code
+                   for n in range(5)]
+    finally:
+        proxied.stop()
+    assert answers == [201] * 5  # five residents behind the proxy, one filing each

@@ -27,6 +27,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from starlette.concurrency import run_in_threadpool
 
 from server.api.deps import NowDep, SessionDep, SettingsDep
+from server.api.filing import FilingCaller
+from server.dates import EARLIEST, LATEST, in_range
 from server.errors import Invalid, NotFound
 from server.open311 import service
 from server.open311.service import Language, Open311Post, RequestQuery
@@ -111,6 +113,8 @@ def _parse_time(name: str, value: str | None) -> datetime | None:
         raise Invalid(f"{name}: not a W3C date-time such as 2026-11-01T00:00:00+08:00") from None
     if parsed.tzinfo is None:
         raise Invalid(f"{name}: needs a time zone (Z or an offset such as +08:00)")
+    if not in_range(parsed):  # near year 1 or 9999 the offset alone overflows
+        raise Invalid(f"{name}: must be between {EARLIEST} and {LATEST}")
     return parsed
 
 
@@ -273,6 +277,7 @@ _POST_SCHEMA = PostBody.model_json_schema()
         "application/json": {"schema": _POST_SCHEMA}}}})
 async def post_request(
     fmt: Format, request: Request, db: SessionDep, now: NowDep, settings: SettingsDep,
+    _caller: FilingCaller,
     idempotency_key: Annotated[str | None, Header(pattern=r"^[A-Za-z0-9_-]{8,60}$")] = None,
 ) -> Response:
     """File a request. Its location may be an ``address_id`` (a unit or building code), an

@@ -10,6 +10,8 @@ from sqlalchemy.orm import selectinload
 
 from server.api import schemas
 from server.api.deps import NowDep, SessionDep, SettingsDep
+from server.api.filing import FilingCaller
+from server.api.health import probe_disk, probe_folders
 from server.api.ratelimit import TrackLimit
 from server.api.views import category_public, request_public
 from server.models import Building, Category, Compound
@@ -25,10 +27,19 @@ router = APIRouter()
 TokenPath = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{16,64}$")]
 
 
-@router.get("/healthz", response_model=schemas.HealthPublic, tags=["health"])
-def healthz(db: SessionDep) -> schemas.HealthPublic:
+@router.get("/healthz", response_model=schemas.HealthPublic, tags=["health"],
+            responses={503: {"model": schemas.HealthPublic}})
+def healthz(db: SessionDep, settings: SettingsDep, response: Response
+            ) -> schemas.HealthPublic:
+    """The database answers, a file can be written in the data folder, and there is room
+    left on its disk; 503 (``degraded``) when a write fails or space runs low."""
     db.execute(text("SELECT 1"))
-    return schemas.HealthPublic(status="ok", database="ok")
+    disk = probe_disk(probe_folders(settings.data_dir, settings.database_url))
+    if not disk.ok:
+        response.status_code = 503
+    return schemas.HealthPublic(status="ok" if disk.ok else "degraded", database="ok",
+                                disk_write="ok" if disk.write_ok else "failed",
+                                disk_free_bytes=disk.free_bytes, problem=disk.problem)
 
 
 @router.get("/api/v1/site", response_model=schemas.SitePublic, tags=["public"])
@@ -66,14 +77,21 @@ def places(db: SessionDep) -> schemas.PlacesPublic:
              tags=["public"],
              responses={200: {"model": schemas.RequestPublic,
                               "description": "filed before with this client_id"},
+                        403: {"model": schemas.ErrorPublic},
                         409: {"model": schemas.ErrorPublic},
-                        422: {"model": schemas.ErrorPublic}})
+                        422: {"model": schemas.ErrorPublic},
+                        429: {"model": schemas.ErrorPublic}})
 def create_request(body: schemas.RequestCreate, db: SessionDep, now: NowDep,
-                   settings: SettingsDep, response: Response) -> schemas.RequestPublic:
+                   settings: SettingsDep, response: Response, caller: FilingCaller
+                   ) -> schemas.RequestPublic:
+    """File a request. Without signing in, filings are limited per address (and per kiosk,
+    for a caller that sends X-Kiosk-Key): 429 with Retry-After past the limit. The channel is
+    the caller's: ``staff`` only for signed-in staff."""
     request, created = file_request(db, new=NewRequest(
         client_id=body.client_id, category=body.category, place_code=body.unit_code,
         answers=dict(body.answers), description=body.description,
-        contact_name=body.contact_name, contact_phone=body.contact_phone, channel=body.channel,
+        contact_name=body.contact_name, contact_phone=body.contact_phone,
+        channel=caller.channel(body.channel),
         number=body.number, phone_token=body.phone_token, floor=body.floor, room=body.room,
     ), now=now, site_id=settings.site.id)
     if not created:

@@ -3,16 +3,17 @@ and /metrics for Prometheus."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import PlainTextResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy import select
 
 from server.api import schemas
 from server.api.deps import DispatcherUser, NowDep, SessionDep, StaffUser
+from server.dates import RecordDate
 from server.errors import NotFound
 from server.lifecycle import OPEN_STATUSES, Action
 from server.models import Ticket
@@ -34,7 +35,7 @@ class _In(BaseModel):
 
 
 class CleaningCreate(_In):
-    cleaned_on: date
+    cleaned_on: RecordDate
     water_test_passed: bool
     turbidity_ntu: float | None = Field(default=None, ge=0, le=1000)
     notes: str = Field(default="", max_length=500)
@@ -51,13 +52,24 @@ class ExtinguisherUpdate(_In):
     name: str = Field(min_length=1, max_length=100)
     building_code: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]{1,40}$")
     extinguisher_type: str = Field(pattern="^(water|dry_powder|co2|clean_agent)$")
-    manufactured_on: date
-    last_maintained_on: date | None = None
-    last_inspected_on: date | None = None
+    manufactured_on: RecordDate
+    last_maintained_on: RecordDate | None = None
+    last_inspected_on: RecordDate | None = None
+
+    @model_validator(mode="after")
+    def _not_before_manufacture(self) -> ExtinguisherUpdate:
+        # The register's rules cannot place an inspection before the unit existed; such a row
+        # would make every page that reads the register fail, so it is refused here.
+        for name in ("last_maintained_on", "last_inspected_on"):
+            value = getattr(self, name)
+            if value is not None and value < self.manufactured_on:
+                raise ValueError(f"{name}: {value} is before manufactured_on "
+                                 f"{self.manufactured_on}")
+        return self
 
 
 class InspectionCreate(_In):
-    inspected_on: date
+    inspected_on: RecordDate
     notes: str = Field(default="", max_length=500)
 
 
