@@ -15,7 +15,8 @@ Topics (``prefix`` is ``settings.mqtt.topic_prefix``, normally ``servicepoint``)
 
 A node sends the readings the broker acknowledged in the last few minutes once more on its
 ``replay`` topic after every (re)connect: a broker that lost power before saving them to disk
-has lost them, and the server takes each ``(node, seq)`` once. Only the server listens there.
+has lost them, and the server takes each ``(node, epoch, seq)`` once. Only the server listens
+there.
 
 The site id sits in the topic so a broker ACL can pin a node's login to ``<prefix>/<site_id>/#``.
 ``alerts`` is the server's level in a site's topics, so no node may take it as its id: the server
@@ -26,7 +27,8 @@ An event says what changed in its asset's state: :data:`TANK_EVENT_FIELDS` and
 node names its events from them (:func:`tank_event`, :func:`bay_event`), the server reads them.
 
 Payloads are compact UTF-8 JSON objects carrying ``v`` (the schema version, :data:`VERSION`),
-``kind``, the ids, a per-node ``seq`` that only goes up, and ``ts`` (ISO 8601 with an offset).
+``kind``, the ids, a per-node ``seq`` that only goes up within the node's ``epoch`` (a new epoch
+begins when the node's outbox is new), and ``ts`` (ISO 8601 with an offset).
 The availability payload is the bare word ``online`` or ``offline`` so Home Assistant can use it.
 
 Use::
@@ -298,6 +300,10 @@ class Reading:
 
     site_id: str
     node_id: str
+    # Which run of the node's outbox ``seq`` counts in: a node whose outbox was lost starts a
+    # new epoch and numbers from 1 again, and (node, epoch, seq) stays unique. 0 is the epoch
+    # of payloads from nodes older than this field.
+    epoch: int = 0
     seq: int
     ts: datetime
 
@@ -510,6 +516,7 @@ _COMMON: Final[dict[str, _Check]] = {
     "seq": _integer(0, _MAX_SEQ),
     "ts": _timestamp,
 }
+_EPOCH = _integer(0, _MAX_SEQ)
 _PERCENT = _number(0.0, 100.0)
 _LITRES = _number(0.0, 1e8)
 _NTU = _number(0.0, 10000.0)
@@ -554,6 +561,10 @@ def _validate(cls: type[Reading], body: Mapping[str, object]) -> dict[str, Any]:
         if name not in body:
             raise ContractError(f"missing field {name}")
         values[name] = check(name, body[name])
+    # Optional, so version-1 payloads of older nodes still decode (as epoch 0) and older servers
+    # ignore it: adding it needed no new version.
+    if "epoch" in body:
+        values["epoch"] = _EPOCH("epoch", body["epoch"])
     return values
 
 

@@ -213,8 +213,8 @@ class SensorNode:
         return self.outbox.add(make)
 
     def _ids(self, seq: int, ts: datetime | None = None) -> dict[str, Any]:
-        return {"site_id": self.site_id, "node_id": self.node_id, "seq": seq,
-                "ts": ts or self.clock.now()}
+        return {"site_id": self.site_id, "node_id": self.node_id, "epoch": self.outbox.epoch,
+                "seq": seq, "ts": ts or self.clock.now()}
 
     def _event(self, build: Callable[[int], contract.Message]) -> None:
         """Store an event; if the outbox cannot take it now, keep it for the next poll."""

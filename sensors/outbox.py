@@ -14,6 +14,13 @@ kept at a coarser resolution rather than cut off. Events are never dropped; if o
 left the outbox grows past the bound (and says so in the log). A full disk gets the same policy:
 periodic readings give way until the new row fits (see :meth:`Outbox.add`).
 
+The epoch: the numbers count within one outbox. A node whose outbox file was lost, emptied or
+replaced starts again at 1, which a listener would take for replays of what it already has. So
+each outbox begins a new epoch, kept in the outbox and, apart from it, in a small epoch file
+next to it (``sensors-<node>.epoch``); a new outbox takes an epoch above the file's and above
+the wall clock in seconds (so even a wiped data folder gives a new one), every message carries
+it, and listeners key on (node, epoch, seq). An outbox made before epochs keeps epoch 0.
+
 One process at a time: the outbox takes an exclusive lock on ``<file>.lock``; the OS releases it
 when the process dies, even by kill -9.
 
@@ -28,6 +35,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import logging
+import os
 import sqlite3
 import threading
 import time
@@ -37,7 +45,7 @@ from pathlib import Path
 
 from foundation.errors import ServicepointError
 
-__all__ = ["Outbox", "OutboxBusy", "Outgoing", "Queued", "outbox_path"]
+__all__ = ["Outbox", "OutboxBusy", "Outgoing", "Queued", "epoch_path", "outbox_path"]
 
 log = logging.getLogger(__name__)
 
@@ -94,8 +102,9 @@ class Queued:
 
 class Outbox:
     def __init__(self, path: Path | str, *, max_rows: int = 100_000,
-                 keep_sent_s: float = 0.0) -> None:
+                 keep_sent_s: float = 0.0, epoch_file: Path | str | None = None) -> None:
         self.path = Path(path)
+        self.epoch_file = Path(epoch_file) if epoch_file is not None else epoch_path(self.path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.max_rows = max_rows
         # How long an acknowledged row is kept for :meth:`recently_sent` (0: not kept).
@@ -116,8 +125,37 @@ class Outbox:
         # A few fsyncs a minute are nothing for the SD card.
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.executescript(_SCHEMA)
+        self.epoch = self._open_epoch()
         self._depth = int(self._db.execute("SELECT count(*) FROM outbox").fetchone()[0])
         self._depth_after_send: int | None = None
+
+    def _open_epoch(self) -> int:
+        """This outbox's epoch; a new one (said loudly if the node had another) when it is new."""
+        db = self._db
+        row = db.execute("SELECT value FROM counters WHERE name = 'epoch'").fetchone()
+        recorded = _read_epoch(self.epoch_file)
+        if row is not None:
+            epoch = int(row[0])
+            if recorded != epoch:  # the epoch file was lost or is stale: the outbox knows
+                _write_epoch(self.epoch_file, epoch)
+            return epoch
+        last_seq = int(db.execute(
+            "SELECT value FROM counters WHERE name = 'last_seq'").fetchone()[0])
+        if last_seq > 0:
+            epoch = 0  # an outbox from before epochs: its numbers carry on where they were
+        else:
+            epoch = max((recorded or 0) + 1, int(time.time()))
+            if recorded is not None:
+                log.warning("outbox %s is new, but this node has sent readings before (epoch "
+                            "%d): its outbox was lost or replaced, and what it held unsent is "
+                            "gone. A new sequence begins: epoch %d, seq from 1",
+                            self.path, recorded, epoch)
+            else:
+                log.info("outbox %s: a new sequence begins (epoch %d)", self.path, epoch)
+        # The file first: a crash between the two writes must not let a later outbox reuse it.
+        _write_epoch(self.epoch_file, epoch)
+        db.execute("INSERT INTO counters (name, value) VALUES ('epoch', ?)", (epoch,))
+        return epoch
 
     # ------------------------------------------------------------------ writing
     def add(self, make: Callable[[int], Outgoing]) -> int:
@@ -327,4 +365,30 @@ def _is_full(exc: sqlite3.OperationalError) -> bool:
 
 def outbox_path(data_dir: Path, node_id: str) -> Path:
     return Path(data_dir) / f"sensors-{node_id}.outbox.sqlite3"
+
+
+def epoch_path(outbox: Path) -> Path:
+    """The epoch file kept beside an outbox: ``sensors-pump-room.outbox.sqlite3`` ->
+    ``sensors-pump-room.epoch``."""
+    return outbox.with_name(outbox.name.split(".", 1)[0] + ".epoch")
+
+
+def _read_epoch(path: Path) -> int | None:
+    try:
+        return int(path.read_text(encoding="ascii").strip())
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as exc:
+        log.warning("epoch file %s cannot be read (%s); taking a new epoch", path, exc)
+        return None
+
+
+def _write_epoch(path: Path, epoch: int) -> None:
+    """Write the epoch file whole or not at all (a new file renamed over the old, synced)."""
+    part = path.with_name(path.name + ".new")
+    with open(part, "w", encoding="ascii") as handle:
+        handle.write(f"{epoch}\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(part, path)
 

@@ -118,6 +118,9 @@ class IngestSettings(Section):
     retention_days: int = Field(default=400, ge=1)
     evidence_interval_s: int = Field(default=600, ge=0)
     node_report_interval_s: float = Field(default=60.0, gt=0)
+    # A reading dated further ahead of the server's clock than this is refused (dead-lettered):
+    # it would stand as the asset's latest state and hide the real ones as older.
+    future_skew_s: float = Field(default=300.0, ge=0, le=86_400)
     tick_interval_s: float = Field(default=5.0, gt=0, le=3600)
     schedule_interval_s: float = Field(default=3600.0, gt=0)
     delivery_interval_s: float = Field(default=2.0, gt=0, le=600)

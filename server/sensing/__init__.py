@@ -6,7 +6,7 @@ One module per station, in the order a batch goes through them::
 
     ingest.py       paho client, queue, worker thread; publishes the alert book on MQTT
     processing.py   the batch loop: one transaction through the stations below
-    readings.py     readings stored once per (node, seq); dead letters
+    readings.py     readings stored once per (node, epoch, seq); dead letters
     rule_state.py   what a message tells the pure rules (server.rules); their state per site
     maintenance.py  conditions become tickets (server.ticketing), with an alert in the book
                     (server.alerts.outbox); the cleaning log and its close rule

@@ -6,7 +6,7 @@
 - With ``ingest.all_sites`` set (a district's central server), it takes every site's topics.
 - Manual acknowledgements: a message is acknowledged only after the batch holding it is
   committed, so killing the server never loses an acknowledged reading; the broker redelivers
-  the rest, and (node, seq) idempotency makes redelivery harmless.
+  the rest, and (node, epoch, seq) idempotency makes redelivery harmless.
 - The callback decodes and hands off; it never touches the database. One worker thread owns
   all ingest writes: batches of readings, rule ticks, schedules and pruning. A second thread
   delivers alerts, whose channels may be slow.
@@ -92,7 +92,8 @@ class Ingest:
                               evidence_interval_s=settings.ingest.evidence_interval_s,
                               auto_resolve=settings.ingest.auto_resolve,
                               node_report_interval_s=settings.ingest.node_report_interval_s,
-                              clock=clock, all_sites=settings.ingest.all_sites)
+                              clock=clock, all_sites=settings.ingest.all_sites,
+                              future_skew_s=settings.ingest.future_skew_s)
         return cls(settings=settings, sessions=sessions, processor=processor, alerts=book,
                    notifier=notifier, metrics=metrics, clock=clock)
 

@@ -12,6 +12,8 @@ _HELP = {
     "servicepoint_mqtt_messages_stored_total": "readings stored (first delivery)",
     "servicepoint_mqtt_messages_duplicate_total": "redelivered readings ignored",
     "servicepoint_mqtt_messages_rejected_total": "messages that broke the contract, by reason",
+    "servicepoint_sensor_node_new_sequences_total":
+        "sensor nodes that started a new sequence (a lost or new outbox), by node",
     "servicepoint_ingest_batches_total": "database batches committed by ingest",
     "servicepoint_tickets_raised_total": "maintenance tickets raised by rules",
     "servicepoint_alerts_created_total": "staff alerts created",

@@ -7,7 +7,17 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Date, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.models import Base, utcnow
@@ -33,6 +43,9 @@ class Tank(Base):
     name: Mapped[str] = mapped_column(String(100))
     building_code: Mapped[str | None] = mapped_column(String(40))
     capacity_l: Mapped[float | None] = mapped_column(Float)
+    # The sensor node whose readings of this tank count (the site file's ``node``; else the
+    # first node that reported it). Readings from any other login are dead-lettered.
+    node_id: Mapped[str | None] = mapped_column(String(40))
     cleaning_interval_days: Mapped[int | None] = mapped_column(Integer)
     last_cleaned_on: Mapped[date | None] = mapped_column(Date)
     last_passed_test_on: Mapped[date | None] = mapped_column(Date)
@@ -61,6 +74,7 @@ class ExtinguisherBay(Base):
     name: Mapped[str] = mapped_column(String(100))
     building_code: Mapped[str | None] = mapped_column(String(40))
     extinguisher_type: Mapped[str] = mapped_column(String(20))  # water|dry_powder|co2|clean_agent
+    node_id: Mapped[str | None] = mapped_column(String(40))  # as Tank.node_id
     manufactured_on: Mapped[date] = mapped_column(Date)
     last_maintained_on: Mapped[date | None] = mapped_column(Date)
     last_inspected_on: Mapped[date | None] = mapped_column(Date)
@@ -73,6 +87,8 @@ class SensorNode(Base):
     online: Mapped[bool | None] = mapped_column(Boolean)
     availability_at: Mapped[datetime | None]
     last_state_at: Mapped[datetime | None]
+    # The run of the node's outbox its newest readings count in, and the highest seq of it.
+    epoch: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     last_seq: Mapped[int] = mapped_column(Integer, default=0)
     report_interval_s: Mapped[float] = mapped_column(Float, default=60.0)
     uptime_s: Mapped[float | None] = mapped_column(Float)
@@ -81,13 +97,16 @@ class SensorNode(Base):
 
 
 class ReadingRow(Base):
-    """Every reading and event, once: (node, seq) is unique, so a redelivery changes nothing."""
+    """Every reading and event, once: (node, epoch, seq) is unique, so a redelivery changes
+    nothing, while a node that starts a new outbox (a new epoch, seq from 1) is heard."""
 
     __tablename__ = "readings"
-    __table_args__ = (UniqueConstraint("node_id", "seq", name="uq_readings_node_seq"),)
+    __table_args__ = (UniqueConstraint("node_id", "epoch", "seq",
+                                       name="uq_readings_node_epoch_seq"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     site_id: Mapped[str] = mapped_column(String(40))
     node_id: Mapped[str] = mapped_column(String(40))
+    epoch: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     seq: Mapped[int] = mapped_column(Integer)
     asset_id: Mapped[str | None] = mapped_column(String(40))
     kind: Mapped[str] = mapped_column(String(20))

@@ -1,14 +1,14 @@
 """One batch of MQTT messages in one transaction, through the stations in order:
 
-1. :mod:`server.sensing.readings` stores the readings (each (node, seq) once) and dead-letters
-   what cannot be used;
+1. :mod:`server.sensing.readings` stores the readings (each (node, epoch, seq) once) and
+   dead-letters what cannot be used (broken, unknown, another node's asset, dated ahead);
 2. :mod:`server.sensing.rule_state` tells the pure rules (:mod:`server.rules`) what each message
    says, with their state per site;
 3. :mod:`server.sensing.maintenance` turns the conditions they raise or clear into maintenance
    tickets, each with an alert in the book (:mod:`server.alerts.outbox`).
 
 Framework-free apart from SQLAlchemy; the MQTT client lives in ingest. Idempotent on
-(node, seq): a redelivered reading finds its row already there and changes nothing, so the
+(node, epoch, seq): a redelivered reading finds its row already there and changes nothing, so the
 broker's at-least-once delivery and replays after a crash are harmless.
 
 One site (the default) or, with ``all_sites``, every site of a district: then the rule state,
@@ -58,14 +58,15 @@ class Processor:
     def __init__(self, *, site_id: str, rules: RulesConfig, alerts: AlertBook, metrics: Metrics,
                  evidence_interval_s: int, auto_resolve: Sequence[str],
                  node_report_interval_s: float, clock: Callable[[], datetime],
-                 all_sites: bool = False) -> None:
+                 all_sites: bool = False, future_skew_s: float = 300.0) -> None:
         self.site_id = site_id
         self.all_sites = all_sites
         self.rules = rules
         self.metrics = metrics
         self.node_interval = node_report_interval_s
         self.clock = clock
-        self.readings = ReadingStore(metrics=metrics, node_report_interval_s=node_report_interval_s)
+        self.readings = ReadingStore(metrics=metrics, node_report_interval_s=node_report_interval_s,
+                                     future_skew_s=future_skew_s)
         self.states = RuleStates(site_id=site_id, all_sites=all_sites, clock=clock)
         self.maintenance = MaintenanceDesk(
             site_id=site_id, alerts=alerts, metrics=metrics,
@@ -80,7 +81,7 @@ class Processor:
     def process(self, db: Session, items: Sequence[Inbound | Rejected]) -> int:
         """Store and evaluate a batch in one transaction; return how many readings were new."""
         now = self.clock()
-        fresh = self.readings.sort(db, items)
+        fresh = self.readings.sort(db, items, now)
         self.readings.store(db, fresh)
         sites = sorted({self._site_of(i.message) for i in fresh} | (
             set() if self.all_sites else {self.site_id}))

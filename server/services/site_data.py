@@ -149,6 +149,8 @@ class UserSpec(_Strict):
 class TankSpec(_Strict):
     asset_id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,39}$")
     name: str
+    # The sensor node (its id and broker login) whose readings of this asset count.
+    node: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9-]{0,39}$")
     building: str | None = None
     capacity_l: float | None = Field(default=None, gt=0)
     cleaning_interval_days: int | None = Field(default=None, ge=90, le=365)
@@ -159,6 +161,7 @@ class TankSpec(_Strict):
 class ExtinguisherSpec(_Strict):
     asset_id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,39}$")
     name: str
+    node: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9-]{0,39}$")
     building: str | None = None
     type: str = Field(pattern="^(water|dry_powder|co2|clean_agent)$")
     manufactured_on: date
@@ -236,6 +239,7 @@ def _apply_register(db: Session, data: SiteData) -> None:
         tank = db.get(Tank, t.asset_id) or Tank(asset_id=t.asset_id)
         tank.site_id, tank.name, tank.building_code = data.site_id, t.name, t.building
         tank.capacity_l, tank.cleaning_interval_days = t.capacity_l, t.cleaning_interval_days
+        tank.node_id = t.node or tank.node_id
         # Dates already recorded by staff (a cleaning) are newer than the file's; keep them.
         tank.last_cleaned_on = max(filter(None, [tank.last_cleaned_on, t.last_cleaned_on]),
                                    default=None)
@@ -246,6 +250,7 @@ def _apply_register(db: Session, data: SiteData) -> None:
         bay = db.get(ExtinguisherBay, e.asset_id) or ExtinguisherBay(asset_id=e.asset_id)
         bay.site_id, bay.name, bay.building_code = data.site_id, e.name, e.building
         bay.extinguisher_type, bay.manufactured_on = e.type, e.manufactured_on
+        bay.node_id = e.node or bay.node_id
         bay.last_maintained_on = max(filter(None, [bay.last_maintained_on,
                                                    e.last_maintained_on]), default=None)
         bay.last_inspected_on = max(filter(None, [bay.last_inspected_on, e.last_inspected_on]),

@@ -93,7 +93,8 @@ def test_a_replay_carries_any_reading_of_its_own_node_unchanged():
 def test_wire_format_is_what_docs_mqtt_md_shows():
     body = json.loads(contract.encode(EXAMPLES[0]))
     assert body == {"v": 1, "kind": "tank_state", "site_id": "site-01", "node_id": "pump-room",
-                    "seq": 1, "ts": "2026-11-25T17:30:05.250000+08:00", "asset_id": "tank-1",
+                    "epoch": 0, "seq": 1, "ts": "2026-11-25T17:30:05.250000+08:00",
+                    "asset_id": "tank-1",
                     "level_percent": 62.5, "volume_l": 5625.0, "capacity_l": 9000.0,
                     "overflow": False, "low_level": False, "turbidity_ntu": 0.42}
     assert contract.encode(EXAMPLES[6]) == b"online"
@@ -310,3 +311,14 @@ def test_each_event_names_the_state_field_it_sets_and_back():
     assert contract.tank_event("overflow", True) == "overflow_tripped"
     with pytest.raises(ContractError):
         contract.tank_event("turbidity_ntu", True)
+
+
+def test_epoch_is_optional_on_the_wire_so_older_nodes_still_decode():
+    """A node older than epochs sends no ``epoch``: its readings count in epoch 0; a newer
+    node's epoch comes through, and a bad one is refused."""
+    body = json.loads(contract.encode(EXAMPLES[0]))
+    del body["epoch"]
+    assert contract.decode(TOPIC, json.dumps(body).encode()).epoch == 0
+    assert contract.decode(TOPIC, _payload(epoch=1_796_000_000)).epoch == 1_796_000_000
+    with pytest.raises(contract.ContractError, match="epoch"):
+        contract.decode(TOPIC, _payload(epoch=-1))

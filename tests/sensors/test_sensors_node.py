@@ -58,8 +58,8 @@ def test_debounce_runs_on_the_injected_clock(start_node):
     running.node.poll()
     event, state = stored(running)[before:]
     assert event == contract.ExtinguisherBayEvent(
-        site_id="site-01", node_id="node-t", seq=event.seq, ts=clock.now(), asset_id="ext-1",
-        event="extinguisher_removed")
+        site_id="site-01", node_id="node-t", epoch=running.outbox.epoch, seq=event.seq,
+        ts=clock.now(), asset_id="ext-1", event="extinguisher_removed")
     assert isinstance(state, contract.ExtinguisherBayState) and state.present is False
 
 

@@ -113,3 +113,46 @@ def test_on_a_full_disk_acknowledged_rows_still_go_only_their_copies_are_not_kep
         assert "not kept for a resend" in caplog.text
         assert [r.seq for r in outbox.after(0, limit=10)] == [3, 4, 5]  # not sent again
         assert outbox.depth == 3 and outbox.recently_sent() == []
+
+
+def test_a_lost_outbox_begins_a_new_epoch_and_says_so(tmp_path, caplog):
+    """Issue 14 #1: an emptied or replaced outbox restarts seq at 1; the epoch (kept apart from
+    the outbox) tells a listener it is a new sequence, not replays of the old one."""
+    path = tmp_path / "sensors-pump-room.outbox.sqlite3"
+    with Outbox(path) as outbox:
+        first = outbox.epoch
+        assert [put(outbox) for _ in range(3)] == [1, 2, 3]
+    with Outbox(path) as outbox:  # reopened: the same sequence goes on
+        assert outbox.epoch == first and put(outbox) == 4
+    for leftover in tmp_path.glob("sensors-pump-room.outbox.sqlite3*"):
+        leftover.unlink()  # the SD card's outbox is gone; the epoch file beside it is not
+    with caplog.at_level("WARNING", logger="sensors.outbox"), Outbox(path) as outbox:
+        assert put(outbox) == 1
+        assert outbox.epoch > first
+    assert any("lost or replaced" in r.getMessage() and str(first) in r.getMessage()
+               for r in caplog.records)
+
+
+def test_the_epoch_file_lost_alone_is_written_again_from_the_outbox(tmp_path):
+    path = tmp_path / "sensors-roof.outbox.sqlite3"
+    with Outbox(path) as outbox:
+        epoch = outbox.epoch
+        put(outbox)
+    (tmp_path / "sensors-roof.epoch").unlink()
+    with Outbox(path) as outbox:
+        assert outbox.epoch == epoch and put(outbox) == 2
+    assert (tmp_path / "sensors-roof.epoch").read_text().strip() == str(epoch)
+
+
+def test_an_outbox_from_before_epochs_keeps_numbering_in_epoch_0(tmp_path):
+    import sqlite3
+
+    path = tmp_path / "sensors-old.outbox.sqlite3"
+    with Outbox(path) as outbox:
+        put(outbox)
+        put(outbox)
+    (tmp_path / "sensors-old.epoch").unlink()
+    with sqlite3.connect(path) as db:  # as an older version left it: no epoch recorded
+        db.execute("DELETE FROM counters WHERE name = 'epoch'")
+    with Outbox(path) as outbox:
+        assert outbox.epoch == 0 and put(outbox) == 3

@@ -188,3 +188,86 @@ def test_node_offline_by_last_will_and_by_silence(rig: Rig) -> None:
     offline = tickets(rig, "offline")
     assert len(offline) == 1 and offline[0].status == "resolved"  # still open: no second ticket
     assert history(rig, offline[0].id).count("raise") == 1
+
+
+def test_a_node_with_a_new_outbox_is_heard_not_dropped_as_replays(rig: Rig, caplog) -> None:
+    """Issue 14 #1: the node lost its outbox and numbers from 1 again, in a new epoch. Its
+    "extinguisher removed" (seq 2 again) is stored and raises its ticket; the log and /metrics
+    say the node started a new sequence."""
+    from dataclasses import replace
+
+    old = [replace(rig.node.bay(present=True), epoch=1_700_000_000) for _ in range(3)]
+    assert rig.feed(*old) == 3
+    rig.node.seq = iter(range(1, 100))  # the new outbox
+    rig.clock.advance(minutes=1)
+    new = [replace(m, epoch=1_800_000_000) for m in (
+        rig.node.bay(present=True), rig.node.event("extinguisher_removed"),
+        rig.node.bay(present=False))]
+    assert [m.seq for m in new] == [1, 2, 3]
+    with caplog.at_level("WARNING", logger="server.sensing.readings"):
+        assert rig.feed(*new) == 3
+    assert any("started a new sequence" in r.getMessage() for r in caplog.records)
+    assert rig.metrics.value("servicepoint_sensor_node_new_sequences_total",
+                             node="pump-room") == 1
+    assert "servicepoint_sensor_node_new_sequences_total" in rig.metrics.render()
+    for _ in range(3):
+        rig.clock.advance(minutes=1)
+        rig.feed(replace(rig.node.bay(present=False), epoch=1_800_000_000))
+        rig.tick()
+    assert len(tickets(rig, "missing")) == 1
+    # A copy of the old epoch's reading replayed late still counts once, as before.
+    assert rig.feed(old[0]) == 0
+
+
+def test_another_login_cannot_forge_an_assets_readings(rig: Rig) -> None:
+    """Issue 14 #2: tank-1 is pump-room's (the first node to report it, when the site file
+    names none); a reading of it from another node is dead-lettered and counted, and raises
+    nothing."""
+    from tests.server.sensing.conftest import Node
+
+    rig.feed(rig.node.tank(60))
+    intruder = Node(rig.clock, node_id="intruder")
+    for _ in range(6):
+        rig.clock.advance(minutes=1)
+        rig.feed(intruder.tank(5))
+        rig.tick()
+    assert tickets(rig, "low_level") == []
+    assert rig.metrics.value("servicepoint_mqtt_messages_rejected_total",
+                             reason="not the asset's node") == 6
+    with rig.sessions() as db:
+        reasons = list(db.scalars(select(DeadLetter.reason)))
+        assert len(reasons) == 6 and "tank-1 is pump-room's" in reasons[0]
+        assert db.scalar(select(func.count()).select_from(ReadingRow)) == 1
+
+
+def test_the_site_file_names_the_node_whose_readings_count(rig: Rig) -> None:
+    from server.sensing.models import ExtinguisherBay
+
+    with rig.sessions() as db:
+        db.get(ExtinguisherBay, "ext-1").node_id = "roof"
+        db.commit()
+    assert rig.feed(rig.node.bay(present=False)) == 0  # pump-room reports ext-1: refused
+    from tests.server.sensing.conftest import Node
+
+    assert rig.feed(Node(rig.clock, node_id="roof").bay(present=False)) == 1
+
+
+def test_a_reading_dated_in_the_future_is_refused_and_cannot_freeze_the_state(rig: Rig) -> None:
+    """Issue 14 #2: one reading dated an hour ahead was stored as the latest state and hid the
+    real node's readings as older. Now it is dead-lettered; the real readings go on."""
+    from dataclasses import replace
+    from datetime import timedelta
+
+    rig.feed(rig.node.tank(60))
+    ahead = replace(rig.node.tank(5), ts=rig.clock() + timedelta(hours=1))
+    assert rig.feed(ahead) == 0
+    rig.clock.advance(minutes=1)
+    assert rig.feed(rig.node.tank(58)) == 1
+    with rig.sessions() as db:
+        from server.sensing.models import AssetState
+
+        assert db.get(AssetState, "tank-1").payload["level_percent"] == 58
+        reasons = list(db.scalars(select(DeadLetter.reason)))
+        assert len(reasons) == 1 and reasons[0].startswith("ts in the future")
+    # within the allowed skew (a node's clock a little fast) is fine
+    assert rig.feed(replace(rig.node.tank(57), ts=rig.clock() + timedelta(minutes=2))) == 1
