@@ -11,7 +11,9 @@ What an HA user sees, and can rely on:
   language (Chinese unless ``language="en"``).
 - **Unique ids** are ``servicepoint-<site>-<owner>-<entity>``: stable across restarts and across
   moving an asset to another node. Config topics are
-  ``<discovery_prefix>/<component>/servicepoint-<site>/<owner>-<entity>/config``.
+  ``<discovery_prefix>/<component>/servicepoint-<site>-<node>/<owner>-<entity>/config``: the
+  node's id (its broker login) is in the topic so the broker's ACL lets each node write only
+  its own entities' configs (an empty retained config deletes an entity).
 - **Device classes.** Every binary sensor has one. A state that means trouble is a ``problem``
   sensor that is ON when there is trouble: "extinguisher missing", "pressure low", overflow, low
   level (HA shows a ``presence`` sensor as Home/Away, so "extinguisher present" is not used).
@@ -19,8 +21,10 @@ What an HA user sees, and can rely on:
   HA shows as unknown, never OFF or 0.
 - **Diagnostics.** The node's connectivity, uptime, CPU temperature and outbox depth are
   diagnostic entities; devices carry ``sw_version``.
-- **Retired entities.** Entities an older version announced under another meaning
-  (``…-present``, ``…-pressure-ok``) get an empty retained config, which removes them from HA.
+- **The old layout.** Older versions announced under ``servicepoint-<site>/`` with no node in
+  the topic (some entities under other meanings: ``…-present``, ``…-pressure-ok``). A node's
+  login may no longer write there, so it cannot remove them itself; docs/MQTT.md says how an
+  installer clears them once.
 """
 
 from __future__ import annotations
@@ -56,8 +60,6 @@ _MODELS: dict[str, tuple[str, str]] = {
     "tank": ("二次供水蓄水池", "Water storage tank"),
     "bay": ("灭火器箱", "Fire extinguisher bay"),
 }
-# Bay entities older versions announced, whose meaning is now inverted under a new name.
-_RETIRED_BAY_ENTITIES = ("present", "pressure-ok")
 
 
 def status_topic(discovery_prefix: str) -> str:
@@ -88,8 +90,8 @@ def _problem_when(field: str, *, trouble: bool) -> str:
 def discovery_messages(config: SensorsConfig, *, site_id: str, prefix: str,
                        discovery_prefix: str, language: Language = "zh"
                        ) -> list[tuple[str, bytes]]:
-    """(topic, payload) for every entity of the node, its tanks and its bays; an empty payload
-    removes a retired entity."""
+    """(topic, payload) for every entity of the node, its tanks and its bays, each under the
+    node's own topic level."""
     node_id = config.node.id
     availability = contract.availability_topic(prefix, site_id, node_id)
     version = _version()
@@ -107,7 +109,8 @@ def discovery_messages(config: SensorsConfig, *, site_id: str, prefix: str,
     out: list[tuple[str, bytes]] = []
 
     def topic(component: str, owner: str, entity: str) -> str:
-        return f"{discovery_prefix}/{component}/servicepoint-{site_id}/{owner}-{entity}/config"
+        return (f"{discovery_prefix}/{component}/servicepoint-{site_id}-{node_id}/"
+                f"{owner}-{entity}/config")
 
     def add(component: str, entity: str, owner: str, owner_device: dict[str, Any],
             body: dict[str, Any], *, with_availability: bool = True) -> None:
@@ -162,8 +165,6 @@ def discovery_messages(config: SensorsConfig, *, site_id: str, prefix: str,
             add("binary_sensor", "door", bay.id, bay_device, {
                 "state_topic": state, "device_class": "door",
                 "value_template": _problem_when("door_open", trouble=True)})
-        out.extend((topic("binary_sensor", bay.id, entity), b"")
-                   for entity in _RETIRED_BAY_ENTITIES)
     health = contract.health_topic(prefix, site_id, node_id)
     # Connectivity reads the availability topic itself, so it shows "disconnected", not
     # "unavailable", when the node's last will fires.

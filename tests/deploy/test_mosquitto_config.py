@@ -218,18 +218,85 @@ def test_node_may_announce_to_home_assistant(tmp_path: Path) -> None:
         ha, reason = connect(broker, "homeassistant", subscribe=f"{DISCOVERY}/+/+/+/config")
         assert not reason.is_failure  # type: ignore[attr-defined]
         node, _ = connect(broker, "pump-room", subscribe=f"{DISCOVERY}/status")
-        other_site = f"{DISCOVERY}/sensor/servicepoint-site-02/tank-1-level/config"
-        own_site = f"{DISCOVERY}/sensor/servicepoint-{SITE}/tank-1-level/config"
+        other_site = f"{DISCOVERY}/sensor/servicepoint-site-02-pump-room/tank-1-level/config"
+        own = f"{DISCOVERY}/sensor/servicepoint-{SITE}-pump-room/tank-1-level/config"
         publish(node, other_site)
-        publish(node, own_site)
-        assert ha.wait_for(own_site)
-        assert ha.topics() == [own_site]
+        publish(node, own)
+        assert ha.wait_for(own)
+        assert ha.topics() == [own]
         # Home Assistant says it is back; the node hears it (to announce again).
         publish(ha, f"{DISCOVERY}/status", b"online")
         assert node.wait_for(f"{DISCOVERY}/status")
         close(ha, node)
     finally:
         broker.stop()
+
+
+def test_a_node_cannot_delete_another_nodes_home_assistant_entities(tmp_path: Path) -> None:
+    """Issue 14 #18: an empty retained config deletes an entity in Home Assistant. A node may
+    write only the configs under its own level, not the roof node's, nor the old shared
+    layout's."""
+    broker = Broker(tmp_path, home_assistant=True)
+    broker.start()
+    try:
+        roof, _ = connect(broker, "roof")
+        roofs = f"{DISCOVERY}/binary_sensor/servicepoint-{SITE}-roof/ext-9-missing/config"
+        publish(roof, roofs, b'{"unique_id": "servicepoint-site-01-ext-9-missing"}',
+                retain=True)
+        close(roof)
+        pump_room, _ = connect(broker, "pump-room")
+        old_layout = f"{DISCOVERY}/binary_sensor/servicepoint-{SITE}/ext-9-missing/config"
+        own = f"{DISCOVERY}/sensor/servicepoint-{SITE}-pump-room/tank-1-level/config"
+        for topic in (roofs, old_layout):
+            publish(pump_room, topic, b"", retain=True)  # the delete
+        publish(pump_room, own, b"{}", retain=True)
+        close(pump_room)
+        ha, _ = connect(broker, "homeassistant", subscribe=f"{DISCOVERY}/#")
+        assert ha.wait_for(own) and ha.wait_for(roofs)
+        assert dict(ha.received)[roofs] != b""  # the roof node's entity is still announced
+        assert old_layout not in ha.topics()
+        close(ha)
+    finally:
+        broker.stop()
+
+
+def test_home_assistant_reads_and_writes_only_its_status(tmp_path: Path) -> None:
+    """Issue 14 #2: the Home Assistant login reads the site's readings and the discovery
+    configs, and writes its own status topic and nothing else: no reading under its name or a
+    node's, no discovery config, no alert."""
+    broker = Broker(tmp_path, home_assistant=True)
+    broker.start()
+    try:
+        server, _ = connect(broker, SERVER, subscribe=f"{PREFIX}/{SITE}/#")
+        ha, _ = connect(broker, "homeassistant", subscribe=f"{PREFIX}/{SITE}/#")
+        node, _ = connect(broker, "pump-room", subscribe=f"{DISCOVERY}/#")
+        for topic in (f"{PREFIX}/{SITE}/homeassistant/state/tank-1",
+                      f"{PREFIX}/{SITE}/pump-room/state/tank-1",
+                      f"{PREFIX}/{SITE}/alerts/1",
+                      f"{DISCOVERY}/sensor/servicepoint-{SITE}-homeassistant/x-level/config",
+                      f"{DISCOVERY}/sensor/servicepoint-{SITE}-pump-room/tank-1-level/config"):
+            publish(ha, topic, b'{"forged": true}')
+        publish(ha, f"{DISCOVERY}/status", b"online")
+        reading = f"{PREFIX}/{SITE}/pump-room/state/ext-1"
+        publish(node, reading)
+        assert server.wait_for(reading) and ha.wait_for(reading)  # HA reads the readings
+        assert node.wait_for(f"{DISCOVERY}/status")
+        assert server.topics() == [reading]
+        assert node.topics() == [f"{DISCOVERY}/status"]
+        close(server, ha, node)
+    finally:
+        broker.stop()
+
+
+def test_the_server_cannot_pose_as_a_node_named_after_it(deployed_broker: Broker) -> None:
+    """The node patterns apply to every login; the server's own name is denied them."""
+    watch, _ = connect(deployed_broker, SERVER, subscribe=f"{PREFIX}/{SITE}/#")
+    publish(watch, f"{PREFIX}/{SITE}/{SERVER}/state/tank-1", b'{"forged": true}')
+    alert = f"{PREFIX}/{SITE}/alerts/7"
+    publish(watch, alert, b"{}")
+    assert watch.wait_for(alert)
+    assert watch.topics() == [alert]
+    close(watch)
 
 
 def test_server_reads_sensor_topics_and_writes_alerts(deployed_broker: Broker) -> None:

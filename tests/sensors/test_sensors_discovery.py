@@ -75,12 +75,15 @@ def test_troubles_are_problem_sensors_and_null_is_unknown() -> None:
     assert _render(level["value_template"], level_percent=None) == "None"
 
 
-def test_entities_an_older_version_announced_are_removed() -> None:
+def test_every_config_is_under_the_nodes_own_topic_level() -> None:
+    """Issue 14 #18: the node's id is a level of every discovery topic, so the broker's ACL can
+    keep each login to its own entities; nothing is announced (or emptied) anywhere else."""
     messages = discovery_messages(make_config(), site_id=SITE, prefix=PREFIX,
                                   discovery_prefix="homeassistant")
-    removed = {topic for topic, payload in messages if payload == b""}
-    assert "homeassistant/binary_sensor/servicepoint-site-01/ext-1-present/config" in removed
-    assert "homeassistant/binary_sensor/servicepoint-site-01/ext-1-pressure-ok/config" in removed
+    assert messages and all(payload for _, payload in messages)
+    for topic, _ in messages:
+        head, _component, level, _object, tail = topic.split("/")
+        assert (head, level, tail) == ("homeassistant", f"servicepoint-{SITE}-{NODE}", "config")
 
 
 # --- the real command on a real broker ----------------------------------------------------------
@@ -139,7 +142,7 @@ def test_discovery_again_after_home_assistant_restarts(broker: Any, start_node: 
                                       discovery_prefix="homeassistant"))
     wait_until(lambda: len(listener.snapshot()) >= expected, what="discovery")
     level = next(json.loads(m.payload) for m in listener.snapshot()
-                 if m.topic == "homeassistant/sensor/servicepoint-site-01/tank-1-level/config")
+                 if m.topic == f"homeassistant/sensor/servicepoint-{SITE}-{NODE}/tank-1-level/config")
     assert level["state_topic"] == f"{PREFIX}/{SITE}/{NODE}/state/tank-1"
     assert level["availability_topic"] == f"{PREFIX}/{SITE}/{NODE}/availability"
     assert (level["unit_of_measurement"], level["qos"]) == ("%", 1)
