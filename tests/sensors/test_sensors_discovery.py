@@ -141,8 +141,8 @@ def test_discovery_again_after_home_assistant_restarts(broker: Any, start_node: 
     expected = len(discovery_messages(make_config(), site_id=SITE, prefix=PREFIX,
                                       discovery_prefix="homeassistant"))
     wait_until(lambda: len(listener.snapshot()) >= expected, what="discovery")
-    level = next(json.loads(m.payload) for m in listener.snapshot()
-                 if m.topic == f"homeassistant/sensor/servicepoint-{SITE}-{NODE}/tank-1-level/config")
+    level_topic = f"homeassistant/sensor/servicepoint-{SITE}-{NODE}/tank-1-level/config"
+    level = next(json.loads(m.payload) for m in listener.snapshot() if m.topic == level_topic)
     assert level["state_topic"] == f"{PREFIX}/{SITE}/{NODE}/state/tank-1"
     assert level["availability_topic"] == f"{PREFIX}/{SITE}/{NODE}/availability"
     assert (level["unit_of_measurement"], level["qos"]) == ("%", 1)
