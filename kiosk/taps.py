@@ -80,6 +80,8 @@ class Taps:
             self._library_act(self.flow.confirm_library_pin)
         elif step is Step.LIB_COPY:
             self._library_act(self.flow.confirm_copy)
+        elif step is Step.DOOR:
+            self._act(self.flow.confirm_door)
         elif step is Step.STAFF_PIN:
             self._act(self.flow.confirm_pin)
             if self.flow.step is Step.STAFF:

@@ -32,6 +32,7 @@ class Draft:
     unit: str | None = None
     contact: Literal["phone", "come_back"] | None = None
     phone: str = ""
+    room: str = ""  # the door number, optional (502)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -46,6 +47,7 @@ class Draft:
             "unit": self.unit,
             "contact": self.contact,
             "phone": self.phone,
+            "room": self.room,
         }
 
     @classmethod
@@ -75,8 +77,10 @@ class Draft:
             optional[key] = value
         question = data.get("question", 0)
         phone = data.get("phone", "")
-        if not isinstance(question, int) or not isinstance(phone, str):
-            raise ValueError("bad question index or phone")
+        room = data.get("room", "")  # absent in drafts saved before the kiosk asked for it
+        if not isinstance(question, int) or not isinstance(phone, str) or not (
+                isinstance(room, str) and (room.isdigit() or room == "")):
+            raise ValueError("bad question index, phone or room")
         return cls(
             client_id=texts["client_id"],
             category=texts["category"],
@@ -88,4 +92,5 @@ class Draft:
             unit=optional["unit"],
             contact=contact,
             phone=phone,
+            room=room,
         )

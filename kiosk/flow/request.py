@@ -1,7 +1,8 @@
 """The request journey: a resident files a service request, step by step, and takes a receipt.
 
     HOME -> QUESTION (one per category question) -> COMPOUND -> BUILDING -> UNIT
-         -> CONTACT -> [PHONE] -> REVIEW -> SENDING -> DONE (or FAILED)
+         -> DOOR (the door number, may be left empty) -> CONTACT -> [PHONE] -> REVIEW
+         -> SENDING -> DONE (or FAILED)
 
 What the resident has entered is a :class:`Draft`; :meth:`RequestJourney.submit` turns it into
 the RequestCreate body (docs/API.md) and the app delivers it, then calls ``filed`` with the
@@ -28,12 +29,19 @@ from kiosk.catalog import (
 )
 from kiosk.flow.draft import Draft
 from kiosk.flow.navigation import Keypad, Navigation
-from kiosk.flow.steps import DRAFT_STEPS, PHONE_DIGITS, Step, valid_phone
+from kiosk.flow.steps import (
+    DRAFT_STEPS,
+    PHONE_DIGITS,
+    ROOM_DIGITS,
+    Step,
+    floor_of_room,
+    valid_phone,
+)
 
 __all__ = ["PROGRESS_TOTAL", "Receipt", "RequestJourney"]
 
 # (step of 5) shown to the resident as "step 2 of 5".
-_PROGRESS = {Step.QUESTION: 2, Step.COMPOUND: 3, Step.BUILDING: 3, Step.UNIT: 3,
+_PROGRESS = {Step.QUESTION: 2, Step.COMPOUND: 3, Step.BUILDING: 3, Step.UNIT: 3, Step.DOOR: 3,
              Step.CONTACT: 4, Step.PHONE: 4, Step.REVIEW: 5}
 PROGRESS_TOTAL = 5
 
@@ -141,8 +149,13 @@ class RequestJourney(Navigation):
 
     def _keypad(self) -> Keypad | None:
         draft = self.draft
-        if self.step is not Step.PHONE or draft is None:
+        if self.step not in (Step.PHONE, Step.DOOR) or draft is None:
             return super()._keypad()
+        if self.step is Step.DOOR:
+            def store_room(digits: str) -> None:
+                draft.room = digits
+
+            return Keypad(draft.room, ROOM_DIGITS, store_room)
 
         def store(digits: str) -> None:
             draft.phone = digits
@@ -222,6 +235,12 @@ class RequestJourney(Navigation):
         if building is None or building.unit(code) is None:
             raise ValueError(f"no unit {code!r} here")
         draft.unit = code
+        self._go(Step.DOOR)
+
+    def confirm_door(self) -> None:
+        """The door number typed, or none: both go on (it helps the volunteer, it is not
+        needed)."""
+        self._require(Step.DOOR)
         self._go(Step.CONTACT)
 
     def leave_phone(self) -> None:
@@ -260,6 +279,10 @@ class RequestJourney(Navigation):
         }
         if draft.contact == "phone" and draft.phone:
             body["contact_phone"] = draft.phone
+        if draft.room:
+            body["room"] = draft.room
+            if floor_of_room(draft.room):
+                body["floor"] = floor_of_room(draft.room)
         return body
 
     def submit(self) -> dict[str, Any]:
@@ -323,6 +346,7 @@ class RequestJourney(Navigation):
             Step.COMPOUND: True,
             Step.BUILDING: self.compound is not None,
             Step.UNIT: self.building is not None,
+            Step.DOOR: self.unit is not None,
             Step.CONTACT: self.unit is not None,
             Step.PHONE: self.unit is not None,
             Step.REVIEW: self.unit is not None and (

@@ -10,10 +10,12 @@ from __future__ import annotations
 import re
 from enum import StrEnum
 
-__all__ = ["BACK", "DRAFT_STEPS", "LIBRARY_STEPS", "PHONE_DIGITS", "IdlePhase", "Step",
-           "valid_phone"]
+__all__ = ["BACK", "DRAFT_STEPS", "LIBRARY_STEPS", "PHONE_DIGITS", "ROOM_DIGITS", "IdlePhase",
+           "Step", "floor_of_room", "valid_phone"]
 
 PHONE_DIGITS = 11
+# A door number in the old compounds: 502 (floor 5, door 2), 1203 in the few taller blocks.
+ROOM_DIGITS = 4
 _PHONE = re.compile(r"^1\d{10}$")
 
 
@@ -23,6 +25,7 @@ class Step(StrEnum):
     COMPOUND = "compound"
     BUILDING = "building"
     UNIT = "unit"
+    DOOR = "door"
     CONTACT = "contact"
     PHONE = "phone"
     REVIEW = "review"
@@ -47,14 +50,15 @@ LIBRARY_STEPS = frozenset({Step.LIBRARY, Step.LIB_IDENTIFY, Step.LIB_PHONE, Step
                            Step.LIB_LOANS})
 
 # Steps at which a half-entered request exists and must survive a restart.
-DRAFT_STEPS = frozenset({Step.QUESTION, Step.COMPOUND, Step.BUILDING, Step.UNIT, Step.CONTACT,
-                         Step.PHONE, Step.REVIEW, Step.SENDING, Step.FAILED})
+DRAFT_STEPS = frozenset({Step.QUESTION, Step.COMPOUND, Step.BUILDING, Step.UNIT, Step.DOOR,
+                         Step.CONTACT, Step.PHONE, Step.REVIEW, Step.SENDING, Step.FAILED})
 
 # Where Back leads from steps whose answer does not depend on the draft.
 BACK = {
     Step.BUILDING: Step.COMPOUND,
     Step.UNIT: Step.BUILDING,
-    Step.CONTACT: Step.UNIT,
+    Step.DOOR: Step.UNIT,
+    Step.CONTACT: Step.DOOR,
     Step.PHONE: Step.CONTACT,
     Step.FAILED: Step.REVIEW,
     Step.DONE: Step.HOME,
@@ -80,3 +84,11 @@ class IdlePhase(StrEnum):
 def valid_phone(digits: str) -> bool:
     """A mainland mobile number: 11 digits starting with 1."""
     return bool(_PHONE.match(digits))
+
+
+def floor_of_room(room: str) -> str:
+    """The floor a door number says, as Chinese buildings number doors: 502 is on floor 5,
+    1203 on floor 12; "" when the number says none (a short or odd one)."""
+    if len(room) < 3 or not room.isdigit() or room[:-2].lstrip("0") == "":
+        return ""
+    return room[:-2].lstrip("0")

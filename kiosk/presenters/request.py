@@ -70,6 +70,8 @@ def review_lines(flow: Flow, lang: str) -> list[str]:
     if flow.compound and flow.building and flow.unit:
         place = f"{flow.compound.name(lang)} {flow.building.name} {flow.unit.name}"
         lines.append(tr(lang, "review_place", value=place))
+    if draft.room:
+        lines.append(tr(lang, "review_room", value=draft.room))
     if draft.contact == "phone":
         lines.append(tr(lang, "review_phone", value=format_phone(draft.phone)))
     else:

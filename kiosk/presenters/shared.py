@@ -53,6 +53,9 @@ def keypad_view(flow: Flow, lang: str) -> KeypadView:
         digits = flow.draft.phone if flow.draft else ""
         return KeypadView(tr(lang, "phone_title"), format_phone(digits),
                           problem or tr(lang, "phone_hint"), bool(problem))
+    if step is Step.DOOR:
+        room = flow.draft.room if flow.draft else ""
+        return KeypadView(tr(lang, "door_title"), room, tr(lang, "door_hint"), False)
     if step is Step.LIB_PHONE and visit is not None:
         return KeypadView(tr(lang, "phone_title"), format_phone(visit.phone),
                           problem or tr(lang, "phone_hint"), bool(problem))

@@ -1,5 +1,6 @@
-"""The request journey's screens: the services, the questions and the place as big buttons, how
-to reach the resident, the review, and the receipt with its QR code.
+"""The request journey's screens: the services, the questions and the place as big buttons, the
+door number on the keypad, how to reach the resident, the review, and the receipt with its QR
+code.
 
 Layout in request.kv beside this file. Each ``refresh(app)`` copies what
 :mod:`kiosk.presenters` says onto the widgets; the phone number is typed on the shared
@@ -116,6 +117,7 @@ def screens() -> list[Screen]:
         HomeScreen(name=Step.HOME),
         *(ChoiceScreen(name=step)
           for step in (Step.QUESTION, Step.COMPOUND, Step.BUILDING, Step.UNIT)),
+        KeypadScreen(name=Step.DOOR),
         ContactScreen(name=Step.CONTACT),
         KeypadScreen(name=Step.PHONE),
         ReviewScreen(name=Step.REVIEW),

@@ -242,6 +242,8 @@ def walk_to_review(kiosk: Kiosk, *, category: str, phone: str | None = "13800001
     kiosk.tap_key(kiosk.flow.compound.buildings[0].code)
     assert kiosk.screen == "unit"
     kiosk.tap_key(kiosk.flow.building.units[0].code)
+    assert kiosk.screen == "door"
+    kiosk.tap(kiosk.app.root.current_screen.ids.confirm)  # no door number: optional
     assert kiosk.screen == "contact"
     if phone is None:
         kiosk.tap(kiosk.app.root.current_screen.ids.come_back)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from kiosk.catalog import parse_categories, parse_places
-from kiosk.flow import Flow, IdlePhase, Receipt, Step, valid_phone
+from kiosk.flow import Draft, Flow, IdlePhase, Receipt, Step, valid_phone
+from kiosk.flow.steps import floor_of_room
 from kiosk.tooling.demo import CATEGORIES, PLACES
 from kiosk.tooling.scenes import ManualClock
 
@@ -30,6 +31,7 @@ def walk_to_review(flow, phone="13800001234"):
     flow.choose_compound("C01")
     flow.choose_building("C01-B02")
     flow.choose_unit("C01-B02-U3")
+    flow.confirm_door()
     if phone:
         flow.leave_phone()
         for digit in phone:
@@ -57,6 +59,8 @@ def test_filing_a_request_goes_through_every_step_in_order(flow):
     seen.append(flow.step)
     flow.choose_unit("C01-B02-U3")
     seen.append(flow.step)
+    flow.confirm_door()
+    seen.append(flow.step)
     flow.leave_phone()
     seen.append(flow.step)
     for digit in "13800001234":
@@ -64,7 +68,7 @@ def test_filing_a_request_goes_through_every_step_in_order(flow):
     flow.confirm_phone()
     seen.append(flow.step)
     assert seen == [Step.HOME, Step.QUESTION, Step.COMPOUND, Step.BUILDING, Step.UNIT,
-                    Step.CONTACT, Step.PHONE, Step.REVIEW]
+                    Step.DOOR, Step.CONTACT, Step.PHONE, Step.REVIEW]
     body = flow.submit()
     assert flow.step is Step.SENDING
     assert body == {"client_id": "client-0001", "category": "water_electric",
@@ -130,8 +134,8 @@ def test_back_retraces_every_step_and_home_clears(flow):
     while flow.step is not Step.HOME:
         flow.back()
         trail.append(flow.step)
-    assert trail == [Step.PHONE, Step.CONTACT, Step.UNIT, Step.BUILDING, Step.COMPOUND,
-                     Step.QUESTION, Step.HOME]
+    assert trail == [Step.PHONE, Step.CONTACT, Step.DOOR, Step.UNIT, Step.BUILDING,
+                     Step.COMPOUND, Step.QUESTION, Step.HOME]
     walk_to_review(flow)
     flow.home()
     assert flow.step is Step.HOME and flow.draft is None
@@ -139,16 +143,15 @@ def test_back_retraces_every_step_and_home_clears(flow):
 
 def test_back_keeps_what_was_entered(flow):
     walk_to_review(flow)
-    flow.back()
-    flow.back()
-    flow.back()
+    for _ in range(4):
+        flow.back()
     assert flow.step is Step.UNIT and flow.draft.unit == "C01-B02-U3"
     assert flow.draft.phone == "13800001234"
 
 
 def test_choosing_another_compound_forgets_the_building_and_unit(flow):
     walk_to_review(flow)
-    for _ in range(5):
+    for _ in range(6):
         flow.back()
     assert flow.step is Step.COMPOUND
     flow.choose_compound("C02")
@@ -258,3 +261,32 @@ def test_progress_counts_five_steps(flow):
     assert flow.progress() == (2, 5)
     flow.answer("leak")
     assert flow.progress() == (3, 5)
+
+
+def test_the_door_number_is_optional_kept_across_a_restart_and_tells_the_floor(flow, clock):
+    flow.choose_category("water_electric")
+    flow.answer("leak")
+    flow.choose_compound("C01")
+    flow.choose_building("C01-B02")
+    flow.choose_unit("C01-B02-U3")
+    assert flow.step is Step.DOOR
+    for digit in "12034":  # four digits at most
+        flow.press_digit(digit)
+    assert flow.draft.room == "1203"
+    restarted = Flow(idle_seconds=90, warning_seconds=30, staff_pin="2468", now=clock)
+    restarted.set_catalog(categories=flow.categories, compounds=flow.compounds)
+    assert restarted.restore(flow.snapshot())
+    assert restarted.step is Step.DOOR and restarted.draft.room == "1203"
+    restarted.confirm_door()
+    restarted.come_back()
+    body = restarted.request_body()
+    assert (body["room"], body["floor"]) == ("1203", "12")
+    # A draft saved before the kiosk asked for the door still restores.
+    older = {k: v for k, v in restarted.snapshot().items() if k != "room"}
+    assert Draft.from_json(older).room == ""
+
+
+@pytest.mark.parametrize(("room", "floor"), [("502", "5"), ("1203", "12"), ("0301", "3"),
+                                             ("12", ""), ("", ""), ("002", "")])
+def test_the_floor_is_read_from_the_door_number(room, floor):
+    assert floor_of_room(room) == floor

@@ -87,12 +87,18 @@ def test_the_review_reads_back_every_answer_and_the_phone_as_written(flow):
     flow.choose_compound("C01")
     flow.choose_building("C01-B02")
     flow.choose_unit("C01-B02-U3")
+    for digit in "502":
+        flow.press_digit(digit)
+    assert keypad_view(flow, "zh_CN").display == "502"
+    flow.confirm_door()
     flow.leave_phone()
     for digit in "13800001234":
         flow.press_digit(digit)
     flow.confirm_phone()
     assert review_lines(flow, "zh_CN") == [
-        "服务：水电维修", "哪里出了问题？漏水", "地点：劳动新村 2栋 3单元", "电话：138 0000 1234"]
+        "服务：水电维修", "哪里出了问题？漏水", "地点：劳动新村 2栋 3单元", "门牌号：502",
+        "电话：138 0000 1234"]
+    assert flow.request_body()["room"] == "502" and flow.request_body()["floor"] == "5"
     flow.back()
     flow.back()
     flow.come_back()
@@ -105,6 +111,8 @@ def test_the_keypads_show_what_was_typed_and_why_it_was_refused(flow):
     flow.choose_compound("C01")
     flow.choose_building("C01-B01")
     flow.choose_unit("C01-B01-U1")
+    flow.confirm_door()  # no door number: it is optional
+    assert "room" not in flow.request_body()
     flow.leave_phone()
     for digit in "2380":
         flow.press_digit(digit)

@@ -120,7 +120,8 @@ def test_back_and_home_work_from_every_step(make_kiosk):
     while kiosk.screen != "home":
         kiosk.tap_text(kiosk.tr("back"))
         trail.append(kiosk.screen)
-    assert trail == ["phone", "contact", "unit", "building", "compound", "question", "home"]
+    assert trail == ["phone", "contact", "door", "unit", "building", "compound", "question",
+                     "home"]
     # (The books tile opens the library now; its "bring books home" request is walked in
     # test_the_books_tile_opens_the_library_and_its_request_is_one_tap_away.)
     walk_to_review(kiosk, category="appliance")
@@ -189,6 +190,8 @@ def test_a_half_entered_request_survives_a_restart(make_kiosk, tmp_path):
     kiosk.tap_key("C02")
     kiosk.tap_key("C02-B03")
     kiosk.tap_key("C02-B03-U2")
+    kiosk.type_digits("302")  # the door number
+    kiosk.tap_text(kiosk.tr("confirm"))
     kiosk.tap(kiosk.app.root.current_screen.ids.leave_phone)
     kiosk.type_digits("139")
     client_id = kiosk.flow.draft.client_id
@@ -203,7 +206,8 @@ def test_a_half_entered_request_survives_a_restart(make_kiosk, tmp_path):
     again.tap_text(again.tr("confirm"))
     again.tap_text(again.tr("submit"))
     again.wait_until(lambda: again.screen == "done", what="the done screen")
-    assert again.server.filed[client_id]["unit_code"] == "C02-B03-U2"
+    filed = again.server.filed[client_id]
+    assert (filed["unit_code"], filed["room"], filed["floor"]) == ("C02-B03-U2", "302", "3")
 
 
 def test_the_catalog_is_cached_for_when_the_server_is_down(make_kiosk, tmp_path):

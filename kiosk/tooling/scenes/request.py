@@ -33,6 +33,9 @@ def _to(app: Any, step: Step, *, category: str = "water_electric") -> None:
         return app.sync()
     assert flow.building is not None
     flow.choose_unit(flow.building.units[0].code)
+    if step is Step.DOOR:
+        return app.sync()
+    flow.confirm_door()
     if step is Step.CONTACT:
         return app.sync()
     flow.leave_phone()
@@ -82,6 +85,13 @@ def _building(app: Any, clock: ManualClock) -> None:
 
 def _unit(app: Any, clock: ManualClock) -> None:
     _to(app, Step.UNIT)
+
+
+def _door(app: Any, clock: ManualClock) -> None:
+    _to(app, Step.DOOR)
+    for digit in "502":
+        app.flow.press_digit(digit)
+    app.sync()
 
 
 def _contact(app: Any, clock: ManualClock) -> None:
@@ -180,6 +190,7 @@ REQUEST_SCENES: dict[str, Scene] = {
     "compound_page2": _compound_page2,
     "building": _building,
     "unit": _unit,
+    "door": _door,
     "contact": _contact,
     "phone": _phone,
     "phone_invalid": _phone_invalid,
