@@ -16,8 +16,9 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import CursorResult, Select, func, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from server.errors import Forbidden, Invalid, NotFound
@@ -263,12 +264,21 @@ def flag_overdue(db: Session, *, now: datetime) -> int:
             Ticket.due_at < now, Ticket.overdue_flagged_at.is_(None),
         )
     ).all()
+    flagged = 0
     for ticket in late:
+        # Claimed in one conditional update: the app's sweep and the notice loop (or two
+        # replicas) may both find the ticket late, and its leader must be told once.
+        claimed: CursorResult[Any] = db.execute(  # type: ignore[assignment]
+            update(Ticket).where(Ticket.id == ticket.id, Ticket.overdue_flagged_at.is_(None))
+            .values(overdue_flagged_at=now).execution_options(synchronize_session=False))
+        if not claimed.rowcount:
+            continue
         ticket.overdue_flagged_at = now
         record(db, ticket=ticket, action=HistoryAction.OVERDUE, actor=SYSTEM, now=now,
                note="超过目标接单时间 / not accepted within its target time",
                from_status=ticket.status)
+        flagged += 1
         log.warning("ticket %s (%s) is overdue", ticket.id, ticket.number)
     db.commit()
-    return len(late)
+    return flagged
 
