@@ -34,6 +34,7 @@ from sensors.config import BayConfig, SensorsConfig, TankConfig
 from sensors.devices import ExtinguisherBay, WaterTank
 from sensors.filters import Debouncer, RobustWindow
 from sensors.outbox import Outbox, Outgoing
+from sensors.throttle import LogThrottle
 
 __all__ = ["BayMonitor", "Clock", "SensorNode", "SystemClock", "TankMonitor"]
 
@@ -202,6 +203,8 @@ class SensorNode:
         # Events that could not be stored yet (a full disk): kept in order and stored first on
         # the next poll, so a removal seen while the disk was full is still reported.
         self._unsaved_events: list[Callable[[int], contract.Message]] = []
+        # A full disk fails every store of every poll: say so once a minute, not each time.
+        self._storage_warnings = LogThrottle(log)
 
     # ------------------------------------------------------------------ storing
     def _store(self, build: Callable[[int], contract.Message], *, periodic: bool) -> int:
@@ -226,10 +229,13 @@ class SensorNode:
             try:
                 self._store(self._unsaved_events[0], periodic=False)
             except sqlite3.Error as exc:
-                log.warning("could not store %d event(s), kept to retry on the next poll: %s",
-                            len(self._unsaved_events), exc)
+                self._storage_warnings.warning(
+                    "events", "could not store %d event(s), kept to retry on the next poll: %s",
+                    len(self._unsaved_events), exc)
                 return
             self._unsaved_events.pop(0)
+            if not self._unsaved_events:
+                self._storage_warnings.clear("events")
 
     def _periodic(self, store: Callable[[], None], what: str) -> None:
         """A state or health reading: on a storage error it is logged and skipped (the next
@@ -237,7 +243,8 @@ class SensorNode:
         try:
             store()
         except sqlite3.Error as exc:
-            log.warning("could not store the %s reading: %s", what, exc)
+            self._storage_warnings.warning("periodic", "could not store the %s reading: %s",
+                                           what, exc)
 
     def _tank_state(self, monitor: TankMonitor) -> None:
         fields = monitor.fields()

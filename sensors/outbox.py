@@ -44,6 +44,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from foundation.errors import ServicepointError
+from sensors.reserve import SpaceReserve
+from sensors.throttle import LogThrottle
 
 __all__ = ["Outbox", "OutboxBusy", "Outgoing", "Queued", "epoch_path", "outbox_path"]
 
@@ -102,7 +104,8 @@ class Queued:
 
 class Outbox:
     def __init__(self, path: Path | str, *, max_rows: int = 100_000,
-                 keep_sent_s: float = 0.0, epoch_file: Path | str | None = None) -> None:
+                 keep_sent_s: float = 0.0, epoch_file: Path | str | None = None,
+                 reserve_bytes: int = 256 * 1024) -> None:
         self.path = Path(path)
         self.epoch_file = Path(epoch_file) if epoch_file is not None else epoch_path(self.path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -124,7 +127,17 @@ class Outbox:
         # FULL: a reading the node logged as stored survives a power cut too, not only a crash.
         # A few fsyncs a minute are nothing for the SD card.
         self._db.execute("PRAGMA synchronous=FULL")
+        # A short WAL, copied into the database often and cut back after: on a full disk the
+        # WAL cannot grow, so most of what is stored must already sit in the database file,
+        # where the rows that give way leave pages free for new ones.
+        self._db.execute(f"PRAGMA wal_autocheckpoint={_WAL_PAGES}")
+        self._db.execute(f"PRAGMA journal_size_limit={_WAL_PAGES * 4096}")
         self._db.executescript(_SCHEMA)
+        self.reserve = SpaceReserve(self.path.with_name(self.path.name.split(".", 1)[0]
+                                                        + ".reserve"), size=reserve_bytes)
+        self.reserve.ensure()
+        self._adds_since_full = 0
+        self._throttle = LogThrottle(log)
         self.epoch = self._open_epoch()
         self._depth = int(self._db.execute("SELECT count(*) FROM outbox").fetchone()[0])
         self._depth_after_send: int | None = None
@@ -166,17 +179,31 @@ class Outbox:
         error reach the caller: ``sqlite3.OperationalError('database or disk is full')``.
         """
         with self._lock:
+            if self._low_on_space():
+                # Nearly full: make room before the disk is, while deletes and checkpoints can
+                # still be written; the rows that go leave free pages for the new ones.
+                dropped = self._make_room(release_reserve=False)
+                if dropped:
+                    self._throttle.warning("low", "outbox %s: under %d KiB left on the disk; %d "
+                                           "periodic readings gave way", self.path.name,
+                                           _LOW_WATER // 1024, dropped)
             try:
                 seq = self._add(make)
             except sqlite3.OperationalError as exc:
                 if not _is_full(exc):
                     raise
                 dropped = self._make_room()
-                log.warning("outbox %s: the disk is full (%s); %d periodic readings gave way",
-                            self.path.name, exc, dropped)
+                self._throttle.warning("full", "outbox %s: the disk is full (%s); %d periodic "
+                                       "readings gave way", self.path.name, exc, dropped)
                 if not dropped:
                     raise
                 seq = self._add(make)
+                self._adds_since_full = 0
+            else:
+                self._adds_since_full += 1
+                if self._adds_since_full % 500 == 0 and not self.reserve.held:
+                    # The disk has had room for a while: put the reserve back for next time.
+                    self.reserve.ensure()
         self.changed.set()
         return seq
 
@@ -212,14 +239,29 @@ class Outbox:
                 self._thin()
         return seq
 
-    def _make_room(self) -> int:
+    def _low_on_space(self) -> bool:
+        """Under the low-water mark of free space, with no free page left in the file."""
+        try:
+            stats = os.statvfs(self.path.parent)
+        except OSError:
+            return False
+        if stats.f_bavail * stats.f_frsize >= _LOW_WATER:
+            return False
+        return int(self._db.execute("PRAGMA freelist_count").fetchone()[0]) == 0
+
+    def _make_room(self, *, release_reserve: bool = True) -> int:
         """Free at least one page of the file by thinning periodic readings, oldest first.
 
-        Dropping every second row leaves half-empty pages that SQLite does not give back, so
-        the stretch is thinned again (a quarter, an eighth, ...) until a page is free; the
-        oldest readings lose resolution first. Returns how many rows were dropped.
+        First the space reserve goes and the WAL is copied into the database and cut back:
+        on a truly full disk even a delete cannot be written until then. Dropping every second
+        row leaves half-empty pages that SQLite does not give back, so the stretch is thinned
+        again (a quarter, an eighth, ...) until a page is free; the oldest readings lose
+        resolution first. Returns how many rows were dropped.
         """
         db = self._db
+        if release_reserve:
+            self.reserve.release()
+        self._checkpoint()
         dropped = 0
         window = max(64, self._depth // 10)
         for _ in range(8):
@@ -228,15 +270,28 @@ class Outbox:
             victims = rows[1::2] if len(rows) > 1 else rows
             if not victims:
                 break
-            with self._writing():
-                db.executemany("DELETE FROM outbox WHERE seq = ?", [(v,) for v in victims])
-                db.execute("UPDATE counters SET value = value + ? WHERE name = 'thinned'",
-                           (len(victims),))
+            try:
+                with self._writing():
+                    db.executemany("DELETE FROM outbox WHERE seq = ?", [(v,) for v in victims])
+                    db.execute("UPDATE counters SET value = value + ? WHERE name = 'thinned'",
+                               (len(victims),))
+            except sqlite3.OperationalError as exc:
+                if not _is_full(exc):
+                    raise
+                break  # not even a delete fits: nothing more to do here
             dropped += len(victims)
             self._depth -= len(victims)
+            self._checkpoint()
             if int(db.execute("PRAGMA freelist_count").fetchone()[0]) > 0:
                 break
         return dropped
+
+    def _checkpoint(self) -> None:
+        """Copy the WAL into the database file and cut it back, if the disk lets us."""
+        try:
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+        except sqlite3.OperationalError as exc:
+            log.debug("outbox %s: checkpoint failed: %s", self.path.name, exc)
 
     def _thin(self) -> None:
         """Drop every second periodic reading, oldest first, until 10 % under the bound.
@@ -357,6 +412,12 @@ class Outbox:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+_WAL_PAGES = 32  # 128 KiB with SQLite's 4 KiB pages; well under the space reserve
+# Below this much free space the outbox thins before storing, rather than wait for SQLITE_FULL:
+# room for the WAL and a checkpoint, which a full disk no longer has.
+_LOW_WATER = 2 * _WAL_PAGES * 4096
 
 
 def _is_full(exc: sqlite3.OperationalError) -> bool:
