@@ -12,7 +12,9 @@ Bound policy: past ``max_rows`` rows, periodic readings (state and health) are t
 oldest first, by dropping every second one (down to 10 % under the bound), so a long outage is
 kept at a coarser resolution rather than cut off. Events are never dropped; if only events are
 left the outbox grows past the bound (and says so in the log). A full disk gets the same policy:
-periodic readings give way until the new row fits (see :meth:`Outbox.add`).
+periodic readings give way until the new row fits, from a low-water mark of free space on, and
+with a space reserve (:mod:`sensors.reserve`) given back when SQLite says the disk is full
+(see :meth:`Outbox.add`).
 
 The epoch: the numbers count within one outbox. A node whose outbox file was lost, emptied or
 replaced starts again at 1, which a listener would take for replays of what it already has. So
@@ -20,6 +22,9 @@ each outbox begins a new epoch, kept in the outbox and, apart from it, in a smal
 next to it (``sensors-<node>.epoch``); a new outbox takes an epoch above the file's and above
 the wall clock in seconds (so even a wiped data folder gives a new one), every message carries
 it, and listeners key on (node, epoch, seq). An outbox made before epochs keeps epoch 0.
+
+A little over 400 lines: the row bound, the full disk and the epoch all act inside the one
+write transaction that stores a row, so they stay in the class that owns it.
 
 One process at a time: the outbox takes an exclusive lock on ``<file>.lock``; the OS releases it
 when the process dies, even by kill -9.

@@ -156,3 +156,20 @@ def test_an_outbox_from_before_epochs_keeps_numbering_in_epoch_0(tmp_path):
         db.execute("DELETE FROM counters WHERE name = 'epoch'")
     with Outbox(path) as outbox:
         assert outbox.epoch == 0 and put(outbox) == 3
+
+
+def test_a_repeated_warning_is_said_once_a_minute_with_a_count(caplog):
+    import logging
+
+    from sensors.throttle import LogThrottle
+
+    now = [0.0]
+    throttle = LogThrottle(logging.getLogger("test.throttle"), interval_s=60.0,
+                           clock=lambda: now[0])
+    with caplog.at_level("WARNING", logger="test.throttle"):
+        for _ in range(300):  # a poll every 0.2 s for a minute, each failing
+            throttle.warning("full", "could not store %s", "x")
+            now[0] += 0.2
+        throttle.warning("full", "could not store %s", "x")
+    assert [r.getMessage() for r in caplog.records] == [
+        "could not store x", "could not store x", "... and 299 more like it in the last 60 s"]
