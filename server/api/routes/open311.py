@@ -43,6 +43,8 @@ RequestId = Annotated[str, Path(pattern=r"^[A-Za-z0-9-]{1,40}$")]
 Jurisdiction = Annotated[str | None, Query(max_length=100)]
 AcceptLanguage = Annotated[str | None, Header(max_length=200)]
 MAX_BODY = 64 * 1024
+# Parsed by _parse_time (Open311 clients send a space for the "+" of the offset).
+W3CTime = Annotated[str | None, Query(max_length=40, json_schema_extra={"format": "date-time"})]
 
 
 class Open311Error(BaseModel):
@@ -135,8 +137,8 @@ async def list_requests(
     fmt: Format, db: SessionDep, now: NowDep, settings: SettingsDep,
     service_request_id: Annotated[str | None, Query(max_length=2000)] = None,
     service_code: Annotated[str | None, Query(max_length=2000)] = None,
-    start_date: Annotated[str | None, Query(max_length=40)] = None,
-    end_date: Annotated[str | None, Query(max_length=40)] = None,
+    start_date: W3CTime = None,
+    end_date: W3CTime = None,
     status: Annotated[str | None, Query(pattern="^(open|closed)(,(open|closed))?$")] = None,
     jurisdiction_id: Jurisdiction = None, accept_language: AcceptLanguage = None,
 ) -> Response:
