@@ -145,3 +145,16 @@ def test_forwarded_addresses_count_only_from_a_configured_proxy(
     finally:
         proxied.stop()
     assert answers == [201] * 5  # five residents behind the proxy, one filing each
+
+
+def test_the_kiosk_keeps_a_request_that_met_the_limit() -> None:
+    """A 429 is "not now", not "no": the kiosk's outbox must keep the request for later."""
+    from kiosk.api import ServerClient
+    from kiosk.errors import ServerUnavailable
+
+    refuse = httpx.MockTransport(lambda request: httpx.Response(
+        429, headers={"Retry-After": "60"},
+        json={"error": {"code": "too_many_filings", "message": "try again in 60 s"}}))
+    client = ServerClient("http://server", kiosk_key="development-kiosk-key", transport=refuse)
+    with pytest.raises(ServerUnavailable):
+        client.file_request(_filing(1))
