@@ -78,9 +78,11 @@ def test_a_full_disk_is_logged_and_the_node_carries_on_when_space_returns(
     wait_until(lambda: running.outbox.depth >= 30, what="a few readings stored")
     fill_the_disk(running)
     wait_until(lambda: _failures(caplog), what="the full disk to be logged")
-    logged = len(_failures(caplog))
-    wait_until(lambda: len(_failures(caplog)) > logged + 5, what="sampling to go on regardless")
+    polls = running.node.polls
+    wait_until(lambda: running.node.polls > polls + 20, what="sampling to go on regardless")
     assert running.thread is not None and running.thread.is_alive()
+    # Said once a minute, not on every poll (issue 14 #11: 419 warnings in 40 s before).
+    assert len(_failures(caplog)) <= 4
     before = running.outbox.last_seq
     free_the_disk(running)
     wait_until(lambda: running.outbox.last_seq > before + 20, what="storing to resume")
