@@ -6,6 +6,7 @@
     GET  /staff/tickets/<id>                  one ticket: facts, dispatch, actions, history
     POST /staff/tickets/<id>/dispatch         volunteer_id, note
     POST /staff/tickets/<id>/act/<action>     acknowledge | resolve | close | cancel | reopen
+    POST /staff/tickets/<id>/revoke-links     the volunteer's one-tap links stop working
     GET  /staff/figures?year=                 monthly figures (staff, admin)
     GET  /staff/figures.csv?year=             the same as CSV, UTF-8 with BOM for Excel
 
@@ -27,13 +28,14 @@ from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from server.api.deps import NowDep, SessionDep, SettingsDep
-from server.errors import IllegalTransition, Invalid
-from server.lifecycle import OPEN_STATUSES, Action, Status, allowed_actions
+from server.errors import Forbidden, IllegalTransition, Invalid
+from server.lifecycle import OPEN_STATUSES, Action, HistoryAction, Status, allowed_actions
 from server.models import Ticket, User
 from server.services import tickets as ticket_service
 from server.services.figures import MonthlyFigure, monthly_figures
 from server.services.privacy import Viewer, phone_for
 from server.services.requests import place_label
+from server.services.task_links import revoke_task_links
 from server.services.web_choices import categories, squads
 from server.web.common import (
     CsrfChecked,
@@ -120,6 +122,8 @@ def _ticket_page(request: Request, db: SessionDep, now: datetime, user: User, ti
         "ticket": ticket, "proposals": ticket_service.proposals(db, ticket=ticket)
         if can_dispatch else [],
         "can_dispatch": can_dispatch, "actions": actions,
+        "can_revoke": still_open and ticket.assignee_id is not None
+        and _may_dispatch(user, ticket),
         "overdue": ticket_service.is_overdue(ticket, now), "place": place_label(ticket),
         "answers": answer_lines(ticket, lang_of(request)),
         "phone": shown,
@@ -187,6 +191,23 @@ def act(request: Request, db: SessionDep, now: NowDep, user: WebDispatcher, _csr
         return _ticket_page(request, db, now, user, ticket, status=409, error="changed",
                             form=form)
     return redirect(f"/staff/tickets/{ticket_id}?done={action}")
+
+
+@router.post("/staff/tickets/{ticket_id}/revoke-links", response_class=HTMLResponse)
+def revoke_links(request: Request, db: SessionDep, now: NowDep, user: WebDispatcher,
+                 _csrf: CsrfChecked, ticket_id: TicketId) -> Response:
+    """A volunteer's phone is lost, or the link went to the wrong group: end its links. The
+    volunteer keeps the task (and their password); a re-dispatch sends a fresh link."""
+    ticket = ticket_service.get_ticket(db, ticket_id=ticket_id)
+    if not _may_dispatch(user, ticket):
+        raise Forbidden("only the squad leader of this grid or staff may do this")
+    count = revoke_task_links(db, now=now, ticket=ticket)
+    ticket_service.record(db, ticket=ticket, action=HistoryAction.NOTE,
+                          actor=ticket_service.Actor.of(user), now=now,
+                          note=f"收回任务链接 {count} 个 / task links withdrawn: {count}",
+                          from_status=ticket.status)
+    db.commit()
+    return redirect(f"/staff/tickets/{ticket_id}?done=revoke")
 
 
 # --- monthly figures ------------------------------------------------------------------------

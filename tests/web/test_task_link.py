@@ -143,3 +143,22 @@ def test_a_link_acts_on_its_own_task_only_and_a_decline_ends_it(client: TestClie
     with client.app.state.sessions() as db:  # type: ignore[attr-defined]
         assert db.get(Ticket, first).status == "new"  # type: ignore[union-attr]
         assert db.get(Ticket, second).status == "dispatched"  # type: ignore[union-attr]
+
+
+def test_the_squads_leader_withdraws_a_tasks_links_from_its_page(client: TestClient) -> None:
+    from tests.web.conftest import cookie_sign_in, post_form
+
+    _, ticket_id, link = _offered(client)
+    cookie_sign_in(client, "leader2")  # another squad's leader: not theirs
+    page = f"/staff/tickets/{ticket_id}"
+    assert client.get(page).status_code == 403
+    cookie_sign_in(client, "leader1")
+    reply = post_form(client, page, f"{page}/revoke-links", {})
+    assert reply.status_code == 303  # type: ignore[attr-defined]
+    assert "已收回发给志愿者的任务链接" in client.get(reply.headers["location"]).text  # type: ignore[attr-defined]
+    client.cookies.clear()
+    assert client.get(link).status_code == 410
+    with client.app.state.sessions() as db:  # type: ignore[attr-defined]
+        ticket = db.get(Ticket, ticket_id)
+        assert ticket is not None and ticket.status == "dispatched"
+        assert "task links withdrawn: 1" in ticket.events[-1].note
