@@ -38,10 +38,10 @@ import tomllib
 import types
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal, TypeVar, Union, get_args, get_origin
+from typing import Annotated, Any, Literal, TypeVar, Union, get_args, get_origin
 from urllib.parse import unquote, urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from foundation.errors import ConfigError
 
@@ -53,6 +53,7 @@ __all__ = [
     "BorrowedSection",
     "BrokerAddress",
     "MqttSettings",
+    "PublicUrl",
     "Section",
     "SiteSettings",
     "find_config_file",
@@ -74,6 +75,17 @@ FILE_KEYS = frozenset({
 })
 
 Environment = Literal["development", "production", "test"]
+
+
+def _public_url(value: str) -> str:
+    if not value.startswith(("http://", "https://")):
+        raise ValueError("must start with http:// or https://")
+    return value.rstrip("/")
+
+
+# The address phones reach the server at (printed in QR codes): the server serves it and the
+# kiosk prints it, so both read it with this one check.
+PublicUrl = Annotated[str, AfterValidator(_public_url)]
 
 
 class Section(BaseModel):

@@ -19,12 +19,13 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field
 
 from foundation.settings import (
     DEVELOPMENT_KIOSK_KEY,
     AppSettings,
     BorrowedSection,
+    PublicUrl,
     Section,
     load_app_settings,
     refuse_placeholder,
@@ -57,14 +58,7 @@ class KioskKey(BorrowedSection):
 class PublicAddress(BorrowedSection):
     """``[http]`` as the kiosk sees it: the address phones reach the server at."""
 
-    public_url: str = "http://127.0.0.1:8080"
-
-    @field_validator("public_url")
-    @classmethod
-    def _http(cls, value: str) -> str:
-        if not value.startswith(("http://", "https://")):
-            raise ValueError("must start with http:// or https://")
-        return value.rstrip("/")
+    public_url: PublicUrl = "http://127.0.0.1:8080"
 
 
 class KioskAppSettings(AppSettings):

@@ -24,6 +24,7 @@ from foundation.settings import (
     AppSettings,
     BorrowedSection,
     MqttSettings,
+    PublicUrl,
     Section,
     load_app_settings,
     refuse_placeholder,
@@ -50,14 +51,7 @@ class HttpSettings(Section):
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=1, le=65535)
     # The address phones reach the server at; printed in QR codes.
-    public_url: str = "http://127.0.0.1:8080"
-
-    @field_validator("public_url")
-    @classmethod
-    def _http(cls, value: str) -> str:
-        if not value.startswith(("http://", "https://")):
-            raise ValueError("must start with http:// or https://")
-        return value.rstrip("/")
+    public_url: PublicUrl = "http://127.0.0.1:8080"
 
 
 class SecuritySettings(Section):
