@@ -185,7 +185,9 @@ class ReadingStore:
     def _follow_sequence(self, node: SensorNode, message: contract.Reading) -> None:
         """Keep the node's newest (epoch, seq); say loudly when it starts a new epoch."""
         epoch = node.epoch or 0
-        if message.epoch > epoch:
+        if message.epoch > epoch and not node.last_seq:
+            node.epoch, node.last_seq = message.epoch, message.seq  # a node heard the first time
+        elif message.epoch > epoch:
             log.warning("sensor node %s started a new sequence (epoch %d, was %d; its seq "
                         "restarts at %d, last was %d): its outbox was lost or replaced, and "
                         "readings it had not sent are gone", message.node_id, message.epoch,

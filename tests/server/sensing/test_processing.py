@@ -210,7 +210,7 @@ def test_a_node_with_a_new_outbox_is_heard_not_dropped_as_replays(rig: Rig, capl
     assert rig.metrics.value("servicepoint_sensor_node_new_sequences_total",
                              node="pump-room") == 1
     assert "servicepoint_sensor_node_new_sequences_total" in rig.metrics.render()
-    for _ in range(3):
+    for _ in range(11):  # out of its bracket past missing_raise_after_s (10 minutes)
         rig.clock.advance(minutes=1)
         rig.feed(replace(rig.node.bay(present=False), epoch=1_800_000_000))
         rig.tick()
