@@ -13,7 +13,7 @@ Wiring (paho-mqtt 2.x, MQTT 3.1.1, QoS 1 throughout):
   sequence order, and deletes rows whose PUBACK came back. Rows handed to paho stay in paho's
   in-memory queue across a reconnect and paho resends them in order; after a process restart the
   outbox still holds them and they are handed over again. Delivery is therefore at least once:
-  a listener drops repeats by (node_id, seq).
+  a listener drops repeats by (node_id, epoch, seq).
 - discovery is sent on every connect and again ``discovery_delay_s`` after Home Assistant
   publishes ``online`` on ``<discovery_prefix>/status``.
 

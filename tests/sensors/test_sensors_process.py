@@ -104,7 +104,7 @@ def test_kill_9_mid_stream_then_restart_loses_nothing(broker, listen, node_proce
     first_seen = list(dict.fromkeys(seqs))
     # Every reading stored before the kill arrived, the numbering went on after the restart,
     # and the first arrival of each is in order with no gap. Repeats (at least once) are only
-    # of readings in flight at the kill; the server drops them by (node_id, seq).
+    # of readings in flight at the kill; the server drops them by (node_id, epoch, seq).
     assert first_seen == list(range(1, max(seqs) + 1))
     assert max(seqs) > stored
     with sqlite3.connect(node.outbox) as db:
