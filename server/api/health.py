@@ -56,6 +56,7 @@ def probe_disk(folders: Iterable[Path]) -> DiskHealth:
     for folder in folders:
         probe = folder / f".healthz-{os.getpid()}"
         try:
+            folder.mkdir(parents=True, exist_ok=True)  # the server would make it to write there
             fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             try:
                 os.write(fd, _PROBE_BYTES)
