@@ -27,8 +27,11 @@ What is an error, and for whom:
 A bad value raises :class:`~foundation.errors.ConfigError` naming the key::
 
     settings = load_app_settings(MyAppSettings, env={"SERVICEPOINT_MQTT_URL": "mqtt://pi:1883"})
-    refuse_placeholder(settings, "security.kiosk_key", settings.security.kiosk_key,
-                       DEVELOPMENT_KIOSK_KEY, "SERVICEPOINT_SECURITY__KIOSK_KEY")
+    refuse_weak_secrets(settings, Secret("security.kiosk_key", settings.security.kiosk_key,
+                                         DEVELOPMENT_KIOSK_KEY, "SERVICEPOINT_SECURITY__KIOSK_KEY"))
+
+In production a secret must be neither the placeholder the code ships nor shorter than
+:data:`MIN_SECRET_LENGTH`; :func:`refuse_weak_secrets` names every one that is.
 """
 
 from __future__ import annotations
@@ -36,10 +39,12 @@ from __future__ import annotations
 import os
 import tomllib
 import types
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar, Union, get_args, get_origin
 from urllib.parse import unquote, urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -48,6 +53,7 @@ from foundation.errors import ConfigError
 __all__ = [
     "DEVELOPMENT_KIOSK_KEY",
     "FILE_KEYS",
+    "MIN_SECRET_LENGTH",
     "SITE_TIMEZONE",
     "AppSettings",
     "BorrowedSection",
@@ -59,13 +65,17 @@ __all__ = [
     "find_config_file",
     "load_app_settings",
     "parse_mqtt_url",
-    "refuse_placeholder",
+    "Secret",
+    "refuse_weak_secrets",
+    "weak_secrets",
 ]
 
 # The kiosk sends this key and the server checks it: both refuse the placeholder in production.
 DEVELOPMENT_KIOSK_KEY = "development-kiosk-key"
 # The time zone of a site whose settings do not name one (the project's home, Changsha).
 SITE_TIMEZONE = "Asia/Shanghai"
+# In production no secret (session key, kiosk key) may be shorter: the installer makes 32 or more.
+MIN_SECRET_LENGTH = 16
 
 # Every top-level key and section of the shared file, whichever app reads it. A key outside this
 # list is a typo every app refuses; a section in it that an app does not read, it ignores.
@@ -106,6 +116,17 @@ class SiteSettings(Section):
     name_en: str = "Community Service Point"
     timezone: str = SITE_TIMEZONE
     phone: str = ""
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        # Checked here, where it is set, so the error names servicepoint.toml and not the
+        # first file that happens to use it (rules.toml, alerts.toml).
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (for example Asia/Shanghai)") from None
+        return value
 
 
 class BrokerAddress(BaseModel):
@@ -301,9 +322,40 @@ def load_app_settings(
     return settings.model_copy(update={"source": source})
 
 
-def refuse_placeholder(settings: AppSettings, key: str, value: str, placeholder: str,
-                       variable: str) -> None:
-    """Outside development and tests, a secret must not be the placeholder the code ships."""
-    if settings.environment == "production" and value == placeholder:
-        raise ConfigError(key, f"still has the development placeholder; set {variable}",
+@dataclass(frozen=True)
+class Secret:
+    """A secret setting as production checks it: ``key`` is its dotted name, ``variable`` where
+    an installer sets it, ``placeholder`` the value the code ships (known to everyone)."""
+
+    key: str
+    value: str
+    placeholder: str
+    variable: str
+    min_length: int = MIN_SECRET_LENGTH
+
+
+def weak_secrets(secrets: Iterable[Secret]) -> list[tuple[str, str]]:
+    """(key, what is wrong) of each secret that is the shipped placeholder or too short."""
+    found: list[tuple[str, str]] = []
+    for secret in secrets:
+        if secret.value == secret.placeholder:
+            found.append((secret.key, f"still has the development placeholder; set "
+                                      f"{secret.variable}"))
+        elif len(secret.value) < secret.min_length:
+            found.append((secret.key, f"is shorter than {secret.min_length} characters; set a "
+                                      f"longer one in {secret.variable}"))
+    return found
+
+
+def refuse_weak_secrets(settings: AppSettings, *secrets: Secret) -> None:
+    """In production, stop on a placeholder or short secret; the one error names every one.
+
+    Development and tests keep the placeholders, so a checkout runs with no set-up.
+    """
+    if settings.environment != "production":
+        return
+    found = weak_secrets(secrets)
+    if found:
+        (key, message), rest = found[0], found[1:]
+        raise ConfigError(key, message + "".join(f"; {k}: {m}" for k, m in rest),
                           settings.source)

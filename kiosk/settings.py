@@ -2,8 +2,9 @@
 
 Read from the site's shared TOML file and the environment by :func:`load_kiosk_settings` (the
 reader is ``foundation.settings``). The kiosk reads only what it uses, so a kiosk on a Pi whose
-env file holds just ``SERVICEPOINT_ENVIRONMENT=production`` and its key
-(``SERVICEPOINT_SECURITY__KIOSK_KEY``) starts; the server's secrets are the server's to check::
+env file holds just ``SERVICEPOINT_ENVIRONMENT=production``, its key
+(``SERVICEPOINT_SECURITY__KIOSK_KEY``) and its staff PIN (``SERVICEPOINT_KIOSK__STAFF_PIN``; the
+shipped one is refused in production) starts; the server's secrets are the server's to check::
 
     settings = load_kiosk_settings(env={"SERVICEPOINT_KIOSK__KIOSK_ID": "K2"})
     settings.kiosk.server_url, settings.security.kiosk_key, settings.data_dir / "kiosk"
@@ -26,13 +27,18 @@ from foundation.settings import (
     AppSettings,
     BorrowedSection,
     PublicUrl,
+    Secret,
     Section,
     load_app_settings,
-    refuse_placeholder,
+    refuse_weak_secrets,
 )
 
-__all__ = ["KioskAppSettings", "KioskKey", "KioskSettings", "PublicAddress",
-           "load_kiosk_settings"]
+__all__ = ["DEVELOPMENT_STAFF_PIN", "KioskAppSettings", "KioskKey", "KioskSettings",
+           "PublicAddress", "load_kiosk_settings"]
+
+
+# The staff PIN a checkout starts with; in production the kiosk refuses it (everyone knows it).
+DEVELOPMENT_STAFF_PIN = "2468"
 
 
 class KioskSettings(Section):
@@ -45,7 +51,7 @@ class KioskSettings(Section):
     idle_warning_seconds: int = Field(default=30, ge=20)
     voice: bool = False
     voice_command: str = "espeak-ng -v cmn -s 140"
-    staff_pin: str = Field(default="2468", pattern=r"^\d{4,8}$")
+    staff_pin: str = Field(default=DEVELOPMENT_STAFF_PIN, pattern=r"^\d{4,8}$")
     request_timeout_s: float = Field(default=5.0, gt=0, le=60)
 
 
@@ -69,8 +75,13 @@ class KioskAppSettings(AppSettings):
 
 def load_kiosk_settings(path: Path | str | None = None,
                         env: Mapping[str, str] | None = None) -> KioskAppSettings:
-    """The kiosk's settings; in production its key must not be the development placeholder."""
+    """The kiosk's settings; in production its key must be neither the placeholder nor short,
+    and its staff PIN not the one the code ships."""
     settings = load_app_settings(KioskAppSettings, path, env)
-    refuse_placeholder(settings, "security.kiosk_key", settings.security.kiosk_key,
-                       DEVELOPMENT_KIOSK_KEY, "SERVICEPOINT_SECURITY__KIOSK_KEY")
+    refuse_weak_secrets(
+        settings,
+        Secret("security.kiosk_key", settings.security.kiosk_key, DEVELOPMENT_KIOSK_KEY,
+               "SERVICEPOINT_SECURITY__KIOSK_KEY"),
+        Secret("kiosk.staff_pin", settings.kiosk.staff_pin, DEVELOPMENT_STAFF_PIN,
+               "SERVICEPOINT_KIOSK__STAFF_PIN", min_length=4))
     return settings

@@ -346,6 +346,8 @@ if [ "$with_kiosk" -eq 1 ]; then
     ensure_env "$R$ETC/kiosk.env" SERVICEPOINT_DATA_DIR "$KIOSK_STATE"
     kiosk_key="$(env_value "$R$ETC/env" SERVICEPOINT_SECURITY__KIOSK_KEY)"
     ensure_env "$R$ETC/kiosk.env" SERVICEPOINT_SECURITY__KIOSK_KEY "${kiosk_key:-$(secret 16)}"
+    # In production the kiosk refuses the staff PIN the code ships: each Pi gets its own.
+    ensure_env "$R$ETC/kiosk.env" SERVICEPOINT_KIOSK__STAFF_PIN "$(shuf -i 100000-999999 -n 1)"
 fi
 
 # The staff's alert channels hold secrets only the site has (robot keys, mail logins), so

@@ -1,4 +1,11 @@
-"""``servicepoint server``, ``servicepoint db …`` and ``servicepoint seed …``."""
+"""``servicepoint server``, ``servicepoint db …`` and ``servicepoint seed …``.
+
+Each command reads every configuration file it depends on before it starts work, so a bad key
+stops it as a ConfigError (one line naming the file and the key, exit 78 from the
+``servicepoint`` command) and never inside uvicorn's start-up. In production the server does
+not start while a demo sign-in still opens with its published password, and ``seed --demo`` is
+refused.
+"""
 
 from __future__ import annotations
 
@@ -8,13 +15,47 @@ import sqlite3
 import sys
 from pathlib import Path
 
+from sqlalchemy import Engine
+
+from foundation.errors import ConfigError
 from server.db import make_engine, session_factory, upgrade
+from server.library.config import library_config_path, load_policy
 from server.services.categories import load_category_specs, sync_categories
-from server.services.site_data import apply_site_data, load_site_data
-from server.settings import load_server_settings
+from server.services.site_data import apply_site_data, demo_signins_in_use, load_site_data
+from server.settings import ServerSettings, load_server_settings
 
 log = logging.getLogger(__name__)
 DEMO_SITE = Path("config") / "demo-site.toml"
+# The demo file as shipped with the code, whichever settings file a deployment uses.
+SHIPPED_DEMO_SITE = Path(__file__).resolve().parents[1] / "config" / "demo-site.toml"
+
+
+def demo_site_path(settings: ServerSettings) -> Path:
+    """The demo site file: beside the settings file, else config/ under the current folder."""
+    return Path(settings.source).parent / "demo-site.toml" if settings.source else DEMO_SITE
+
+
+def refuse_demo_signins(settings: ServerSettings, engine: Engine) -> None:
+    """In production, stop while any demo sign-in still opens with its published password."""
+    if settings.environment != "production":
+        return
+    files = {path.resolve() for path in (demo_site_path(settings), SHIPPED_DEMO_SITE)
+             if path.is_file()}
+    with session_factory(engine)() as session:
+        for path in sorted(files):
+            names = demo_signins_in_use(session, load_site_data(path))
+            if names:
+                raise ConfigError(
+                    "sign-ins", f"{', '.join(names)} still sign in with the demo passwords of "
+                    f"{path}; give them new ones in your site file and run servicepoint seed "
+                    "FILE")
+
+
+def check_config_files(settings: ServerSettings) -> None:
+    """Read the categories and the library's rules now, so a bad key stops the command here
+    (ConfigError) and not in the web app's start-up, where uvicorn would print a traceback."""
+    load_category_specs(settings.categories_file)
+    load_policy(library_config_path(settings))
 
 
 def serve(argv: list[str]) -> int:
@@ -27,11 +68,13 @@ def serve(argv: list[str]) -> int:
                         help="do not migrate the database at start-up")
     args = parser.parse_args(argv)
     settings = load_server_settings()
+    check_config_files(settings)
     from server.app import create_app, serve
 
     engine = make_engine(settings.database_url)
     if not args.no_upgrade:
         upgrade(engine)
+    refuse_demo_signins(settings, engine)
     ingest_factory = None
     from server.alerts import AppriseNotifier
 
@@ -105,8 +148,11 @@ def seed(argv: list[str]) -> int:
     if not args.file and not args.demo:
         parser.error("give a FILE or --demo")
     settings = load_server_settings()
-    path = args.file or (Path(settings.source).parent / "demo-site.toml" if settings.source
-                         else DEMO_SITE)
+    if args.demo and settings.environment == "production":
+        raise ConfigError("environment", "is production: the demo's sign-ins and passwords are "
+                          "public, so seed --demo is refused; load your own site file",
+                          settings.source)
+    path = args.file or demo_site_path(settings)
     data = load_site_data(path)
     engine = make_engine(settings.database_url)
     upgrade(engine)

@@ -9,7 +9,8 @@ reader is ``foundation.settings``), built when a command starts, never at import
 The server owns ``[database]``, ``[http]``, ``[security]`` and ``[ingest]`` (a misspelt key in
 any of them stops it, naming the key), shares ``[site]`` and ``[mqtt]``, and reads one key of the
 kiosk's section: ``kiosk.font_path``, the CJK font the library's printed labels and cards use.
-In production it refuses the placeholders of its session secret and of the kiosk's key.
+In production it refuses the placeholders of its session secret and of the kiosk's key, and
+secrets shorter than ``MIN_SECRET_LENGTH``.
 """
 
 from __future__ import annotations
@@ -25,9 +26,10 @@ from foundation.settings import (
     BorrowedSection,
     MqttSettings,
     PublicUrl,
+    Secret,
     Section,
     load_app_settings,
-    refuse_placeholder,
+    refuse_weak_secrets,
 )
 
 __all__ = ["DatabaseSettings", "HttpSettings", "IngestSettings", "KioskFont", "SecuritySettings",
@@ -142,10 +144,13 @@ class ServerSettings(AppSettings):
 
 def load_server_settings(path: Path | str | None = None,
                          env: Mapping[str, str] | None = None) -> ServerSettings:
-    """The server's settings; in production its secrets must not be the shipped placeholders."""
+    """The server's settings; in production its secrets must be neither the shipped
+    placeholders nor short."""
     settings = load_app_settings(ServerSettings, path, env)
-    refuse_placeholder(settings, "security.secret_key", settings.security.secret_key,
-                       DEVELOPMENT_SECRET, "SERVICEPOINT_SECRET_KEY")
-    refuse_placeholder(settings, "security.kiosk_key", settings.security.kiosk_key,
-                       DEVELOPMENT_KIOSK_KEY, "SERVICEPOINT_SECURITY__KIOSK_KEY")
+    refuse_weak_secrets(
+        settings,
+        Secret("security.secret_key", settings.security.secret_key, DEVELOPMENT_SECRET,
+               "SERVICEPOINT_SECRET_KEY"),
+        Secret("security.kiosk_key", settings.security.kiosk_key, DEVELOPMENT_KIOSK_KEY,
+               "SERVICEPOINT_SECURITY__KIOSK_KEY"))
     return settings

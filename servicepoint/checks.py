@@ -3,7 +3,8 @@
 Each takes the :class:`~servicepoint.probes.Deployment` and the :class:`~servicepoint.probes.Probes`
 and returns one :class:`~servicepoint.probes.CheckResult`. The server's migrations, paho and the
 sensors' config loader are imported inside the checks that need them, so loading this module
-never loads Kivy, SQLAlchemy or paho.
+never loads Kivy, SQLAlchemy or paho. (Over 400 lines: the checks are one family, read side by
+side; each is short and they share the probes and the read-only database opening.)
 """
 
 from __future__ import annotations
@@ -44,7 +45,35 @@ def check_config(settings: Deployment, probes: Probes) -> CheckResult:
             "config", "WARN", f"{text}: development settings, with placeholder secrets allowed.",
             f"on a deployed Pi set SERVICEPOINT_ENVIRONMENT=production and real secrets in "
             f"{ENV_FILE} (scripts/install-pi.sh does both).")
+    demo = _demo_signins(settings)
+    if demo is not None:
+        return CheckResult("config", "FAIL", f"{text}: {demo}.",
+                           "the server does not start so: give these sign-ins new passwords in "
+                           "your site file and run sudo servicepoint seed FILE.")
     return CheckResult("config", "OK", text + ".")
+
+
+def _demo_signins(settings: Deployment) -> str | None:
+    """What the server would refuse to start for: demo sign-ins with their published passwords.
+    None when there are none, or when the database cannot be read (the database check says
+    why)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from server.cli import refuse_demo_signins
+
+    path = _sqlite_path(settings.server.database_url)
+    if path is not None and not path.exists():
+        return None
+    engine = _read_only_engine(settings.server.database_url)
+    try:
+        refuse_demo_signins(settings.server, engine)
+    except ConfigError as exc:
+        return str(exc)
+    except SQLAlchemyError:
+        return None
+    finally:
+        engine.dispose()
+    return None
 
 
 # ----------------------------------------------------------------------------------- broker
@@ -158,30 +187,36 @@ def _sqlite_path(url: str) -> Path | None:
     return Path(path) if path and path != ":memory:" else None
 
 
+def _read_only_engine(url: str) -> Any:
+    """An engine on the server's database; a SQLite file is opened read-only, so a check never
+    changes (or creates) the file it looks at."""
+    from sqlalchemy import create_engine
+
+    from server.db import make_engine
+
+    path = _sqlite_path(url)
+    if path is None:
+        return make_engine(url, connect_args={"connect_timeout": 5})
+    uri = f"file:{path}?mode=ro"
+    return create_engine("sqlite://", creator=lambda: sqlite3.connect(uri, uri=True, timeout=5))
+
+
 def check_database(settings: Deployment, probes: Probes) -> CheckResult:
     from alembic.runtime.migration import MigrationContext
     from alembic.script import ScriptDirectory
-    from sqlalchemy import create_engine
     from sqlalchemy.exc import SQLAlchemyError
 
-    from server.db import alembic_config, make_engine
+    from server.db import alembic_config
 
     url = settings.server.database_url
     path = _sqlite_path(url)
     upgrade_fix = ("sudo servicepoint db upgrade (the server also does this when it starts: "
                    "sudo systemctl restart servicepoint-server).")
-    if path is not None:
-        if not path.exists():
-            return CheckResult("database", "FAIL", f"there is no database at {path} yet.",
-                               upgrade_fix)
-        # Read-only, so the check itself never changes the file it looks at.
-        uri = f"file:{path}?mode=ro"
-        engine = create_engine("sqlite://",
-                               creator=lambda: sqlite3.connect(uri, uri=True, timeout=5))
-        shown = str(path)
-    else:
-        engine = make_engine(url, connect_args={"connect_timeout": 5})
-        shown = engine.url.render_as_string(hide_password=True)
+    if path is not None and not path.exists():
+        return CheckResult("database", "FAIL", f"there is no database at {path} yet.",
+                           upgrade_fix)
+    engine = _read_only_engine(url)
+    shown = str(path) if path is not None else engine.url.render_as_string(hide_password=True)
     script = ScriptDirectory.from_config(alembic_config(url))
     heads = set(script.get_heads())
     try:

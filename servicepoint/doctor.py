@@ -29,10 +29,13 @@ import argparse
 import json
 import logging
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import asdict
 
 from foundation.errors import ConfigError
+from kiosk.settings import load_kiosk_settings
+from sensors.settings import load_node_settings
+from server.settings import load_server_settings
 from servicepoint.checks import (
     check_broker,
     check_clock,
@@ -65,17 +68,18 @@ CHECKS: dict[str, Check] = {
 
 def run_checks(settings: Deployment | None, *, probes: Probes | None = None,
                only: Sequence[str] | None = None,
-               settings_error: ConfigError | None = None) -> Iterator[CheckResult]:
+               settings_errors: Sequence[ConfigError] = ()) -> Iterator[CheckResult]:
     """Run the checks in order, yielding each result as soon as it is known.
 
     With ``settings`` None (they did not load), only the config check runs, and fails with
-    ``settings_error``: every other check needs the settings.
+    ``settings_errors`` (each program's own): every other check needs the settings.
     """
     probes = probes or Probes()
     names = list(only) if only else list(CHECKS)
     if settings is None:
-        error = settings_error or ConfigError("(file)", "could not be loaded")
-        yield CheckResult("config", "FAIL", f"the settings do not load: {error}.",
+        errors = list(settings_errors) or [ConfigError("(file)", "could not be loaded")]
+        said = "; ".join(dict.fromkeys(str(error) for error in errors))
+        yield CheckResult("config", "FAIL", f"the settings do not load: {said}.",
                           "correct the named key in servicepoint.toml or in " + ENV_FILE + ".")
         return
     for name in names:
@@ -86,6 +90,19 @@ def run_checks(settings: Deployment | None, *, probes: Probes | None = None,
             yield CheckResult(name, "FAIL", f"the check itself failed: {exc!r}.",
                               "report this with the output of servicepoint --log-level DEBUG "
                               "doctor.")
+
+
+def _each_programs_error(env: Mapping[str, str] | None = None) -> list[ConfigError]:
+    """What stops each program (server, sensor node, kiosk) from loading its settings: the
+    installer sees every one at once (a short session key and the kiosk's shipped PIN), not
+    only the first program's."""
+    errors: list[ConfigError] = []
+    for load in (load_server_settings, load_node_settings, load_kiosk_settings):
+        try:
+            load(env=env)
+        except ConfigError as exc:
+            errors.append(exc)
+    return errors
 
 
 def _summary(results: Sequence[CheckResult]) -> str:
@@ -119,13 +136,13 @@ def main(argv: Sequence[str] | None = None, *, probes: Probes | None = None) -> 
     probes = probes or Probes()
     probes.broker_timeout = args.timeout
     settings: Deployment | None
-    error: ConfigError | None = None
+    errors: list[ConfigError] = []
     try:
         settings = load_deployment()
-    except ConfigError as exc:
-        settings, error = None, exc
+    except ConfigError:
+        settings, errors = None, _each_programs_error()
     results: list[CheckResult] = []
-    for result in run_checks(settings, probes=probes, only=args.only, settings_error=error):
+    for result in run_checks(settings, probes=probes, only=args.only, settings_errors=errors):
         results.append(result)
         if not args.json:
             _say(result.line())  # each line as soon as it is known: the broker may take seconds

@@ -27,6 +27,16 @@ class QuestionSpec(BaseModel):
     required: bool = False
     choices: list[tuple[str, str, str]] = Field(min_length=1)
 
+    @field_validator("choices")
+    @classmethod
+    def _unique_keys(cls, value: list[tuple[str, str, str]]) -> list[tuple[str, str, str]]:
+        # A resident's answer is stored by its key: two choices with one key are one answer.
+        keys = [key for key, _zh, _en in value]
+        twice = sorted({key for key in keys if keys.count(key) > 1})
+        if twice:
+            raise ValueError(f"answer key {twice[0]!r} is used twice")
+        return value
+
     def as_json(self) -> dict[str, Any]:
         return {
             "code": self.code, "label_zh": self.label_zh, "label_en": self.label_en,

@@ -41,9 +41,9 @@ from foundation.tomlfile import read_toml
 from server.alerts.rows import ContactChannel
 from server.models import Building, Compound, Grid, Squad, Unit, User, Volunteer, VolunteerSkill
 from server.place_locations import PlaceLocation
-from server.security import hash_password
+from server.security import hash_password, verify_password
 
-__all__ = ["SiteData", "LoadReport", "load_site_data", "apply_site_data"]
+__all__ = ["SiteData", "LoadReport", "apply_site_data", "demo_signins_in_use", "load_site_data"]
 
 log = logging.getLogger(__name__)
 _CODE = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$"
@@ -354,3 +354,19 @@ def apply_site_data(db: Session, *, data: SiteData) -> LoadReport:
     db.commit()
     log.info("site data loaded: %s", report.summary())
     return report
+
+
+def demo_signins_in_use(db: Session, demo: SiteData) -> list[str]:
+    """The usernames of ``demo``'s sign-ins that are active here and still open with the password
+    that file gives them (public: it is in the README). Production refuses to start with any.
+
+    Only usernames found in the database are checked, so a real site costs no password check.
+    """
+    known = {u.username: u.password for u in demo.user if u.password}
+    known.update({v.username: v.password for v in demo.volunteer if v.username and v.password})
+    if not known:
+        return []
+    rows = db.scalars(select(User).where(User.username.in_(known), User.active.is_(True)))
+    return sorted(user.username for user in rows
+                  if user.password_hash and verify_password(user.password_hash,
+                                                            known[user.username]))

@@ -27,7 +27,8 @@ LOADERS: dict[str, Loader] = {"server": load_server_settings, "node": load_node_
                               "kiosk": load_kiosk_settings}
 # What scripts/install-pi.sh writes into each program's env file, secrets made up.
 PRODUCTION = {"SERVICEPOINT_ENVIRONMENT": "production", "SERVICEPOINT_CONFIG": str(SHIPPED)}
-KIOSK_ENV = {**PRODUCTION, "SERVICEPOINT_SECURITY__KIOSK_KEY": "k" * 32}
+KIOSK_ENV = {**PRODUCTION, "SERVICEPOINT_SECURITY__KIOSK_KEY": "k" * 32,
+             "SERVICEPOINT_KIOSK__STAFF_PIN": "731906"}
 NODE_ENV = {**PRODUCTION, "SERVICEPOINT_MQTT_URL": "mqtt://node-1:pw@127.0.0.1:1883"}
 
 
@@ -100,7 +101,8 @@ def test_another_apps_sections_are_not_this_apps_errors(tmp_path: Path, app: str
 
 
 def test_the_kiosk_starts_in_production_with_only_its_own_key() -> None:
-    alone = {"SERVICEPOINT_ENVIRONMENT": "production", "SERVICEPOINT_SECURITY__KIOSK_KEY": "k" * 32}
+    alone = {"SERVICEPOINT_ENVIRONMENT": "production", "SERVICEPOINT_SECURITY__KIOSK_KEY": "k" * 32,
+             "SERVICEPOINT_KIOSK__STAFF_PIN": "731906"}
     assert load_kiosk_settings(env=alone).environment == "production"
     kiosk = load_kiosk_settings(env=KIOSK_ENV)
     assert kiosk.environment == "production" and kiosk.security.kiosk_key == "k" * 32
@@ -127,6 +129,32 @@ def test_the_server_still_refuses_its_placeholders_in_production(env: Mapping[st
     with pytest.raises(ConfigError, match="development placeholder") as caught:
         load_server_settings(env={**PRODUCTION, **env})
     assert caught.value.key == key
+
+
+def test_production_refuses_short_secrets_and_the_shipped_pin_naming_each() -> None:
+    server_env = {**PRODUCTION, "SERVICEPOINT_SECRET_KEY": "x",
+                  "SERVICEPOINT_SECURITY__KIOSK_KEY": "twelve-chars"}
+    with pytest.raises(ConfigError) as caught:
+        load_server_settings(env=server_env)
+    assert caught.value.key == "security.secret_key"
+    assert "shorter than 16 characters" in str(caught.value)
+    assert "security.kiosk_key: is shorter than 16" in str(caught.value)
+    with pytest.raises(ConfigError) as caught:
+        load_kiosk_settings(env={**KIOSK_ENV, "SERVICEPOINT_KIOSK__STAFF_PIN": "2468"})
+    assert caught.value.key == "kiosk.staff_pin"
+    assert "SERVICEPOINT_KIOSK__STAFF_PIN" in str(caught.value)
+    # Development keeps all of them, so a checkout runs with no set-up.
+    assert load_server_settings(env={**server_env, "SERVICEPOINT_ENVIRONMENT": "development"})
+    assert load_kiosk_settings(env={}).kiosk.staff_pin == "2468"
+
+
+def test_an_unknown_site_time_zone_is_blamed_on_the_settings_file(tmp_path: Path) -> None:
+    path = write(tmp_path, "[site]\ntimezone = 'Asia/Changsha'\n")
+    for load in LOADERS.values():
+        with pytest.raises(ConfigError) as caught:
+            load(path, env={})
+        assert caught.value.key == "site.timezone"
+        assert str(caught.value).startswith(f"{path}: site.timezone: ")
 
 
 def test_a_missing_config_file_is_named(tmp_path: Path) -> None:

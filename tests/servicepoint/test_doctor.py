@@ -92,6 +92,7 @@ class Site:
             "SERVICEPOINT_CONFIG": str(self.config),
             "SERVICEPOINT_SECRET_KEY": "a-real-secret-for-the-test",
             "SERVICEPOINT_SECURITY__KIOSK_KEY": "a-real-kiosk-key",
+            "SERVICEPOINT_KIOSK__STAFF_PIN": "731906",
             "SERVICEPOINT_MQTT_URL":
                 f"mqtt://servicepoint-server:{SERVER_PASSWORD}@127.0.0.1:{broker.port}",
         }
@@ -323,6 +324,30 @@ def test_cli_reports_settings_that_do_not_load(site_env: Site, monkeypatch: pyte
     out = capsys.readouterr().out
     assert code == 1
     assert out.startswith("FAIL config") and "http.port" in out
+
+
+def test_cli_names_each_public_or_short_secret(site_env: Site, monkeypatch: pytest.MonkeyPatch,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("SERVICEPOINT_SECRET_KEY", "x")
+    monkeypatch.delenv("SERVICEPOINT_KIOSK__STAFF_PIN")
+    code = doctor.main([], probes=quiet_probes())
+    out = capsys.readouterr().out
+    assert code == 1 and out.startswith("FAIL config")
+    assert "security.secret_key: is shorter than 16 characters" in out
+    assert "kiosk.staff_pin: still has the development placeholder" in out
+
+
+def test_demo_sign_ins_with_their_passwords_fail_the_config_check(site: Site) -> None:
+    from server.db import make_engine, session_factory
+    from server.services.site_data import apply_site_data, load_site_data
+
+    engine = make_engine(f"sqlite:///{site.data / 'servicepoint.db'}")
+    with session_factory(engine)() as session:
+        apply_site_data(session, data=load_site_data(REPO / "config" / "demo-site.toml"))
+    engine.dispose()
+    failed = only_failure(site.check())
+    assert failed.name == "config"
+    assert "sign-ins: admin, " in failed.message and "demo passwords" in failed.message
 
 
 def test_help_has_an_example(capsys: pytest.CaptureFixture[str]) -> None:
