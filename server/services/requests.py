@@ -1,5 +1,10 @@
 """Resident requests: filing (idempotent on the client id), following by phone token, confirming.
 
+A client id is a capability, not a lookup key: filing again under an id already used answers
+with the first filing only when the body is the same (a retry), and a different body is a
+409 that says nothing about the first one. Whether the replay may see the phone token is the
+caller's proof, decided where the caller is known (server/api/routes/public.py).
+
 居民点单: a resident files a request at the kiosk, on a phone or through Open311. It becomes a
 ticket with the squad whose grid covers the resident's building. The phone token in the QR link
 is the resident's only key: it reads that one request and nothing else.
@@ -19,6 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, selectinload
 
+from foundation.redact import short_hash
 from server.errors import Conflict, IllegalTransition, Invalid, NotFound
 from server.lifecycle import Action, HistoryAction, Status
 from server.models import (
@@ -152,7 +158,7 @@ def file_request(db: Session, *, new: NewRequest, now: datetime, site_id: str
     returns the first filing unchanged, so nothing is ever filed twice."""
     existing = db.scalar(select(ServiceRequest).where(ServiceRequest.client_id == new.client_id))
     if existing is not None:
-        return existing, False
+        return _replayed(existing, new), False
     category = db.get(Category, new.category)
     if category is None or not category.active:
         raise Invalid(f"category {new.category!r}: no such service")
@@ -200,10 +206,38 @@ def file_request(db: Session, *, new: NewRequest, now: datetime, site_id: str
             select(ServiceRequest).where(ServiceRequest.client_id == new.client_id))
         if existing is None:
             raise Conflict("the request number or token is already in use") from None
-        return existing, False
+        return _replayed(existing, new), False
     log.info("request %s filed (ticket %s, %s, squad %s, via %s)", ticket.number, ticket.id,
              category.code, squad_id, new.channel)
     return request, True
+
+
+def _place_code(ticket: Ticket) -> str | None:
+    for place in (ticket.unit, ticket.building, ticket.compound):
+        if place is not None:
+            return str(place.code)
+    return None
+
+
+def _replayed(existing: ServiceRequest, new: NewRequest) -> ServiceRequest:
+    """The first filing, if ``new`` is a retry of it; else a 409 that reveals nothing of it
+    (not its number, its status or its token). The kiosk's number is not compared: the
+    server may have given the first filing another one."""
+    ticket = existing.ticket
+    same = (ticket.category_code == new.category
+            and _place_code(ticket) == new.place_code
+            and dict(existing.answers) == dict(new.answers)
+            and existing.description == new.description
+            and existing.contact_name == new.contact_name
+            and existing.contact_phone == new.contact_phone
+            and existing.floor == new.floor.strip()[:10]
+            and existing.room == new.room.strip()[:20]
+            and new.phone_token in (None, existing.phone_token))
+    if not same:
+        log.warning("client id %s reused with a different body: refused",
+                    short_hash(new.client_id))
+        raise Conflict("client_id: already used for another request")
+    return existing
 
 
 # Everything the resident's view of a request reads, in three queries instead of one per

@@ -20,7 +20,39 @@ def test_a_retry_with_the_same_client_id_never_files_twice(client: TestClient) -
         "answers": {"where": "kitchen"}})
     assert (first.status_code, again.status_code) == (201, 200)
     assert first.json()["number"] == again.json()["number"]
-    assert first.json()["phone_token"] == again.json()["phone_token"]
+    # The retry proves nothing (no token in the body, no kiosk key): it is told the request
+    # exists, not the phone token that would let it follow or cancel it.
+    assert first.json()["phone_token"] and again.json()["phone_token"] is None
+
+
+def test_someone_elses_client_id_with_another_body_is_a_409_that_reveals_nothing(
+        client: TestClient) -> None:
+    client_id = uuid.uuid4().hex
+    mine = client.post("/api/v1/requests", json={
+        "client_id": client_id, "category": "pipe_unclog", "unit_code": "C02-B01-U2",
+        "answers": {"where": "kitchen"}, "contact_phone": "13800001234"})
+    theirs = client.post("/api/v1/requests", json={
+        "client_id": client_id, "category": "haircut", "unit_code": "C01-B01-U1",
+        "answers": {"when": "any"}})
+    assert (mine.status_code, theirs.status_code) == (201, 409)
+    assert theirs.json()["error"]["code"] == "conflict"
+    token, number = mine.json()["phone_token"], mine.json()["number"]
+    assert token not in theirs.text and number not in theirs.text
+    assert client.get(f"/api/v1/track/{token}").json()["status"] == "new"
+
+
+def test_the_kiosk_retrying_with_the_same_body_gets_its_filing_back(
+        client: TestClient, settings) -> None:  # type: ignore[no-untyped-def]
+    body = {"client_id": uuid.uuid4().hex, "category": "haircut", "unit_code": "C01-B01-U1",
+            "answers": {"when": "any"}, "number": "K1-0777", "phone_token": "q" * 43}
+    key = {"X-Kiosk-Key": settings.security.kiosk_key}
+    first = client.post("/api/v1/requests", json=body, headers=key)
+    again = client.post("/api/v1/requests", json=body, headers=key)
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.json()["number"] == "K1-0777" and again.json()["phone_token"] == "q" * 43
+    # Anyone guessing the id without the kiosk's token learns nothing to follow it with.
+    guess = client.post("/api/v1/requests", json={**body, "phone_token": None})
+    assert guess.status_code == 200 and guess.json()["phone_token"] is None
 
 
 def test_kiosk_chosen_number_and_token_are_kept(client: TestClient) -> None:

@@ -84,9 +84,11 @@ def places(db: SessionDep) -> schemas.PlacesPublic:
 def create_request(body: schemas.RequestCreate, db: SessionDep, now: NowDep,
                    settings: SettingsDep, response: Response, caller: FilingCaller
                    ) -> schemas.RequestPublic:
-    """File a request. Without signing in, filings are limited per address (and per kiosk,
-    for a caller that sends X-Kiosk-Key): 429 with Retry-After past the limit. The channel is
-    the caller's: ``staff`` only for signed-in staff."""
+    """File a request. Filing again with the same ``client_id`` and the same body answers with
+    the first filing (200); with a different body, 409. Without signing in, filings are
+    limited per address (and per kiosk, for a caller that sends X-Kiosk-Key): 429 with
+    Retry-After past the limit. The channel is the caller's: ``staff`` only for signed-in
+    staff."""
     request, created = file_request(db, new=NewRequest(
         client_id=body.client_id, category=body.category, place_code=body.unit_code,
         answers=dict(body.answers), description=body.description,
@@ -94,9 +96,14 @@ def create_request(body: schemas.RequestCreate, db: SessionDep, now: NowDep,
         channel=caller.channel(body.channel),
         number=body.number, phone_token=body.phone_token, floor=body.floor, room=body.room,
     ), now=now, site_id=settings.site.id)
+    # A same-body retry answers with the first filing (200), and with its phone token only to
+    # a caller who shows it already has it: the token in the body (the kiosk's outbox sends
+    # the one it printed), the kiosk key, or signed-in staff. Anyone else who only knows the
+    # client id and the body learns nothing that would let them follow or cancel it.
+    shown = created or body.phone_token is not None or caller.kind in ("kiosk", "staff")
     if not created:
         response.status_code = 200
-    return request_public(request.ticket, now, token=request.phone_token,
+    return request_public(request.ticket, now, token=request.phone_token if shown else None,
                           public_url=settings.http.public_url)
 
 
