@@ -14,11 +14,17 @@ having filed it, or is down for a day: the server's intake is idempotent on ``cl
 
 Safe to use from several threads (one connection behind a lock).
 
+A damaged file (truncated, garbage) found at start is moved aside as
+``outbox.sqlite3.damaged-<UTC time>`` (:mod:`foundation.damaged`, said in the log naming both
+files), a new one is started, and every request and return that can still be read from the old
+one is copied in, so a resident holding a QR code is not forgotten.
+
 Library returns scanned at the kiosk are kept the same way, in the same file (:class:`ReturnBox`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import secrets
@@ -29,6 +35,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar, Generic, TypeVar
 
+from foundation.damaged import readable_rows, set_aside_if_damaged
 from foundation.redact import short_hash
 
 __all__ = ["KeptReturn", "Outbox", "Parcel", "ReturnBox"]
@@ -82,12 +89,45 @@ class _KeptTable(Generic[T]):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
+        # A truncated or garbage file is moved aside before SQLite trips on it (a traceback
+        # naming no file, and a restart into the same failure for ever).
+        aside = set_aside_if_damaged(self.path)
         self._db = sqlite3.connect(self.path, timeout=10, check_same_thread=False,
                                    isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.execute("PRAGMA busy_timeout=10000")
         self._db.executescript(self._SCHEMA)
+        if aside is not None:
+            self._take_from(aside)
+
+    def _take_from(self, aside: Path) -> None:
+        """Copy what can be read of a damaged file into the new one: requests and returns
+        alike (they share the file, and the first table opened is the one that finds it),
+        each in its state, and the number sequence so no number is given twice."""
+        self._db.executescript(_SCHEMA + _RETURNS_SCHEMA)
+        kept = {}
+        for table in ("outbox", "returns", "sequence"):
+            rows = [r for r in readable_rows(aside, table) if _whole(table, r)]
+            for row in rows:
+                names = ", ".join(row)
+                marks = ", ".join("?" for _ in row)
+                with contextlib.suppress(sqlite3.DatabaseError):
+                    self._db.execute(f"INSERT OR IGNORE INTO {table} ({names}) VALUES ({marks})",
+                                     tuple(row.values()))
+            kept[table] = len(rows)
+        numbers = [str(r[0]).rsplit("-", 1)[-1] for r in
+                   self._db.execute("SELECT number FROM outbox").fetchall()]
+        highest = max((int(n) for n in numbers if n.isdigit()), default=0)
+        self._db.execute(
+            "INSERT INTO sequence (name, value) VALUES ('number', ?) ON CONFLICT(name)"
+            " DO UPDATE SET value = max(value, excluded.value)", (highest,))
+        pending = self._db.execute(
+            "SELECT (SELECT count(*) FROM outbox WHERE state = 'pending'),"
+            " (SELECT count(*) FROM returns WHERE state = 'pending')").fetchone()
+        log.error("kiosk outbox %s was damaged: %d requests and %d returns read from %s, "
+                  "of which %d requests and %d returns are still to send", self.path,
+                  kept["outbox"], kept["returns"], aside.name, pending[0], pending[1])
 
     def close(self) -> None:
         with self._lock:
@@ -126,6 +166,17 @@ class _KeptTable(Generic[T]):
             self._db.execute(
                 f"UPDATE {self._TABLE} SET attempts = attempts + 1, last_error = ?"
                 " WHERE client_id = ?", (reason[:500], client_id))
+
+
+def _whole(table: str, row: dict[str, Any]) -> bool:
+    """A row read back from a damaged file is kept only if it is whole (a damaged page can
+    read back as rows of nothing, which the NOT NULL columns refuse, or as a broken body)."""
+    if table != "outbox":
+        return True
+    try:
+        return isinstance(json.loads(row.get("body") or ""), dict)
+    except (TypeError, ValueError):
+        return False
 
 
 class Outbox(_KeptTable[Parcel]):

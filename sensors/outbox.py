@@ -23,6 +23,11 @@ next to it (``sensors-<node>.epoch``); a new outbox takes an epoch above the fil
 the wall clock in seconds (so even a wiped data folder gives a new one), every message carries
 it, and listeners key on (node, epoch, seq). An outbox made before epochs keeps epoch 0.
 
+A damaged outbox (truncated, garbage) found at start is moved aside as
+``<file>.damaged-<UTC time>`` (:mod:`foundation.damaged`, said in the log naming both files), a
+new one begins (a new epoch), and the messages that can still be read from the old one are
+queued in it, as they were encoded.
+
 A little over 400 lines: the row bound, the full disk and the epoch all act inside the one
 write transaction that stores a row, so they stay in the class that owns it.
 
@@ -48,6 +53,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from foundation.damaged import readable_rows, set_aside_if_damaged
 from foundation.errors import ServicepointError
 from sensors.reserve import SpaceReserve
 from sensors.throttle import LogThrottle
@@ -126,6 +132,9 @@ class Outbox:
         self._lock = threading.Lock()
         # Set whenever a row is added, so the publisher wakes without polling.
         self.changed = threading.Event()
+        # A truncated or garbage outbox is moved aside before SQLite trips on it (a traceback
+        # naming no file, and a restart loop); what can be read of it is sent from the new one.
+        aside = set_aside_if_damaged(self.path)
         self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None,
                                    timeout=10)
         self._db.execute("PRAGMA journal_mode=WAL")
@@ -144,6 +153,8 @@ class Outbox:
         self._adds_since_full = 0
         self._throttle = LogThrottle(log)
         self.epoch = self._open_epoch()
+        if aside is not None:
+            self._take_from(aside)
         self._depth = int(self._db.execute("SELECT count(*) FROM outbox").fetchone()[0])
         self._depth_after_send: int | None = None
 
@@ -174,6 +185,28 @@ class Outbox:
         _write_epoch(self.epoch_file, epoch)
         db.execute("INSERT INTO counters (name, value) VALUES ('epoch', ?)", (epoch,))
         return epoch
+
+    def _take_from(self, aside: Path) -> None:
+        """Queue what can be read of a damaged outbox, oldest first, ahead of anything new.
+        Each payload is sent as it was encoded, under its old epoch and seq, so a listener
+        that already has one drops it as a repeat."""
+        # A damaged page can read back as rows of nothing: only whole messages are kept.
+        rows = [r for r in readable_rows(aside, "outbox")
+                if isinstance(r.get("topic"), str) and isinstance(r.get("payload"), bytes)
+                and r.get("retain") in (0, 1) and r.get("periodic") in (0, 1)
+                and isinstance(r.get("created"), float)]
+        with self._lock, self._writing() as db:  # all of them queued, or none
+            seq = int(db.execute(
+                "SELECT value FROM counters WHERE name = 'last_seq'").fetchone()[0])
+            for row in rows:
+                seq += 1
+                db.execute("INSERT INTO outbox (seq, topic, payload, retain, periodic, created)"
+                           " VALUES (?, ?, ?, ?, ?, ?)",
+                           (seq, row["topic"], row["payload"], row["retain"], row["periodic"],
+                            row["created"]))
+            db.execute("UPDATE counters SET value = ? WHERE name = 'last_seq'", (seq,))
+        log.error("outbox %s was damaged: %d messages read from %s are queued to send again",
+                  self.path, len(rows), aside.name)
 
     # ------------------------------------------------------------------ writing
     def add(self, make: Callable[[int], Outgoing]) -> int:

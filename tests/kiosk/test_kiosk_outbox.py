@@ -147,3 +147,47 @@ def test_json_files_are_replaced_whole_and_a_damaged_one_is_ignored(tmp_path):
     assert cache.load() is None
     cache.clear()
     cache.clear()
+
+
+def test_a_truncated_outbox_is_set_aside_and_its_readable_requests_still_go(tmp_path, caplog):
+    from kiosk.outbox import ReturnBox
+
+    path = tmp_path / "outbox.sqlite3"
+    box = Outbox(path, kiosk_id="K1")
+    kept = [box.enqueue(body(f"client-{i:04d}", description="水管漏了" * 40)) for i in range(60)]
+    box.close()  # checkpointed: everything is in the one file now
+    size = path.stat().st_size
+    with open(path, "r+b") as handle:
+        handle.truncate(size // 2)
+
+    caplog.set_level("WARNING")
+    box = Outbox(path, kiosk_id="K1")  # no traceback: the damage is found at start
+    returns = ReturnBox(path)
+    aside = list(tmp_path.glob("outbox.sqlite3.damaged-*"))
+    assert len(aside) == 1 and aside[0].stat().st_size == size // 2
+    assert any(str(path) in r.getMessage() and aside[0].name in r.getMessage()
+               for r in caplog.records)
+    # What could be read is still to deliver, under the number and token the resident holds.
+    pending = {p.client_id: p for p in box.pending()}
+    assert pending, "nothing was read back from the damaged outbox"
+    for parcel in kept:
+        if parcel.client_id in pending:
+            assert pending[parcel.client_id].number == parcel.number
+            assert pending[parcel.client_id].phone_token == parcel.phone_token
+    # The new file works, and numbers already given are not given again.
+    fresh = box.enqueue(body("client-9999"))
+    assert fresh.number == "K1-0061"
+    assert returns.keep(client_id="kiosk-r-0001", copy_id="LB-0001").state == "pending"
+    box.close()
+    returns.close()
+
+
+def test_a_garbage_outbox_is_set_aside_and_a_new_one_started(tmp_path, caplog):
+    path = tmp_path / "outbox.sqlite3"
+    path.write_bytes(b"\x00garbage, not a database" * 100)
+    caplog.set_level("WARNING")
+    box = Outbox(path, kiosk_id="K1")
+    assert box.enqueue(body()).number == "K1-0001"
+    assert [p.name for p in tmp_path.glob("outbox.sqlite3.damaged-*")]
+    assert any(str(path) in r.getMessage() for r in caplog.records if r.levelname == "ERROR")
+    box.close()

@@ -173,3 +173,33 @@ def test_a_repeated_warning_is_said_once_a_minute_with_a_count(caplog):
         throttle.warning("full", "could not store %s", "x")
     assert [r.getMessage() for r in caplog.records] == [
         "could not store x", "could not store x", "... and 299 more like it in the last 60 s"]
+
+
+def test_a_truncated_outbox_is_set_aside_and_what_can_be_read_is_sent(tmp_path, caplog):
+    path = tmp_path / "sensors-pump-room.sqlite3"
+    with Outbox(path) as outbox:
+        for _ in range(200):
+            outbox.add(lambda seq: Outgoing("t", b"x" * 200 + f"{seq}".encode(), True, False))
+    size = path.stat().st_size
+    with open(path, "r+b") as handle:
+        handle.truncate(size // 2)
+    caplog.set_level("WARNING")
+    with Outbox(path) as outbox:  # no traceback, so no restart loop
+        aside = list(tmp_path.glob("sensors-pump-room.sqlite3.damaged-*"))
+        assert len(aside) == 1
+        assert any(str(path) in r.getMessage() and aside[0].name in r.getMessage()
+                   for r in caplog.records if r.levelname == "ERROR")
+        kept = [r.payload for r in outbox.after(0, limit=500)]
+        assert 0 < len(kept) < 200  # the readable half, as it was encoded
+        assert all(p.startswith(b"x" * 200) for p in kept)
+        assert put(outbox) == len(kept) + 1
+
+
+def test_a_garbage_outbox_is_set_aside_and_a_new_one_started(tmp_path, caplog):
+    path = tmp_path / "sensors-pump-room.sqlite3"
+    path.write_bytes(b"not a database at all\n" * 300)
+    caplog.set_level("WARNING")
+    with Outbox(path) as outbox:
+        assert put(outbox) == 1
+    assert list(tmp_path.glob("sensors-pump-room.sqlite3.damaged-*"))
+    assert any(str(path) in r.getMessage() for r in caplog.records if r.levelname == "ERROR")
