@@ -17,6 +17,10 @@
 # it prints goes to /var/log/servicepoint/install.log. Step-by-step guide: docs/DEPLOYMENT.md.
 set -euo pipefail
 
+# Longer than the house's 400 lines on purpose: an installer reads best top to bottom in the
+# order it changes the machine (packages, users, files, broker, secrets, units, checks), and a
+# Pi's installer split over several files is harder to audit before running it as root.
+
 SP_USER=servicepoint
 SERVER_MQTT_USER=servicepoint-server
 OPT=/opt/servicepoint
