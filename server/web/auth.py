@@ -99,8 +99,9 @@ def login(request: Request, db: SessionDep, now: NowDep, settings: SettingsDep,
                                               "error": "missing"}, status=422)
     sec = settings.security
     try:
-        user = authenticate(db, username=username[:60], password=password[:200], now=now,
-                            attempts=sec.login_attempts, window_s=sec.login_window_s)
+        user = authenticate(db, username=username[:60], password=password[:200],
+                            address=request.client.host if request.client else "unknown",
+                            now=now, attempts=sec.login_attempts, window_s=sec.login_window_s)
     except Throttled:
         return render(request, "login.html", {"next": safe_next(next, ""), "form": form,
                                               "error": "throttled"}, status=429)

@@ -37,10 +37,11 @@ TicketId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 @router.post("/auth/login", response_model=schemas.LoginPublic, tags=["auth"],
              responses={429: {"model": schemas.ErrorPublic}})
-def login(body: schemas.LoginCreate, db: SessionDep, now: NowDep, settings: SettingsDep
-          ) -> schemas.LoginPublic:
+def login(body: schemas.LoginCreate, request: Request, db: SessionDep, now: NowDep,
+          settings: SettingsDep) -> schemas.LoginPublic:
     sec = settings.security
-    user = authenticate(db, username=body.username, password=body.password, now=now,
+    user = authenticate(db, username=body.username, password=body.password,
+                        address=request.client.host if request.client else "unknown", now=now,
                         attempts=sec.login_attempts, window_s=sec.login_window_s)
     token = open_session(db, user=user, now=now, hours=sec.session_hours,
                          terms=session_terms(user.role, staff_hours=sec.session_hours,
