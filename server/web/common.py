@@ -46,6 +46,7 @@ from server.settings import ServerSettings
 from server.web.words import N_, pgettext_noop, words_for
 
 __all__ = [
+    "CONTENT_SECURITY_POLICY",
     "CsrfChecked",
     "LoginRequired",
     "WebDispatcher",
@@ -112,7 +113,18 @@ CONDITION_ZH = {c.value: name_of(c)[0] for c in Condition}
 CONDITION_EN = {c.value: name_of(c)[1] for c in Condition}
 
 
+# The pages load only their own files: scripts and styles come from /static (no inline script,
+# no style attribute), so injected markup cannot run or restyle anything; forms post and pages
+# are framed only here. The browser tests fail on any violation.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; "
+    "object-src 'none'"
+)
+
+
 # --- language -------------------------------------------------------------------------------
+
 
 def lang_of(request: Request) -> str:
     """?lang= wins (links shared between people), then the toggle's cookie, then Chinese."""
@@ -246,6 +258,7 @@ def render(request: Request, name: str, context: dict[str, Any] | None = None, *
     response.headers["X-Frame-Options"] = "DENY"
     response.headers["Referrer-Policy"] = "no-referrer"  # phone tokens live in URLs
     response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
     if fresh:
         response.set_cookie(CSRF_COOKIE, cookie, httponly=True, samesite="lax",
                             secure=_secure(request), path="/")

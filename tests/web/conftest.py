@@ -109,24 +109,48 @@ def browser() -> Iterator[object]:
         instance.close()
 
 
+# Run in every document before its own scripts (Playwright injects it, outside the page's CSP).
+_CSP_WATCH = """document.addEventListener("securitypolicyviolation", (e) => console.error(
+    "csp-violation: " + e.effectiveDirective + " blocked " + (e.blockedURI || "inline")
+    + " at " + e.sourceFile + ":" + e.lineNumber));"""
+
+
+def watch_csp(context) -> list[str]:  # type: ignore[no-untyped-def]
+    """Every Content-Security-Policy violation in ``context``'s pages, as the browser reports
+    it; the page fixtures fail a test that leaves any."""
+    violations: list[str] = []
+    context.add_init_script(_CSP_WATCH)
+
+    def heard(message) -> None:  # type: ignore[no-untyped-def]
+        if message.text.startswith("csp-violation:"):
+            violations.append(message.text)
+
+    context.on("console", heard)
+    return violations
+
+
 @pytest.fixture
 def phone(browser) -> Iterator[object]:
     """A phone-sized page (390×844, touch) in its own context: its own cookies."""
     context = browser.new_context(viewport=PHONE, device_scale_factor=1, has_touch=True,
                                   is_mobile=True, locale="zh-CN")
+    violations = watch_csp(context)
     page = context.new_page()
     page.set_default_timeout(10_000)
     yield page
     context.close()
+    assert violations == [], "the pages broke their Content-Security-Policy"
 
 
 @pytest.fixture
 def desktop(browser) -> Iterator[object]:
     context = browser.new_context(viewport=DESKTOP, locale="zh-CN")
+    violations = watch_csp(context)
     page = context.new_page()
     page.set_default_timeout(10_000)
     yield page
     context.close()
+    assert violations == [], "the pages broke their Content-Security-Policy"
 
 
 def shoot(page, name: str) -> None:  # type: ignore[no-untyped-def]

@@ -79,9 +79,9 @@ def test_the_leaders_queue_on_a_phone_leads_with_new_requests(client: TestClient
 
     # A request filed while the leader looks appears without a reload.
     newer = file_request(client)
-    phone.wait_for_function(
-        f"document.getElementById('fresh').innerText.includes('{newer['number']}')",
-        timeout=30_000)
+    phone.wait_for_function(  # a function, not a string Playwright would eval under the CSP
+        "(number) => document.getElementById('fresh').innerText.includes(number)",
+        arg=newer["number"], timeout=30_000)
 
     phone.click("a.who")
     phone.wait_for_selector("text=设置我的密码")
