@@ -10,7 +10,6 @@ config/alerts.toml's. The tests set those variables to robots on loopback.
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -23,6 +22,7 @@ from server.alerts import AppriseNotifier
 from server.settings import ServerSettings
 from tests.server.alerts.robots import Mailbox, RobotApi, mailbox, robot_api
 from tests.server.conftest import FakeClock, sign_in
+from tests.server.conftest import file_request as file
 
 __all__ = ["mailbox", "robot_api"]  # fixtures used here
 
@@ -60,18 +60,6 @@ def live(settings: ServerSettings, clock: FakeClock, channels: RobotApi
     with TestClient(app) as client:
         yield client
     app.state.engine.dispose()
-
-
-def file(client: TestClient, **overrides: object) -> dict[str, Any]:
-    body: dict[str, object] = {
-        "client_id": uuid.uuid4().hex, "category": "water_electric",
-        "unit_code": "C01-B01-U1", "answers": {"problem": "leak"},
-        "contact_name": "王阿姨", "contact_phone": "13800001234", "channel": "kiosk",
-    }
-    body.update(overrides)
-    reply = client.post("/api/v1/requests", json=body)
-    assert reply.status_code in (200, 201), reply.text
-    return reply.json()  # type: ignore[no-any-return]
 
 
 def ticket_id(client: TestClient, number: str) -> int:
