@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["DEMO_TOKEN", "ManualClock", "Scene", "reset"]
+__all__ = ["DEMO_TOKEN", "ManualClock", "Scene", "reset", "type_digits"]
 
 DEMO_TOKEN = "Qm9va3NBbmRXYXRlclRhbmtzQXJlR29vZEZvclRoZUNvbW11bml0eQ"
 
@@ -32,3 +32,9 @@ def reset(app: Any) -> None:
     app.go_home()
     app.offline = False
     app.flow.touched()
+
+
+def type_digits(flow: Any, digits: str) -> None:
+    """Press the on-screen keypad's keys one by one, as a finger would."""
+    for digit in digits:
+        flow.press_digit(digit)

@@ -9,7 +9,7 @@ from typing import Any
 
 from kiosk.flow import LibraryCall
 from kiosk.lending import CheckIn, Loan, Patron, Reader, Refusal
-from kiosk.tooling.scenes.base import DEMO_TOKEN, ManualClock, Scene, reset
+from kiosk.tooling.scenes.base import DEMO_TOKEN, ManualClock, Scene, reset, type_digits
 
 __all__ = ["DEMO_CARD", "DEMO_LOANS", "LIBRARY_SCENES"]
 
@@ -87,8 +87,7 @@ def _lib_identify_unknown(app: Any, clock: ManualClock) -> None:
 def _lib_phone(app: Any, clock: ManualClock) -> None:
     _lib_identify(app, clock)
     app.flow.library_use_phone()
-    for digit in "1380000":
-        app.flow.press_digit(digit)
+    type_digits(app.flow, "1380000")
     app.sync()
 
 
@@ -96,11 +95,9 @@ def _lib_pin_wrong(app: Any, clock: ManualClock) -> None:
     _lib_identify(app, clock)
     flow = app.flow
     flow.library_use_phone()
-    for digit in "13800001234":
-        flow.press_digit(digit)
+    type_digits(flow, "13800001234")
     flow.confirm_library_phone()
-    for digit in "1111":
-        flow.press_digit(digit)
+    type_digits(flow, "1111")
     call = flow.confirm_library_pin()
     assert call is not None
     flow.library_refused(call, Refusal.from_error("wrong_pin"))
@@ -140,8 +137,7 @@ def _lib_borrow_checking(app: Any, clock: ManualClock) -> None:
 def _lib_copy(app: Any, clock: ManualClock) -> None:
     _identified(app, "borrow", _reader(app, ()))
     app.flow.library_type_copy()
-    for digit in "12":
-        app.flow.press_digit(digit)
+    type_digits(app.flow, "12")
     app.sync()
 
 

@@ -7,7 +7,7 @@ from typing import Any
 from kiosk.api import parse_site_status
 from kiosk.flow import Receipt, Step
 from kiosk.tooling.demo import SITE_STATUS
-from kiosk.tooling.scenes.base import DEMO_TOKEN, ManualClock, Scene, reset
+from kiosk.tooling.scenes.base import DEMO_TOKEN, ManualClock, Scene, reset, type_digits
 
 __all__ = ["REQUEST_SCENES"]
 
@@ -41,8 +41,7 @@ def _to(app: Any, step: Step, *, category: str = "water_electric") -> None:
     flow.leave_phone()
     if step is Step.PHONE:
         return app.sync()
-    for digit in "13800001234":
-        flow.press_digit(digit)
+    type_digits(flow, "13800001234")
     flow.confirm_phone()
     app.sync()
 
@@ -89,8 +88,7 @@ def _unit(app: Any, clock: ManualClock) -> None:
 
 def _door(app: Any, clock: ManualClock) -> None:
     _to(app, Step.DOOR)
-    for digit in "502":
-        app.flow.press_digit(digit)
+    type_digits(app.flow, "502")
     app.sync()
 
 
@@ -100,15 +98,13 @@ def _contact(app: Any, clock: ManualClock) -> None:
 
 def _phone(app: Any, clock: ManualClock) -> None:
     _to(app, Step.PHONE)
-    for digit in "1380000":
-        app.flow.press_digit(digit)
+    type_digits(app.flow, "1380000")
     app.sync()
 
 
 def _phone_invalid(app: Any, clock: ManualClock) -> None:
     _to(app, Step.PHONE)
-    for digit in "2380000":
-        app.flow.press_digit(digit)
+    type_digits(app.flow, "2380000")
     app.flow.confirm_phone()
     app.sync()
 
@@ -147,11 +143,9 @@ def _failed(app: Any, clock: ManualClock) -> None:
 def _staff_pin(app: Any, clock: ManualClock) -> None:
     reset(app)
     app.flow.open_staff()
-    app.flow.press_digit("1")
-    app.flow.press_digit("1")
+    type_digits(app.flow, "11")
     app.flow.confirm_pin()
-    app.flow.press_digit("2")
-    app.flow.press_digit("4")
+    type_digits(app.flow, "24")
     app.sync()
 
 
