@@ -261,7 +261,7 @@ def main(argv: list[str]) -> int:
             kiosk_id = load_kiosk_settings().kiosk.kiosk_id
             story_thread = Story(base_url, scale=scale, kiosk_id=kiosk_id,
                                  mqtt_port=mqtt_port if broker else None, say=_say,
-                                 stop=stopping, kiosk_report=kiosk_report)
+                                 stop=stopping, kiosk_report=kiosk_report, board=board)
             story_thread.start()
         started = time.monotonic()
         while not stopping.wait(0.5):

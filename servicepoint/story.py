@@ -83,6 +83,10 @@ class NoticeBoard:
         lines = "\n".join(f"        {line}" for line in message.splitlines())
         self.say(f"  ▸ Notice to {who}:\n      {title}\n{lines}")
 
+    def heard_by(self, path: str) -> bool:
+        """Whether a notice to ``path``'s reader (a key of WHO) has arrived."""
+        return any(who == self.WHO[path] for who, _, _ in self.received)
+
     def start(self) -> None:
         self.thread.start()
 
@@ -107,8 +111,9 @@ class Story(threading.Thread):
 
     def __init__(self, base_url: str, *, scale: float, kiosk_id: str, mqtt_port: int | None,
                  say: Callable[[str], None], stop: threading.Event,
-                 kiosk_report: Path | None = None) -> None:
+                 kiosk_report: Path | None = None, board: NoticeBoard | None = None) -> None:
         super().__init__(name="demo-story", daemon=True)
+        self.board = board
         self.base_url = base_url
         self.scale = scale
         self.kiosk_id = kiosk_id
@@ -130,8 +135,10 @@ class Story(threading.Thread):
     # The story's milestones; the demo's test reads the same facts from the database.
     @property
     def complete(self) -> bool:
+        # The last person told is the resident (asked to confirm): the story is complete only
+        # once that notice has arrived, so "each step told" is true when it is printed.
         return ({"low_level", "missing"} <= self.conditions and self.urgent_alert
-                and self.resolved)
+                and self.resolved and (self.board is None or self.board.heard_by("resident")))
 
     def run(self) -> None:
         started = time.monotonic()
