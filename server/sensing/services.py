@@ -19,7 +19,7 @@ from server.alerts import AlertKind
 from server.alerts.rows import AlertRow
 from server.errors import NotFound
 from server.lifecycle import OPEN_STATUSES, HistoryAction
-from server.models import Ticket, User
+from server.models import Ticket, TicketEvent, User
 from server.rules import (
     ExtinguisherRecord,
     ExtinguisherType,
@@ -60,11 +60,31 @@ _SENSOR_ALERTS = [kind.value for kind in AlertKind]
 
 
 def _open_conditions(db: Session) -> dict[str, list[str]]:
-    rows = db.execute(select(Ticket.asset_id, Ticket.condition).where(
-        Ticket.asset_id.is_not(None), Ticket.status.in_([s.value for s in OPEN_STATUSES])))
+    """The conditions present now, by asset: those of open tickets whose condition has not
+    cleared since it was raised.
+
+    A ticket's state is not the condition's: a ticket resolved by itself (``auto_resolve``)
+    stays open until staff close it, and one staff resolved may still see its condition
+    present. The newest raise/clear row of each ticket's history says which is true now, so
+    the register never shows an extinguisher "in place" and "missing" at once.
+    """
+    tickets = db.execute(select(Ticket.id, Ticket.asset_id, Ticket.condition).where(
+        Ticket.asset_id.is_not(None),
+        Ticket.status.in_([s.value for s in OPEN_STATUSES]))).all()
+    if not tickets:
+        return {}
+    latest = (select(TicketEvent.ticket_id, func.max(TicketEvent.id).label("last"))
+              .where(TicketEvent.ticket_id.in_([t.id for t in tickets]),
+                     TicketEvent.action.in_([HistoryAction.RAISED.value,
+                                             HistoryAction.CLEARED.value]))
+              .group_by(TicketEvent.ticket_id).subquery())
+    cleared = set(db.scalars(
+        select(TicketEvent.ticket_id).join(latest, TicketEvent.id == latest.c.last)
+        .where(TicketEvent.action == HistoryAction.CLEARED.value)))
     found: dict[str, list[str]] = {}
-    for asset_id, condition in rows:
-        found.setdefault(asset_id, []).append(condition)
+    for ticket_id, asset_id, condition in tickets:
+        if ticket_id not in cleared:
+            found.setdefault(asset_id, []).append(condition)
     return found
 
 
