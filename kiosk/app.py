@@ -87,6 +87,7 @@ class KioskApp(Taps, App):
     site_phone = StringProperty("")
     clock_text = StringProperty("")
     offline = BooleanProperty(False)
+    outbox_damaged = StringProperty("")  # the name a damaged outbox was set aside as, at start
     can_go_back = BooleanProperty(False)
     dots = StringProperty("")
     title = "servicepoint kiosk"
@@ -115,6 +116,8 @@ class KioskApp(Taps, App):
                                    timeout=kiosk.request_timeout_s, transport=transport)
         self.outbox = Outbox(folder / "outbox.sqlite3", kiosk_id=kiosk.kiosk_id)
         self.returns = ReturnBox(folder / "outbox.sqlite3")
+        aside = self.outbox.set_aside or self.returns.set_aside
+        self.outbox_damaged = aside.name if aside is not None else ""
         self.courier = Courier(self.client, self.outbox, public_url=settings.http.public_url,
                                returns=self.returns)
         self.errands = Errands(self.client, self.courier, folder=folder,

@@ -50,6 +50,9 @@ SOURCE: dict[str, str] = dict((
     pgettext_noop("home_title", "请点您需要的服务"),
     pgettext_noop("site_phone", "服务电话 {phone}"),
     pgettext_noop("offline_banner", "网络暂时不通：申请会先存在本机，恢复后自动发送"),
+    # TRANSLATORS: the kiosk's file of unsent requests was damaged (power cut, bad SD card) and
+    # has been recovered as far as it could be; residents are asked to tell the staff.
+    pgettext_noop("outbox_damaged_banner", "本机记录曾损坏，已尽量恢复；请告诉工作人员"),
     pgettext_noop("no_categories", "正在连接服务器，请稍候。也可以打电话 {phone}"),
     pgettext_noop("no_places", "暂时无法读取小区名单，请稍后再试"),
     pgettext_noop("skip", "跳过"),
@@ -97,6 +100,8 @@ SOURCE: dict[str, str] = dict((
     pgettext_noop("staff_loading", "正在读取……"),
     pgettext_noop("staff_unreachable", "连不上服务器，显示的是上次的数据"),
     pgettext_noop("staff_never", "连不上服务器，暂无数据"),
+    # TRANSLATORS: {file} is the damaged file's new name, kept in the kiosk's data folder.
+    pgettext_noop("staff_outbox_damaged", "待发送记录曾损坏，旧文件另存为 {file}，能读出的已恢复"),
     pgettext_noop("staff_tanks", "蓄水池"),
     pgettext_noop("staff_bays", "灭火器"),
     pgettext_noop("staff_alerts", "未处理的提醒"),

@@ -98,6 +98,8 @@ class _KeptTable(Generic[T]):
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.execute("PRAGMA busy_timeout=10000")
         self._db.executescript(self._SCHEMA)
+        # What was set aside at start (the damaged file's name), for the kiosk to say on screen.
+        self.set_aside: Path | None = aside
         if aside is not None:
             self._take_from(aside)
 

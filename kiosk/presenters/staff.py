@@ -13,9 +13,13 @@ __all__ = ["StaffPanelView", "staff_panels", "staff_state"]
 STAFF_LINES = 3
 
 
-def staff_state(lang: str, status: SiteStatus | None, state: str) -> tuple[str, bool]:
+def staff_state(lang: str, status: SiteStatus | None, state: str,
+                outbox_damaged: str = "") -> tuple[str, bool]:
     """(the line beside the title, whether it is a problem): loading, or the server unreachable
-    (with or without an older status still shown)."""
+    (with or without an older status still shown); otherwise, if the kiosk's outbox was found
+    damaged at start, the name of the file it was set aside as (staff fetch it from there)."""
+    if outbox_damaged and state not in ("loading", "unreachable"):
+        return tr(lang, "staff_outbox_damaged", file=outbox_damaged), True
     text = {
         "loading": tr(lang, "staff_loading"),
         "unreachable": tr(lang, "staff_unreachable" if status else "staff_never"),

@@ -24,7 +24,8 @@ class StaffPanel(Panel):
 
 class StaffScreen(KioskScreen):
     def refresh(self, app: ScreenHost) -> None:
-        text, is_problem = staff_state(app.lang, app.site_status, app.status_state)
+        text, is_problem = staff_state(app.lang, app.site_status, app.status_state,
+                                       app.outbox_damaged)
         self.ids.state.text = text
         self.ids.state.color = theme.ERROR if is_problem else theme.MUTED
         for view in staff_panels(app.lang, app.site_status):

@@ -36,6 +36,7 @@ class ScreenHost(Protocol):
     site_phone: str
     site_status: SiteStatus | None
     status_state: str
+    outbox_damaged: str
     shown_qr: str
 
     def choose_category(self, code: str) -> None: ...
