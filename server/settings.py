@@ -127,7 +127,21 @@ class IngestSettings(Section):
     alerts_file: Path = Path("alerts.toml")
 
 
+class AttachmentSettings(Section):
+    """``[attachments]``: stored files (photos, recordings, lab reports); server/attachments.py.
+
+    The files sit in ``dir`` (empty: ``<data_dir>/attachments``). A district could put them in an
+    object store (MinIO) behind the same seam; that is a setting to add here, not built yet.
+    """
+
+    dir: Path | None = None
+    # A photo as sent (before it is re-encoded), and the longest side it is stored at.
+    photo_max_bytes: int = Field(default=10 * 1024 * 1024, ge=64 * 1024, le=50 * 1024 * 1024)
+    photo_max_side_px: int = Field(default=1600, ge=320, le=4096)
+
+
 class ServerSettings(AppSettings):
+    attachments: AttachmentSettings = AttachmentSettings()
     categories_file: Path = Path("categories.toml")
     database: DatabaseSettings = DatabaseSettings()
     mqtt: MqttSettings = MqttSettings()
