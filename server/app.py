@@ -30,8 +30,9 @@ from server.alerts import Notifier
 from server.api.bodylimit import BodyLimit
 from server.api.errors import install_error_handlers
 from server.api.filing import filing_limiters
+from server.api.lookups import lookup_miss_limiter
 from server.api.ratelimit import SlidingWindowLimiter
-from server.api.routes import open311, public, sensing, staff, triage
+from server.api.routes import lookup, open311, public, sensing, staff, triage
 from server.db import make_engine, session_factory
 from server.library import routes as library_routes
 from server.models import utcnow
@@ -170,6 +171,7 @@ def create_app(settings: ServerSettings, *, engine: Engine | None = None,
     app.state.sessions = sessions
     app.state.clock = clock
     app.state.track_limiter = SlidingWindowLimiter(limit=60, window_s=60)
+    app.state.lookup_miss_limiter = lookup_miss_limiter()
     app.state.filing_limiters = filing_limiters(
         per_address=settings.security.filing_per_address,
         per_kiosk=settings.security.filing_per_kiosk, window_s=settings.security.filing_window_s)
@@ -179,6 +181,7 @@ def create_app(settings: ServerSettings, *, engine: Engine | None = None,
     app.state.courier = courier
     app.state.site_status_extra = lambda db, now: site_overview(db, now=now, rules=rules)
     install_error_handlers(app)
+    app.include_router(lookup.router)  # before public's /api/v1/requests routes
     app.include_router(public.router)
     app.include_router(staff.router)
     app.include_router(open311.router)

@@ -146,6 +146,25 @@ class CancelCreate(_In):
     reason: Note = ""
 
 
+class RequestLookupCreate(_In):
+    # As typed (K1-0001, k1 - 0001): the lookup normalises it (server/services/lookup.py).
+    number: Annotated[str, StringConstraints(min_length=1, max_length=40)]
+    # Left out only for a request filed without a phone.
+    phone_last4: Annotated[str, StringConstraints(pattern=r"^\d{4}$")] | None = None
+
+
+class RequestLookupPublic(BaseModel):
+    number: str
+    status: str
+    status_label_zh: str
+    status_label_en: str
+    category_name_zh: str
+    category_name_en: str
+    volunteer_given_name: str | None
+    filed_at: datetime
+    status_url: str
+
+
 class LoginCreate(_In):
     username: Annotated[str, StringConstraints(min_length=1, max_length=60)]
     password: Annotated[str, StringConstraints(min_length=1, max_length=200)]
