@@ -216,8 +216,21 @@ class ServerClient:
         return self._call("GET", "/api/v1/places")[1]
 
     def file_request(self, body: dict[str, Any]) -> FiledRequest:
-        """POST /api/v1/requests. A retry with the same client_id returns the first filing."""
-        status, reply = self._call("POST", "/api/v1/requests", json=body)
+        """POST /api/v1/requests. A retry with the same client_id returns the first filing.
+
+        The kiosk key goes with it: the server counts the kiosk's filings against the kiosk's
+        own limit (not its address's) and answers a replay only to the kiosk that filed it.
+        A refused key is the installer's mistake, not the request's: it is kept and retried
+        (ServerUnavailable), never set aside as refused."""
+        try:
+            status, reply = self._call("POST", "/api/v1/requests", json=body,
+                                       headers={"X-Kiosk-Key": self._kiosk_key})
+        except ServerRefused as exc:
+            if exc.status != 401:
+                raise
+            log.error("the server refused this kiosk's key (security.kiosk_key differs from "
+                      "the server's): requests are kept here until it is fixed")
+            raise ServerUnavailable(f"POST /api/v1/requests: {exc}") from exc
         if not isinstance(reply, dict) or not isinstance(reply.get("number"), str):
             raise BadReply("filing: the answer has no number")
         log.info("request %s filed as %s (HTTP %d)", short_hash(body.get("client_id")),

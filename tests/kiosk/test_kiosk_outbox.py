@@ -113,6 +113,25 @@ def test_a_refused_request_is_set_aside_not_retried(outbox):
     assert outbox.pending_count() == 0
 
 
+def test_filing_carries_the_kiosk_key_and_a_refused_key_keeps_the_request(outbox, caplog):
+    seen = []
+
+    def wrong_key(request):
+        seen.append(request.headers.get("X-Kiosk-Key"))
+        return httpx.Response(401, json={"error": {"code": "not_authenticated",
+                                                   "message": "wrong kiosk key"}})
+
+    client = ServerClient("http://server.test", kiosk_key="kiosk-key-123456", timeout=1,
+                          transport=httpx.MockTransport(wrong_key))
+    courier = Courier(client, outbox, public_url="https://sp.example.cn")
+    receipt = courier.file(body())
+    # The resident still leaves with a number; the request waits for the key to be fixed.
+    assert receipt.offline and receipt.number
+    assert seen == ["kiosk-key-123456"]
+    assert outbox.get("client-0001").state == "pending"
+    assert "kiosk_key" in caplog.text
+
+
 def test_the_backlog_goes_oldest_first_and_stops_when_the_server_goes(outbox):
     server = DemoServer()
     server.online = False
