@@ -156,6 +156,9 @@ class Resident(Base):
     phone: Mapped[str | None] = mapped_column(String(20), index=True)
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Set when the resident's data was erased on request (the row stays, empty, so the monthly
+    # figures still count them once).
+    erased_at: Mapped[datetime | None]
 
 
 class Role(StrEnum):
@@ -184,6 +187,8 @@ class User(Base):
     squad_id: Mapped[int | None] = mapped_column(ForeignKey("squads.id"))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The admin pages' optimistic check: each save there adds one (server/web/admin/forms.py).
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     squad: Mapped[Squad | None] = relationship()
     volunteer: Mapped[Volunteer | None] = relationship(back_populates="user")
 
@@ -201,7 +206,11 @@ class Volunteer(Base):
     party_member: Mapped[bool] = mapped_column(Boolean, default=False)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), unique=True)
+    # The grid the volunteer lives in (their squad may cover several).
+    grid_id: Mapped[int | None] = mapped_column(ForeignKey("grids.id"))
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     squad: Mapped[Squad | None] = relationship()
+    grid: Mapped[Grid | None] = relationship()
     user: Mapped[User | None] = relationship(back_populates="volunteer")
     skills: Mapped[list[VolunteerSkill]] = relationship(
         cascade="all, delete-orphan", order_by="VolunteerSkill.skill"

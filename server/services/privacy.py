@@ -25,6 +25,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from server.models import STAFF_ROLES, Role, Ticket, User, Volunteer
+from server.services import audit
 from server.services.requests import mask_phone
 from server.task_access import PhoneReveal
 
@@ -88,6 +89,10 @@ def phone_for(db: Session, *, ticket: Ticket, viewer: Viewer, now: datetime,
         return ShownPhone(mask_phone(phone) or "", full=False)
     db.add(PhoneReveal(ticket_id=ticket.id, user_id=viewer.user_id,
                        volunteer_id=viewer.volunteer_id, who=viewer.label[:60], via=via, at=now))
+    # The same reveal in the site's one audit log (PhoneReveal stays: it is the ticket's own
+    # index of who saw its number, which the ticket pages and their tests read).
+    audit.record(db, actor=viewer.label, actor_user_id=viewer.user_id, action="phone.reveal",
+                 subject=("ticket", ticket.number), now=now, note=f"{viewer.role} · {via}")
     log.info("phone of ticket %s shown to %s (%s, by %s)", ticket.number, viewer.label,
              viewer.role, via)
     return ShownPhone(phone, full=True)

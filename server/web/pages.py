@@ -24,6 +24,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from server.web import auth, loans, phone, site, staff, task_link, volunteer
+from server.web.admin import routes as admin_routes
 from server.web.common import HERE
 
 __all__ = ["mount_static", "router"]
@@ -31,6 +32,7 @@ __all__ = ["mount_static", "router"]
 router = APIRouter(include_in_schema=False)
 for _part in (auth, phone, loans, task_link, volunteer, staff, site):
     router.include_router(_part.router, include_in_schema=False)
+router.include_router(admin_routes.router, include_in_schema=False)  # /admin: admin/routes.py
 
 
 def mount_static(app: FastAPI) -> None:
