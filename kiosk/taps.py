@@ -123,11 +123,11 @@ class Taps:
         if action is not None:
             self._act(action)
 
+    def add_door(self) -> None:
+        self._act(self.flow.add_door)
+
     def leave_phone(self) -> None:
         self._act(self.flow.leave_phone)
-
-    def come_back(self) -> None:
-        self._act(self.flow.come_back)
 
     def submit(self) -> None:
         try:

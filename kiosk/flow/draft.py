@@ -84,7 +84,9 @@ class Draft:
         return cls(
             client_id=texts["client_id"],
             category=texts["category"],
-            step=Step(str(data.get("step"))),
+            # A draft saved at the contact step (kiosks before the phone moved to the review)
+            # continues at the review.
+            step=Step("review" if data.get("step") == "contact" else str(data.get("step"))),
             question=question,
             answers=dict(answers),
             compound=optional["compound"],

@@ -1,8 +1,12 @@
 """The request journey: a resident files a service request, step by step, and takes a receipt.
 
-    HOME -> QUESTION (one per category question) -> COMPOUND -> BUILDING -> UNIT
-         -> DOOR (the door number, may be left empty) -> CONTACT -> [PHONE] -> REVIEW
+    HOME -> QUESTION (one per category question) -> COMPOUND -> BUILDING -> UNIT -> REVIEW
          -> SENDING -> DONE (or FAILED)
+    REVIEW -> DOOR (the door number) -> REVIEW;  REVIEW -> PHONE (a phone to call) -> REVIEW
+
+The door number and the phone are optional, so they are extras opened from the review rather
+than steps on the way: the shortest request (no phone) is six taps from home to done
+(tests/kiosk/test_kiosk_taps.py), which an elderly resident can hold in mind.
 
 What the resident has entered is a :class:`Draft`; :meth:`RequestJourney.submit` turns it into
 the RequestCreate body (docs/API.md) and the app delivers it, then calls ``filed`` with the
@@ -41,9 +45,9 @@ from kiosk.flow.steps import (
 __all__ = ["PROGRESS_TOTAL", "Receipt", "RequestJourney"]
 
 # (step of 5) shown to the resident as "step 2 of 5".
-_PROGRESS = {Step.QUESTION: 2, Step.COMPOUND: 3, Step.BUILDING: 3, Step.UNIT: 3, Step.DOOR: 3,
-             Step.CONTACT: 4, Step.PHONE: 4, Step.REVIEW: 5}
-PROGRESS_TOTAL = 5
+_PROGRESS = {Step.QUESTION: 2, Step.COMPOUND: 3, Step.BUILDING: 3, Step.UNIT: 3,
+             Step.REVIEW: 4, Step.DOOR: 4, Step.PHONE: 4}
+PROGRESS_TOTAL = 4
 
 
 @dataclass(frozen=True)
@@ -128,7 +132,7 @@ class RequestJourney(Navigation):
 
     def _step_back(self) -> bool:
         draft, step = self.draft, self.step
-        if draft is None or step not in (Step.QUESTION, Step.COMPOUND, Step.REVIEW):
+        if draft is None or step not in (Step.QUESTION, Step.COMPOUND, Step.PHONE):
             return super()._step_back()
         if step is Step.QUESTION:
             if draft.question > 0:
@@ -144,7 +148,10 @@ class RequestJourney(Navigation):
             else:
                 self.home()
         else:
-            self._go(Step.PHONE if draft.contact == "phone" else Step.CONTACT)
+            # Back from the phone keypad keeps a whole number (nothing typed is thrown away)
+            # and otherwise leaves the request without one, as it was.
+            draft.contact = "phone" if valid_phone(draft.phone) else "come_back"
+            self._go(Step.REVIEW)
         return True
 
     def _keypad(self) -> Keypad | None:
@@ -235,27 +242,33 @@ class RequestJourney(Navigation):
         if building is None or building.unit(code) is None:
             raise ValueError(f"no unit {code!r} here")
         draft.unit = code
+        if draft.contact is None:
+            # Until a phone is left, the resident will come back (or scan the QR code).
+            draft.contact = "come_back"
+        self._go(Step.REVIEW)
+
+    def add_door(self) -> None:
+        """The review's "门牌号" button: type the door number (it helps the volunteer)."""
+        self._require(Step.REVIEW)
         self._go(Step.DOOR)
 
     def confirm_door(self) -> None:
-        """The door number typed, or none: both go on (it helps the volunteer, it is not
-        needed)."""
+        """The door number typed, or none: both go back to the review."""
         self._require(Step.DOOR)
-        self._go(Step.CONTACT)
+        self._go(Step.REVIEW)
 
     def leave_phone(self) -> None:
-        self._require(Step.CONTACT)
+        """The review's "留下电话号码" button."""
+        self._require(Step.REVIEW)
         self._go(Step.PHONE)
-
-    def come_back(self) -> None:
-        """The resident leaves no number and will come back (or scan the QR code)."""
-        draft = self._require(Step.CONTACT)
-        draft.contact = "come_back"
-        draft.phone = ""
-        self._go(Step.REVIEW)
 
     def confirm_phone(self) -> bool:
         draft = self._require(Step.PHONE)
+        if not draft.phone:
+            # Cleared and confirmed: no phone after all.
+            draft.contact = "come_back"
+            self._go(Step.REVIEW)
+            return True
         if not valid_phone(draft.phone):
             self.problem = "phone_invalid"
             return False
@@ -347,9 +360,7 @@ class RequestJourney(Navigation):
             Step.BUILDING: self.compound is not None,
             Step.UNIT: self.building is not None,
             Step.DOOR: self.unit is not None,
-            Step.CONTACT: self.unit is not None,
             Step.PHONE: self.unit is not None,
-            Step.REVIEW: self.unit is not None and (
-                draft.contact == "come_back" or valid_phone(draft.phone)),
+            Step.REVIEW: self.unit is not None,
         }
         return needs.get(step, False)

@@ -26,7 +26,6 @@ class Step(StrEnum):
     BUILDING = "building"
     UNIT = "unit"
     DOOR = "door"
-    CONTACT = "contact"
     PHONE = "phone"
     REVIEW = "review"
     SENDING = "sending"
@@ -51,15 +50,15 @@ LIBRARY_STEPS = frozenset({Step.LIBRARY, Step.LIB_IDENTIFY, Step.LIB_PHONE, Step
 
 # Steps at which a half-entered request exists and must survive a restart.
 DRAFT_STEPS = frozenset({Step.QUESTION, Step.COMPOUND, Step.BUILDING, Step.UNIT, Step.DOOR,
-                         Step.CONTACT, Step.PHONE, Step.REVIEW, Step.SENDING, Step.FAILED})
+                         Step.PHONE, Step.REVIEW, Step.SENDING, Step.FAILED})
 
 # Where Back leads from steps whose answer does not depend on the draft.
 BACK = {
     Step.BUILDING: Step.COMPOUND,
     Step.UNIT: Step.BUILDING,
-    Step.DOOR: Step.UNIT,
-    Step.CONTACT: Step.DOOR,
-    Step.PHONE: Step.CONTACT,
+    Step.REVIEW: Step.UNIT,
+    # The door number and the phone are optional extras opened from the review.
+    Step.DOOR: Step.REVIEW,
     Step.FAILED: Step.REVIEW,
     Step.DONE: Step.HOME,
     Step.STAFF_PIN: Step.HOME,

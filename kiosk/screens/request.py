@@ -1,6 +1,6 @@
 """The request journey's screens: the services, the questions and the place as big buttons, the
-door number on the keypad, how to reach the resident, the review, and the receipt with its QR
-code.
+review (with the optional door number and phone, typed on the keypad), and the receipt with its
+QR code.
 
 Layout in request.kv beside this file. Each ``refresh(app)`` copies what
 :mod:`kiosk.presenters` says onto the widgets; the phone number is typed on the shared
@@ -29,7 +29,7 @@ from kiosk.screens.widgets import (
     sp_scale,
 )
 
-__all__ = ["ChoiceScreen", "ContactScreen", "DoneScreen", "FailedScreen", "HomeScreen",
+__all__ = ["ChoiceScreen", "DoneScreen", "FailedScreen", "HomeScreen",
            "ReviewScreen", "SendingScreen", "screens"]
 
 
@@ -73,11 +73,6 @@ class ChoiceScreen(KioskScreen):
             grid.add_widget(Widget())
 
 
-class ContactScreen(KioskScreen):
-    def refresh(self, app: ScreenHost) -> None:
-        self.set_progress(app)
-
-
 class ReviewScreen(KioskScreen):
     def refresh(self, app: ScreenHost) -> None:
         self.set_progress(app)
@@ -86,6 +81,11 @@ class ReviewScreen(KioskScreen):
         for text in review_lines(app.flow, app.lang):
             box.add_widget(Body(text=text, font_size=22 * sp_scale()))
         box.add_widget(Widget())
+        draft = app.flow.draft
+        self.ids.add_door.text = tr(app.lang, "review_change_door" if draft and draft.room
+                                    else "review_add_door")
+        self.ids.leave_phone.text = tr(app.lang, "contact_change_phone"
+                                       if draft and draft.contact == "phone" else "contact_phone")
 
 
 class SendingScreen(KioskScreen):
@@ -118,7 +118,6 @@ def screens() -> list[Screen]:
         *(ChoiceScreen(name=step)
           for step in (Step.QUESTION, Step.COMPOUND, Step.BUILDING, Step.UNIT)),
         KeypadScreen(name=Step.DOOR),
-        ContactScreen(name=Step.CONTACT),
         KeypadScreen(name=Step.PHONE),
         ReviewScreen(name=Step.REVIEW),
         SendingScreen(name=Step.SENDING),

@@ -42,13 +42,13 @@ log = logging.getLogger(__name__)
 
 DEMO_PHONE = "13907310001"
 # (how to find the button, what): "key" is a BigButton's key on the current screen, "id" one of
-# the screen's named buttons. Water and electric repair, a leak, 劳动新村 1栋 1单元, door 302,
-# a phone number.
+# the screen's named buttons. Water and electric repair, a leak, 劳动新村 1栋 1单元, then on the
+# review the door number 302 and a phone number.
 DEMO_ROOM = "302"
 DEMO_TAPS: tuple[tuple[str, str], ...] = (
     ("key", "water_electric"), ("key", "leak"),
     ("key", "C01"), ("key", "C01-B01"), ("key", "C01-B01-U1"),
-    *(("key", digit) for digit in DEMO_ROOM), ("id", "confirm"),
+    ("id", "add_door"), *(("key", digit) for digit in DEMO_ROOM), ("id", "confirm"),
     ("id", "leave_phone"), *(("key", digit) for digit in DEMO_PHONE), ("id", "confirm"),
     ("id", "submit"),
 )

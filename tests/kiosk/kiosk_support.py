@@ -242,12 +242,8 @@ def walk_to_review(kiosk: Kiosk, *, category: str, phone: str | None = "13800001
     kiosk.tap_key(kiosk.flow.compound.buildings[0].code)
     assert kiosk.screen == "unit"
     kiosk.tap_key(kiosk.flow.building.units[0].code)
-    assert kiosk.screen == "door"
-    kiosk.tap(kiosk.app.root.current_screen.ids.confirm)  # no door number: optional
-    assert kiosk.screen == "contact"
-    if phone is None:
-        kiosk.tap(kiosk.app.root.current_screen.ids.come_back)
-    else:
+    assert kiosk.screen == "review"  # the door number and the phone are optional extras
+    if phone is not None:
         kiosk.tap(kiosk.app.root.current_screen.ids.leave_phone)
         assert kiosk.screen == "phone"
         kiosk.type_digits(phone)

@@ -31,14 +31,11 @@ def walk_to_review(flow, phone="13800001234"):
     flow.choose_compound("C01")
     flow.choose_building("C01-B02")
     flow.choose_unit("C01-B02-U3")
-    flow.confirm_door()
     if phone:
         flow.leave_phone()
         for digit in phone:
             flow.press_digit(digit)
         assert flow.confirm_phone()
-    else:
-        flow.come_back()
 
 
 def test_only_kiosk_categories_are_offered(flow):
@@ -59,8 +56,6 @@ def test_filing_a_request_goes_through_every_step_in_order(flow):
     seen.append(flow.step)
     flow.choose_unit("C01-B02-U3")
     seen.append(flow.step)
-    flow.confirm_door()
-    seen.append(flow.step)
     flow.leave_phone()
     seen.append(flow.step)
     for digit in "13800001234":
@@ -68,7 +63,7 @@ def test_filing_a_request_goes_through_every_step_in_order(flow):
     flow.confirm_phone()
     seen.append(flow.step)
     assert seen == [Step.HOME, Step.QUESTION, Step.COMPOUND, Step.BUILDING, Step.UNIT,
-                    Step.DOOR, Step.CONTACT, Step.PHONE, Step.REVIEW]
+                    Step.REVIEW, Step.PHONE, Step.REVIEW]
     body = flow.submit()
     assert flow.step is Step.SENDING
     assert body == {"client_id": "client-0001", "category": "water_electric",
@@ -99,7 +94,6 @@ def test_phone_numbers_must_be_eleven_digits_starting_with_one(digits, ok):
 
 def test_a_wrong_phone_number_stays_on_the_keypad_with_a_reason(flow):
     walk_to_review(flow, phone="")
-    flow.back()
     flow.leave_phone()
     for digit in "2380":
         flow.press_digit(digit)
@@ -111,7 +105,6 @@ def test_a_wrong_phone_number_stays_on_the_keypad_with_a_reason(flow):
 
 def test_the_keypad_takes_at_most_eleven_digits(flow):
     walk_to_review(flow, phone="")
-    flow.back()
     flow.leave_phone()
     for digit in "138000012345678":
         flow.press_digit(digit)
@@ -130,28 +123,48 @@ def test_a_required_question_cannot_be_skipped_but_an_optional_one_can(flow):
 
 def test_back_retraces_every_step_and_home_clears(flow):
     walk_to_review(flow)
-    trail = []
+    flow.leave_phone()
+    trail = [flow.step]
     while flow.step is not Step.HOME:
         flow.back()
         trail.append(flow.step)
-    assert trail == [Step.PHONE, Step.CONTACT, Step.DOOR, Step.UNIT, Step.BUILDING,
+    assert trail == [Step.PHONE, Step.REVIEW, Step.UNIT, Step.BUILDING,
                      Step.COMPOUND, Step.QUESTION, Step.HOME]
     walk_to_review(flow)
     flow.home()
     assert flow.step is Step.HOME and flow.draft is None
 
 
+def test_the_phone_and_the_door_are_extras_of_the_review(flow):
+    walk_to_review(flow, phone="")
+    assert flow.step is Step.REVIEW and "contact_phone" not in flow.request_body()
+    flow.leave_phone()
+    for digit in "1380000123":
+        flow.press_digit(digit)
+    flow.back()  # ten digits are no number: the request stays without one
+    assert flow.step is Step.REVIEW and "contact_phone" not in flow.request_body()
+    flow.leave_phone()
+    flow.press_digit("4")
+    assert flow.confirm_phone() and flow.request_body()["contact_phone"] == "13800001234"
+    flow.leave_phone()
+    flow.clear_digits()
+    assert flow.confirm_phone()  # cleared and confirmed: no phone after all
+    assert flow.step is Step.REVIEW and "contact_phone" not in flow.request_body()
+    # A draft saved at the contact step of an older kiosk continues at the review.
+    older = {**flow.snapshot(), "step": "contact"}
+    assert Draft.from_json(older).step is Step.REVIEW
+
+
 def test_back_keeps_what_was_entered(flow):
     walk_to_review(flow)
-    for _ in range(4):
-        flow.back()
+    flow.back()
     assert flow.step is Step.UNIT and flow.draft.unit == "C01-B02-U3"
     assert flow.draft.phone == "13800001234"
 
 
 def test_choosing_another_compound_forgets_the_building_and_unit(flow):
     walk_to_review(flow)
-    for _ in range(6):
+    for _ in range(3):
         flow.back()
     assert flow.step is Step.COMPOUND
     flow.choose_compound("C02")
@@ -255,12 +268,12 @@ def test_a_draft_that_no_longer_fits_is_dropped(flow, clock, damage):
     assert restarted.step is Step.HOME and restarted.draft is None
 
 
-def test_progress_counts_five_steps(flow):
+def test_progress_counts_four_steps(flow):
     assert flow.progress() is None
     flow.choose_category("water_electric")
-    assert flow.progress() == (2, 5)
+    assert flow.progress() == (2, 4)
     flow.answer("leak")
-    assert flow.progress() == (3, 5)
+    assert flow.progress() == (3, 4)
 
 
 def test_the_door_number_is_optional_kept_across_a_restart_and_tells_the_floor(flow, clock):
@@ -269,6 +282,8 @@ def test_the_door_number_is_optional_kept_across_a_restart_and_tells_the_floor(f
     flow.choose_compound("C01")
     flow.choose_building("C01-B02")
     flow.choose_unit("C01-B02-U3")
+    assert flow.step is Step.REVIEW
+    flow.add_door()
     assert flow.step is Step.DOOR
     for digit in "12034":  # four digits at most
         flow.press_digit(digit)
@@ -278,7 +293,7 @@ def test_the_door_number_is_optional_kept_across_a_restart_and_tells_the_floor(f
     assert restarted.restore(flow.snapshot())
     assert restarted.step is Step.DOOR and restarted.draft.room == "1203"
     restarted.confirm_door()
-    restarted.come_back()
+    assert restarted.step is Step.REVIEW
     body = restarted.request_body()
     assert (body["room"], body["floor"]) == ("1203", "12")
     # A draft saved before the kiosk asked for the door still restores.

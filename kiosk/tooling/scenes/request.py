@@ -33,10 +33,10 @@ def _to(app: Any, step: Step, *, category: str = "water_electric") -> None:
         return app.sync()
     assert flow.building is not None
     flow.choose_unit(flow.building.units[0].code)
-    if step is Step.DOOR:
+    if step is Step.REVIEW:
         return app.sync()
-    flow.confirm_door()
-    if step is Step.CONTACT:
+    if step is Step.DOOR:
+        flow.add_door()
         return app.sync()
     flow.leave_phone()
     if step is Step.PHONE:
@@ -92,10 +92,6 @@ def _door(app: Any, clock: ManualClock) -> None:
     app.sync()
 
 
-def _contact(app: Any, clock: ManualClock) -> None:
-    _to(app, Step.CONTACT)
-
-
 def _phone(app: Any, clock: ManualClock) -> None:
     _to(app, Step.PHONE)
     type_digits(app.flow, "1380000")
@@ -111,6 +107,16 @@ def _phone_invalid(app: Any, clock: ManualClock) -> None:
 
 def _review(app: Any, clock: ManualClock) -> None:
     _to(app, Step.REVIEW)
+
+
+def _review_with_phone(app: Any, clock: ManualClock) -> None:
+    _to(app, Step.PHONE)
+    type_digits(app.flow, "13800001234")
+    app.flow.confirm_phone()
+    app.flow.add_door()
+    type_digits(app.flow, "502")
+    app.flow.confirm_door()
+    app.sync()
 
 
 def _sending(app: Any, clock: ManualClock) -> None:
@@ -185,10 +191,10 @@ REQUEST_SCENES: dict[str, Scene] = {
     "building": _building,
     "unit": _unit,
     "door": _door,
-    "contact": _contact,
     "phone": _phone,
     "phone_invalid": _phone_invalid,
     "review": _review,
+    "review_with_phone": _review_with_phone,
     "sending": _sending,
     "done": _done,
     "done_offline": _done_offline,
