@@ -90,6 +90,7 @@ class HistoryAction(StrEnum):
     OVERDUE = "overdue"  # not accepted within the category's target time
     ACKNOWLEDGED = "acknowledge"  # a staff member acknowledged the ticket's alert
     CLEANING_RECORDED = "cleaning_recorded"  # a tank cleaning and its water test were logged
+    RESIDENT_REPORT = "resident_report"  # a resident reported a problem with this asset
 
     @classmethod
     def of(cls, action: Action) -> HistoryAction:

@@ -130,6 +130,12 @@ class AlertBook:
         subject = AlertSubject.from_due(due, asset_name=self._asset_name(db, due.asset_id))
         return self._create(db, ticket=ticket, kind=AlertKind.RAISED, subject=subject, now=now)
 
+    def reported(self, db: Session, *, ticket: Ticket, subject: AlertSubject, now: datetime
+                 ) -> AlertRow:
+        """A resident reported a problem with a shared asset (server.services.facility_reports):
+        the same raised alert as a sensor's, with no condition of the rules."""
+        return self._create(db, ticket=ticket, kind=AlertKind.RAISED, subject=subject, now=now)
+
     def cleared(self, db: Session, *, ticket: Ticket, change: ConditionChange, now: datetime
                 ) -> AlertRow | None:
         told = sorted(set(db.scalars(

@@ -38,6 +38,7 @@ from jinja2 import pass_context
 from foundation.redact import redact_path
 from server.api.deps import NowDep, SessionDep
 from server.errors import Forbidden, NotAuthenticated, ServerError, Throttled
+from server.facilities import REPORT_CONDITION_NAMES
 from server.lifecycle import HistoryAction, Status
 from server.models import DISPATCH_ROLES, STAFF_ROLES, Role, User
 from server.rules import Condition, name_of
@@ -97,7 +98,8 @@ ACTION_WORDS: dict[str, tuple[str, str]] = {
     _H.ACKNOWLEDGED: pgettext_noop("history", "确认告警"),
     _H.CLEANING_RECORDED: pgettext_noop("history", "记录清洗"),
     _H.EVIDENCE: pgettext_noop("history", "传感器读数"),
-    _H.RAISED: pgettext_noop("history", "传感器报警")}
+    _H.RAISED: pgettext_noop("history", "传感器报警"),
+    _H.RESIDENT_REPORT: pgettext_noop("history", "居民报告")}
 AGENT_WORDS = {"water": N_("水基型"), "dry_powder": N_("干粉"), "co2": N_("二氧化碳"),
                "clean_agent": N_("洁净气体")}
 CHANNEL_WORDS = {"kiosk": N_("一体机"), "phone": N_("手机"), "staff": N_("工作人员代登记"),
@@ -111,6 +113,9 @@ ROLE_WORDS: dict[str, tuple[str, str]] = {
 # (server.rules.name_of), shared with the alerts and the kiosk's API.
 CONDITION_ZH = {c.value: name_of(c)[0] for c in Condition}
 CONDITION_EN = {c.value: name_of(c)[1] for c in Condition}
+# Residents' reports about a tank or a bay (server/facilities.py) are conditions too.
+CONDITION_ZH |= {code: names[0] for code, names in REPORT_CONDITION_NAMES.items()}
+CONDITION_EN |= {code: names[1] for code, names in REPORT_CONDITION_NAMES.items()}
 
 
 # The pages load only their own files: scripts and styles come from /static (no inline script,

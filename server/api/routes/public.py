@@ -10,6 +10,7 @@ from sqlalchemy.orm import selectinload
 
 from server.api import schemas
 from server.api.deps import NowDep, SessionDep, SettingsDep
+from server.api.facility import FacilityDeskDep, link_facility_report
 from server.api.filing import FilingCaller
 from server.api.health import probe_disk, probe_folders
 from server.api.ratelimit import TrackLimit
@@ -82,8 +83,8 @@ def places(db: SessionDep) -> schemas.PlacesPublic:
                         422: {"model": schemas.ErrorPublic},
                         429: {"model": schemas.ErrorPublic}})
 def create_request(body: schemas.RequestCreate, db: SessionDep, now: NowDep,
-                   settings: SettingsDep, response: Response, caller: FilingCaller
-                   ) -> schemas.RequestPublic:
+                   settings: SettingsDep, response: Response, caller: FilingCaller,
+                   desk: FacilityDeskDep) -> schemas.RequestPublic:
     """File a request. Filing again with the same ``client_id`` and the same body answers with
     the first filing (200); with a different body, 409. Without signing in, filings are
     limited per address (and per kiosk, for a caller that sends X-Kiosk-Key): 429 with
@@ -96,6 +97,8 @@ def create_request(body: schemas.RequestCreate, db: SessionDep, now: NowDep,
         channel=caller.channel(body.channel),
         number=body.number, phone_token=body.phone_token, floor=body.floor, room=body.room,
     ), now=now, site_id=settings.site.id)
+    # About the water or a shared facility: onto the asset's maintenance ticket, staff alerted.
+    link_facility_report(desk, db, request=request, now=now)
     # A same-body retry answers with the first filing (200), and with its phone token only to
     # a caller who shows it already has it: the token in the body (the kiosk's outbox sends
     # the one it printed), the kiosk key, or signed-in staff. Anyone else who only knows the
