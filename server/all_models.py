@@ -3,13 +3,10 @@ drift checks. Each part of the server that adds tables adds one import line here
 
 import server.alerts.rows  # noqa: F401
 import server.audit_log  # noqa: F401
-import server.equipment.models  # noqa: F401
 import server.library.models  # noqa: F401
 import server.models  # noqa: F401
 import server.open311.models  # noqa: F401
-import server.photo_records  # noqa: F401
 import server.place_locations  # noqa: F401
 import server.resident_reports  # noqa: F401
 import server.sensing.models  # noqa: F401
-import server.site_profile  # noqa: F401
 import server.task_access  # noqa: F401
