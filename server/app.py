@@ -27,7 +27,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from foundation.redact import redact_path
 from server.alerts import Notifier
-from server.api.bodylimit import BodyLimit
+from server.api.attachments import UploadBodyLimit
 from server.api.errors import install_error_handlers
 from server.api.filing import filing_limiters
 from server.api.lookups import lookup_miss_limiter
@@ -45,6 +45,7 @@ from server.services.notices import NoticeCourier
 from server.services.tickets import flag_overdue
 from server.settings import ServerSettings
 from server.web import pages
+from server.web.photos import UPLOAD_PATHS, upload_limit
 
 __all__ = ["create_app", "serve"]
 
@@ -194,7 +195,9 @@ def create_app(settings: ServerSettings, *, engine: Engine | None = None,
     app.include_router(pages.router)
     pages.mount_static(app)
     app.add_middleware(Bulkhead, limit=request_slots(engine))
-    app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
+    # Forms that carry photos may send more (server/web/photos.py names them).
+    app.add_middleware(UploadBodyLimit, limit=MAX_BODY_BYTES, uploads=UPLOAD_PATHS,
+                       upload_limit=upload_limit(settings))
 
     app.add_middleware(LastDefence)
 

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -40,6 +41,8 @@ from foundation.errors import ServicepointError
 
 __all__ = [
     "DatabaseInUseError",
+    "attachments_beside",
+    "copy_new_files",
     "Holder",
     "NotABackupError",
     "RestoreError",
@@ -243,6 +246,36 @@ def restore_sqlite(
     log.info("restored %s from %s (%d pages, previous kept in %s)", database, source, pages, kept)
     return RestoreReport(database=database, source=source, kept_copy=kept,
                          revisions=revisions, pages=pages)
+
+
+def attachments_beside(backup_file: Path) -> Path:
+    """Where the stored files (photos, recordings) of the backups in a folder go: one shared
+    ``attachments/`` beside them. A stored file never changes under its key, so each backup
+    adds only the new ones, and every dated database copy finds all the files it names."""
+    return Path(backup_file).parent / "attachments"
+
+
+def copy_new_files(source: Path, target: Path) -> int:
+    """Copy the files under ``source`` that ``target`` lacks (same layout); return how many.
+
+    Backups: the attachment store into the backups' folder, after the database copy (so every
+    file the copy names is there). Restores: back into the store. Each file lands under a
+    temporary name first and is renamed into place, so a cut-off copy leaves no half file."""
+    if not source.is_dir():
+        return 0
+    copied = 0
+    for path in sorted(source.rglob("*")):
+        if not path.is_file() or path.name.startswith("."):
+            continue
+        destination = target / path.relative_to(source)
+        if destination.exists():
+            continue
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        temporary = destination.with_name(f".incoming-{destination.name}")
+        shutil.copyfile(path, temporary)
+        os.replace(temporary, destination)
+        copied += 1
+    return copied
 
 
 def _say(line: str) -> None:

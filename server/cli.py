@@ -128,12 +128,25 @@ def db(argv: list[str]) -> int:
         source.close()
         target.close()
         print(f"backed up to {args.file}")
+        from server.attachments import attachment_folder
+        from server.backup import attachments_beside, copy_new_files
+
+        files = attachments_beside(args.file)
+        copied = copy_new_files(attachment_folder(settings), files)
+        print(f"stored files (photos): {copied} new in {files}")
         return 0
     if args.action == "restore":
         from server.backup import run_restore
 
-        return run_restore(database_url=settings.database_url, source=args.file,
+        code = run_restore(database_url=settings.database_url, source=args.file,
                            migrate=lambda: upgrade(engine), force=args.force)
+        if code == 0:
+            from server.attachments import attachment_folder
+            from server.backup import attachments_beside, copy_new_files
+
+            copied = copy_new_files(attachments_beside(args.file), attachment_folder(settings))
+            print(f"stored files (photos): {copied} put back from {attachments_beside(args.file)}")
+        return code
     return 2
 
 

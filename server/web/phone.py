@@ -27,6 +27,7 @@ from server.api.views import request_public
 from server.errors import IllegalTransition
 from server.services.requests import cancel_by_resident, confirm_done, request_by_token
 from server.web.common import CsrfChecked, WebRoute, redirect, render
+from server.web.photos import photo_links
 
 __all__ = ["Step", "router", "timeline"]
 
@@ -77,6 +78,7 @@ def _page(request: Request, db: SessionDep, now: datetime, token: str, *, status
         "can_cancel": view.status in ("new", "dispatched"),
         "error": error, "form": form or {},
         "rating_comment": ticket.rating_comment or "",
+        "photos": photo_links(db, ticket_id=ticket.id, base=f"/r/{token}/photos"),
     }, status=status)
 
 

@@ -46,6 +46,7 @@ from server.web.common import (
     redirect,
     render,
 )
+from server.web.photos import photo_links
 from server.web.views import answer_lines
 from server.web.words import Words, words_for
 
@@ -126,7 +127,7 @@ def _ticket_page(request: Request, db: SessionDep, now: datetime, user: User, ti
         and _may_dispatch(user, ticket),
         "overdue": ticket_service.is_overdue(ticket, now), "place": place_label(ticket),
         "answers": answer_lines(ticket, lang_of(request)),
-        "phone": shown,
+        "phone": shown, "photos": photo_links(db, ticket_id=ticket.id, base="/photos"),
         "error": error, "error_detail": error_detail, "form": form or {},
     }, status=status, user=user)
     if shown is not None and shown.full:

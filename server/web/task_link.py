@@ -16,16 +16,19 @@ from __future__ import annotations
 import logging
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Path, Request
+from fastapi import APIRouter, File, Form, Path, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 
-from server.api.deps import NowDep, SessionDep
+from server.api.attachments import AttachmentsDep
+from server.api.deps import NowDep, SessionDep, SettingsDep
 from server.errors import IllegalTransition
 from server.lifecycle import Action
+from server.services.photos import PhotoRefused
 from server.services.privacy import Viewer, phone_for
 from server.services.task_links import TaskLinkRefused, act_by_link, open_task_link
 from server.task_access import TaskLink
 from server.web.common import CsrfChecked, WebRoute, lang_of, redirect, render
+from server.web.photos import after_photo, keep_after_photo, photo_lister
 from server.web.volunteer import MAX_NOTE, task_facts
 
 __all__ = ["router"]
@@ -45,7 +48,7 @@ def _task_page(request: Request, db: SessionDep, now: NowDep, token: str, link: 
     page = render(request, "task.html", {
         "task": ticket, "volunteer": link.volunteer, "base": f"/v/t/{token}",
         **task_facts(lang_of(request), now, phones),
-        "error": error, "note": note,
+        "error": error, "note": note, "photos": photo_lister(db, f"/v/t/{token}/photos"),
     }, status=status)
     db.commit()  # last_used_at, and the reveal if the page shows the full number
     return page
@@ -74,7 +77,8 @@ def open_task(request: Request, db: SessionDep, now: NowDep, token: Token) -> Re
 @router.post("/v/t/{token}/{action}", response_class=HTMLResponse)
 def act(request: Request, db: SessionDep, now: NowDep, token: Token, _csrf: CsrfChecked,
         action: Annotated[str, Path(pattern="^(accept|decline|start|resolve)$")],
-        note: Annotated[str, Form()] = "") -> Response:
+        settings: SettingsDep, store: AttachmentsDep, note: Annotated[str, Form()] = "",
+        photo: Annotated[UploadFile | None, File()] = None) -> Response:
     try:
         link = open_task_link(db, token=token, now=now)
     except TaskLinkRefused as refused:
@@ -85,11 +89,18 @@ def act(request: Request, db: SessionDep, now: NowDep, token: Token, _csrf: Csrf
     if action == "resolve" and not note_clean:
         return _task_page(request, db, now, token, link, status=422, error="need_note",
                           note=note)
+    try:  # the "after" photo is checked before the job is marked done
+        after = after_photo(photo, settings) if action == "resolve" else []
+    except PhotoRefused as refused:
+        return _task_page(request, db, now, token, link, status=422,
+                          error=f"photo_{refused.code}", note=note)
     try:
         act_by_link(db, link=link, action=_ACTIONS[action], now=now, note=note_clean)
     except IllegalTransition:
         db.rollback()
         return _task_page(request, db, now, token, link, status=409, error="changed", note=note)
+    keep_after_photo(db, store, ticket=link.ticket, photos=after,
+                     volunteer_id=link.volunteer_id, now=now)
     log.info("task %s: %s by link (volunteer %s)", link.ticket.number, action,
              link.volunteer_id)
     return redirect(f"/v/t/{token}?done={action}")

@@ -15,18 +15,21 @@ import logging
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Path, Request
+from fastapi import APIRouter, File, Form, Path, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 
-from server.api.deps import NowDep, SessionDep
+from server.api.attachments import AttachmentsDep
+from server.api.deps import NowDep, SessionDep, SettingsDep
 from server.errors import IllegalTransition
 from server.lifecycle import Action
 from server.models import Ticket, User
 from server.services import tickets as ticket_service
+from server.services.photos import PhotoRefused
 from server.services.privacy import ShownPhone, Viewer, phone_for
 from server.services.requests import dispatch_note, place_label
 from server.services.web_choices import categories
 from server.web.common import CsrfChecked, WebRoute, WebVolunteer, lang_of, redirect, render
+from server.web.photos import after_photo, keep_after_photo, photo_lister
 from server.web.views import answer_lines
 
 __all__ = ["router", "task_facts"]
@@ -59,7 +62,7 @@ def _tasks_page(request: Request, db: SessionDep, now: NowDep, user: User, *,
         "finished": done[:30],
         "skill_names": skill_names,
         **task_facts(lang, now, phones),
-        "errors": errors or {}, "notes": notes or {},
+        "errors": errors or {}, "notes": notes or {}, "photos": photo_lister(db, "/photos"),
     }, status=status, user=user)
     db.commit()  # the reveals of full numbers the page shows
     return page
@@ -87,7 +90,8 @@ def my_tasks(request: Request, db: SessionDep, now: NowDep, user: WebVolunteer) 
 def act(request: Request, db: SessionDep, now: NowDep, user: WebVolunteer, _csrf: CsrfChecked,
         ticket_id: TicketId,
         action: Annotated[str, Path(pattern="^(accept|decline|start|resolve)$")],
-        note: Annotated[str, Form()] = "") -> Response:
+        settings: SettingsDep, store: AttachmentsDep, note: Annotated[str, Form()] = "",
+        photo: Annotated[UploadFile | None, File()] = None) -> Response:
     note_clean = note.strip()
     if len(note_clean) > MAX_NOTE:
         return _tasks_page(request, db, now, user, status=422, errors={ticket_id: "too_long"},
@@ -96,6 +100,11 @@ def act(request: Request, db: SessionDep, now: NowDep, user: WebVolunteer, _csrf
         return _tasks_page(request, db, now, user, status=422, errors={ticket_id: "need_note"},
                            notes={ticket_id: note})
     ticket = ticket_service.get_ticket(db, ticket_id=ticket_id)
+    try:  # the "after" photo is checked before the job is marked done
+        after = after_photo(photo, settings) if action == "resolve" else []
+    except PhotoRefused as refused:
+        return _tasks_page(request, db, now, user, status=422,
+                           errors={ticket_id: f"photo_{refused.code}"}, notes={ticket_id: note})
     try:
         ticket_service.volunteer_action(db, ticket=ticket, user=user, action=_ACTIONS[action],
                                         now=now, note=note_clean)
@@ -103,4 +112,6 @@ def act(request: Request, db: SessionDep, now: NowDep, user: WebVolunteer, _csrf
         db.rollback()
         return _tasks_page(request, db, now, user, status=409, errors={ticket_id: "changed"},
                            notes={ticket_id: note})
+    keep_after_photo(db, store, ticket=ticket, photos=after,
+                     volunteer_id=user.volunteer.id if user.volunteer else None, now=now)
     return redirect(f"/v?done={action}#t{ticket_id}")

@@ -1,0 +1,159 @@
+"""Serving a request's photos to the people who may see the request, and reading uploads.
+
+    GET /photos/<id>[?size=thumb]              signed in: staff, the squad leader of its grid,
+                                               the volunteer on it (the ticket's own check)
+    GET /v/t/<token>/photos/<id>[?size=thumb]  the volunteer's one-tap task link, that task only
+    GET /r/<token>/photos/<id>[?size=thumb]    the resident's phone link: their own photos and
+                                               the volunteer's "after" photo
+
+A photo of another request answers 404, as an unknown one does, so an id reveals nothing. The
+pictures go out with ``Cache-Control: private`` (a shared cache never keeps them) and the same
+no-sniff and no-referrer headers as the pages. The forms that take photos (the phone form, the
+staff's 代办 form, a volunteer's "done") read them with :func:`read_uploads`; the paths they post
+to are in :data:`UPLOAD_PATHS`, which server/app.py gives a larger body limit than the rest.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Request, UploadFile
+from fastapi.responses import Response
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from server.api.attachments import AttachmentsDep
+from server.api.deps import NowDep, SessionDep
+from server.api.ratelimit import TrackLimit
+from server.attachments import AttachmentError, AttachmentStore, UnknownAttachment
+from server.errors import NotFound
+from server.models import Ticket
+from server.photo_records import Photo, PhotoKind
+from server.services.photos import (
+    PhotoLimits,
+    PreparedPhoto,
+    attach_photos,
+    photo_of_ticket,
+    photos_of,
+    prepare_photos,
+    read_photo,
+)
+from server.services.requests import request_by_token
+from server.services.task_links import open_task_link
+from server.services.tickets import require_view
+from server.settings import ServerSettings
+from server.web.common import WebRoute, WebUser
+
+__all__ = ["UPLOAD_PATHS", "after_photo", "keep_after_photo", "photo_links", "photo_lister",
+           "read_uploads", "router", "upload_limit"]
+
+log = logging.getLogger(__name__)
+router = APIRouter(route_class=WebRoute)
+PhotoId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+Size = Annotated[str, Query(pattern="^(thumb|full)$")]
+LinkToken = Annotated[str, Path(min_length=20, max_length=100, pattern=r"^[A-Za-z0-9_-]+$")]
+PhoneToken = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{16,64}$")]
+
+# The forms that carry photos: the phone form and the staff's 代办 form (server/web/
+# new_request.py), and a volunteer's "done" on the task pages.
+UPLOAD_PATHS = (re.compile(r"^/new$"), re.compile(r"^/staff/requests/new$"),
+                re.compile(r"^/v/t/[A-Za-z0-9_-]+/resolve$"),
+                re.compile(r"^/v/tasks/\d+/resolve$"),
+                re.compile(r"^/staff/equipment/tanks/[a-z0-9-]+/cleaning$"))  # a lab report
+
+
+def upload_limit(settings: ServerSettings, *, photos: int = 3) -> int:
+    """The body limit of an upload form: its photos at their limit, and room for the fields."""
+    return photos * settings.attachments.photo_max_bytes + 256 * 1024
+
+
+def read_uploads(files: list[UploadFile] | None, *, limits: PhotoLimits) -> list[bytes]:
+    """The bytes of the files a form sent, skipping the empty part a browser sends when no file
+    was chosen; a file over the limit is read only to one byte past it (prepare_photo refuses
+    it by its length)."""
+    found = []
+    for upload in files or []:
+        if not upload.filename and not upload.size:
+            continue
+        data = upload.file.read(limits.max_bytes + 1)
+        if data or upload.filename:
+            found.append(data)
+    return found
+
+
+def after_photo(upload: UploadFile | None, settings: ServerSettings) -> list[PreparedPhoto]:
+    """The volunteer's one "after" photo from a "done" form, checked (PhotoRefused if bad);
+    none if no file was chosen."""
+    limits = PhotoLimits.of(settings)
+    return prepare_photos(read_uploads([upload] if upload else [], limits=limits),
+                          limits=limits, most=1)
+
+
+def keep_after_photo(db: Session, store: AttachmentStore, *, ticket: Ticket,
+                     photos: list[PreparedPhoto], volunteer_id: int | None,
+                     now: datetime) -> None:
+    """Store it once the job is marked done. The move already stands: if the store fails
+    (a full disk), the job stays done and the failure is logged for staff to see."""
+    if not photos:
+        return
+    try:
+        attach_photos(db, store, ticket=ticket, photos=photos, kind=PhotoKind.AFTER,
+                      added_by="volunteer", volunteer_id=volunteer_id, now=now)
+    except (OSError, AttachmentError, SQLAlchemyError):
+        log.exception("ticket %s: the volunteer's after photo could not be stored",
+                      ticket.number)
+
+
+def _picture(store: AttachmentStore, photo: Photo, size: str) -> Response:
+    try:
+        stored = read_photo(store, photo, thumb=size == "thumb")
+    except UnknownAttachment:
+        log.error("photo %s of ticket %s: its file is missing from the store", photo.id,
+                  photo.ticket_id)
+        raise NotFound("no such photo") from None
+    return Response(stored.data, media_type=stored.media_type, headers={
+        "Cache-Control": "private, max-age=3600", "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "no-referrer", "Content-Disposition": "inline"})
+
+
+def photo_links(db: Session, *, ticket_id: int, base: str,
+                kinds: tuple[PhotoKind, ...] = tuple(PhotoKind)) -> list[dict[str, object]]:
+    """What templates/_photos.html shows: each photo's thumbnail and full-size addresses."""
+    return [{"id": p.id, "kind": p.kind, "full": f"{base}/{p.id}",
+             "thumb": f"{base}/{p.id}?size=thumb", "width": p.width, "height": p.height}
+            for p in photos_of(db, ticket_id=ticket_id, kinds=kinds)]
+
+
+def photo_lister(db: Session, base: str) -> Callable[[int], list[dict[str, object]]]:
+    """photo_links for a page that lists several tasks (templates call it per task)."""
+    return lambda ticket_id: photo_links(db, ticket_id=ticket_id, base=base)
+
+
+@router.get("/photos/{photo_id}")
+def signed_in_photo(db: SessionDep, user: WebUser, store: AttachmentsDep, photo_id: PhotoId,
+                    size: Size = "full") -> Response:
+    photo = db.get(Photo, photo_id)
+    if photo is None:
+        raise NotFound("no such photo")
+    require_view(user, photo.ticket)
+    return _picture(store, photo, size)
+
+
+@router.get("/v/t/{token}/photos/{photo_id}")
+def task_link_photo(db: SessionDep, now: NowDep, store: AttachmentsDep, token: LinkToken,
+                    photo_id: PhotoId, size: Size = "full") -> Response:
+    link = open_task_link(db, token=token, now=now)
+    return _picture(store, photo_of_ticket(db, photo_id=photo_id, ticket_id=link.ticket_id),
+                    size)
+
+
+@router.get("/r/{token}/photos/{photo_id}")
+def resident_photo(request: Request, db: SessionDep, _limit: TrackLimit, store: AttachmentsDep,
+                   token: PhoneToken, photo_id: PhotoId, size: Size = "full") -> Response:
+    filed = request_by_token(db, token=token)
+    return _picture(store, photo_of_ticket(db, photo_id=photo_id, ticket_id=filed.ticket_id),
+                    size)

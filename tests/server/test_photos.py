@@ -1,0 +1,294 @@
+"""Photos of a request (issue 15): what is stored is a clean, upright, shrunk JPEG with no EXIF
+(no GPS); a file that is not a picture, a decompression bomb or an oversize file is refused with
+nothing stored; a filing's photos are stored all or none; and a photo is served only to those who
+may see its request."""
+
+from __future__ import annotations
+
+import io
+import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from PIL import ExifTags, Image
+from sqlalchemy import func, select
+
+from server.attachments import FileAttachmentStore, MemoryAttachmentStore
+from server.models import Ticket, utcnow
+from server.photo_records import Photo, PhotoKind
+from server.services.photos import (
+    PhotoLimits,
+    PhotoRefused,
+    attach_photos,
+    prepare_photo,
+    prepare_photos,
+)
+from server.services.task_links import issue_task_link
+from tests.web.conftest import (
+    advance,
+    cookie_sign_in,
+    csrf_of,
+    file_request,
+    ticket_id_of,
+)
+
+GPS = {1: "N", 2: (28.0, 11.0, 30.5), 3: "E", 4: (112.0, 58.0, 12.25)}
+
+
+def phone_photo(size: tuple[int, int] = (400, 200), *, orientation: int = 6) -> bytes:
+    """A JPEG as a phone camera writes it: the camera's model, the GPS position, and the
+    picture stored sideways with an orientation tag saying how to turn it."""
+    picture = Image.new("RGB", size, (200, 30, 30))
+    picture.paste((30, 30, 200), (0, 0, size[0] // 2, size[1]))  # left half blue
+    exif = Image.Exif()
+    exif[ExifTags.Base.Orientation] = orientation
+    exif[ExifTags.Base.Model] = "PhoneModelX"
+    exif[ExifTags.IFD.GPSInfo] = GPS
+    out = io.BytesIO()
+    picture.save(out, "JPEG", exif=exif.tobytes())
+    return out.getvalue()
+
+
+def assert_clean(data: bytes) -> Image.Image:
+    """A JPEG with no metadata: no EXIF block at all, so no GPS and no camera model."""
+    picture = Image.open(io.BytesIO(data))
+    assert picture.format == "JPEG"
+    assert dict(picture.getexif()) == {} and "exif" not in picture.info
+    assert b"Exif" not in data and b"PhoneModelX" not in data
+    return picture
+
+
+@pytest.fixture
+def db_url(sqlite_template: Path, tmp_path: Path) -> Iterator[str]:
+    target = tmp_path / "servicepoint.db"
+    shutil.copy(sqlite_template, target)
+    yield f"sqlite:///{target}"
+
+
+# --- the cleaning -----------------------------------------------------------------------------
+
+def test_a_phone_photo_is_stored_upright_shrunk_and_without_exif_or_gps() -> None:
+    original = phone_photo((3000, 1500))
+    assert b"PhoneModelX" in original  # the test's photo does carry them
+    prepared = prepare_photo(original, limits=PhotoLimits(max_side_px=1600))
+    full = assert_clean(prepared.jpeg)
+    # Orientation 6: stored sideways, shown turned a quarter; the long side is now upright.
+    assert full.size == (800, 1600) == (prepared.width, prepared.height)
+    top_left = full.convert("RGB").getpixel((10, 10))
+    assert top_left[2] > 150 and top_left[0] < 100  # the blue half is now on top
+    thumb = assert_clean(prepared.thumb)
+    assert max(thumb.size) <= 360
+
+
+def test_a_transparent_png_is_kept_on_white() -> None:
+    picture = Image.new("RGBA", (50, 50), (0, 0, 0, 0))
+    out = io.BytesIO()
+    picture.save(out, "PNG")
+    prepared = prepare_photo(out.getvalue(), limits=PhotoLimits())
+    assert Image.open(io.BytesIO(prepared.jpeg)).convert("RGB").getpixel((25, 25))[0] > 240
+
+
+def _bomb() -> bytes:
+    """A small PNG that unpacks to 100 megapixels."""
+    out = io.BytesIO()
+    Image.new("1", (10_000, 10_000)).save(out, "PNG")
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("data, code", [
+    (b"not a photo, a note\n" * 10, "not_image"),
+    (b"", "not_image"),
+    (b"%PDF-1.7\n" + b"0" * 500, "not_image"),
+    (phone_photo()[:300], "not_image"),  # cut off after the header
+    (_bomb(), "too_many_pixels"),
+])
+def test_files_that_are_not_safe_pictures_are_refused(data: bytes, code: str) -> None:
+    assert len(data) < 1024 * 1024  # the bomb is small as a file
+    with pytest.raises(PhotoRefused) as refused:
+        prepare_photo(data, limits=PhotoLimits())
+    assert refused.value.code == code and refused.value.status_code == 422
+
+
+def test_a_file_over_the_size_limit_is_refused_before_it_is_decoded() -> None:
+    with pytest.raises(PhotoRefused) as refused:
+        prepare_photo(phone_photo(), limits=PhotoLimits(max_bytes=1000))
+    assert refused.value.code == "too_large"
+
+
+def test_one_bad_file_refuses_the_filing_and_four_photos_are_too_many() -> None:
+    with pytest.raises(PhotoRefused) as refused:
+        prepare_photos([phone_photo(), b"hello", phone_photo()], limits=PhotoLimits())
+    assert refused.value.index == 1
+    with pytest.raises(PhotoRefused) as too_many:
+        prepare_photos([phone_photo()] * 4, limits=PhotoLimits())
+    assert too_many.value.code == "too_many"
+
+
+# --- storing, all or none ---------------------------------------------------------------------
+
+def test_a_filing_whose_store_fails_midway_keeps_no_file_and_no_row(client: TestClient) -> None:
+    filed = file_request(client)
+    store = MemoryAttachmentStore()
+    store.fail_after = 3  # the second photo's thumbnail meets a full disk
+    photos = prepare_photos([phone_photo(), phone_photo()], limits=PhotoLimits())
+    with client.app.state.sessions() as db:  # type: ignore[attr-defined]
+        ticket = db.scalar(select(Ticket).where(Ticket.number == filed["number"]))
+        assert ticket is not None
+        with pytest.raises(OSError):
+            attach_photos(db, store, ticket=ticket, photos=photos, kind=PhotoKind.RESIDENT,
+                          added_by="resident", now=utcnow())
+        db.rollback()
+        assert db.scalar(select(func.count()).select_from(Photo)) == 0
+    assert store.files == {}
+
+
+# --- who sees them ----------------------------------------------------------------------------
+
+def _after_photo_by_link(client: TestClient) -> tuple[dict[str, object], int, str]:
+    """A request whose volunteer marks it done through the task link with a photo."""
+    filed = file_request(client, description="厨房水龙头一直滴水")
+    ticket_id = ticket_id_of(client, str(filed["number"]))
+    advance(client, ticket_id, "accepted")
+    app = client.app
+    with app.state.sessions() as db:  # type: ignore[attr-defined]
+        ticket = db.get(Ticket, ticket_id)
+        assert ticket is not None and ticket.assignee is not None
+        link = issue_task_link(db, ticket=ticket, volunteer=ticket.assignee,
+                               now=app.state.clock())  # type: ignore[attr-defined]
+        db.commit()
+    page = client.get(link)
+    reply = client.post(f"{link}/resolve", data={"csrf_token": csrf_of(page.text),
+                                                 "note": "换了阀芯"},
+                        files={"photo": ("IMG_0001.jpg", phone_photo(), "image/jpeg")},
+                        follow_redirects=False)
+    assert reply.status_code == 303, reply.text
+    return filed, ticket_id, link
+
+
+def _stored_files(client: TestClient) -> list[str]:
+    store = client.app.state.attachments  # type: ignore[attr-defined]
+    assert isinstance(store, FileAttachmentStore)
+    return list(store.keys())
+
+
+def test_the_volunteers_after_photo_is_seen_by_the_resident_the_staff_and_the_volunteer(
+        client: TestClient) -> None:
+    filed, ticket_id, link = _after_photo_by_link(client)
+    assert len(_stored_files(client)) == 2  # the picture and its thumbnail, on disk
+
+    resident_page = client.get(f"/r/{filed['phone_token']}").text
+    assert "志愿者办好后拍的照片" in resident_page
+    urls = re.findall(r'src="(/r/[^"]+/photos/\d+\?size=thumb)"', resident_page)
+    assert len(urls) == 1
+    full_url = urls[0].split("?")[0]
+    served = client.get(full_url)
+    assert served.status_code == 200 and served.headers["content-type"] == "image/jpeg"
+    assert served.headers["cache-control"].startswith("private")
+    assert_clean(served.content)
+    assert client.get(urls[0]).status_code == 200  # the thumbnail
+    photo_id = int(full_url.rsplit("/", 1)[1])
+
+    # The volunteer's own link shows it on the task page.
+    assert client.get(f"{link}/photos/{photo_id}").status_code == 200
+
+    # Staff see it on the ticket page and can open it.
+    cookie_sign_in(client, "staff")
+    ticket_page = client.get(f"/staff/tickets/{ticket_id}").text
+    assert f'src="/photos/{photo_id}?size=thumb"' in ticket_page
+    assert_clean(client.get(f"/photos/{photo_id}").content)
+    # And so does the volunteer on it, signed in.
+    client.cookies.clear()
+    cookie_sign_in(client, "lijianguo")
+    assert client.get(f"/photos/{photo_id}").status_code == 200
+
+
+def test_strangers_get_no_photo(client: TestClient) -> None:
+    filed, ticket_id, link = _after_photo_by_link(client)
+    with client.app.state.sessions() as db:  # type: ignore[attr-defined]
+        photo_id = db.scalars(select(Photo.id).where(Photo.ticket_id == ticket_id)).one()
+    # Nobody signed in: the sign-in page, not the picture.
+    anonymous = client.get(f"/photos/{photo_id}", follow_redirects=False)
+    assert anonymous.status_code == 303 and anonymous.headers["location"].startswith("/login")
+    # Another request's resident, with a real token of their own: not found.
+    other = file_request(client, unit_code="C05-B01-U1", contact_phone="13900005678")
+    assert client.get(f"/r/{other['phone_token']}/photos/{photo_id}").status_code == 404
+    assert client.get(f"/r/{'x' * 43}/photos/{photo_id}").status_code == 404
+    # A volunteer who is not on the job, and a squad leader of another grid: forbidden.
+    cookie_sign_in(client, "chenguoqing")
+    assert client.get(f"/photos/{photo_id}").status_code == 403
+    client.cookies.clear()
+    cookie_sign_in(client, "leader2")
+    assert client.get(f"/photos/{photo_id}").status_code == 403
+    # Another volunteer's task link opens its own task's photos only.
+    other_id = ticket_id_of(client, str(other["number"]))
+    advance(client, other_id, "accepted", volunteer="chenguoqing", given_name="国庆")
+    with client.app.state.sessions() as db:  # type: ignore[attr-defined]
+        ticket = db.get(Ticket, other_id)
+        assert ticket is not None and ticket.assignee is not None
+        other_link = issue_task_link(db, ticket=ticket, volunteer=ticket.assignee,
+                                     now=client.app.state.clock())  # type: ignore[attr-defined]
+        db.commit()
+    assert client.get(f"{other_link}/photos/{photo_id}").status_code == 404
+    assert filed["number"]
+
+
+@pytest.mark.parametrize("upload, words", [
+    (("notes.txt", b"just some text", "text/plain"), "选的文件不是照片"),
+    (("huge.png", _bomb(), "image/png"), "这张照片太大，打不开"),
+])
+def test_a_refused_after_photo_keeps_the_job_open_and_the_note_typed(
+        client: TestClient, upload: tuple[str, bytes, str], words: str) -> None:
+    filed = file_request(client)
+    ticket_id = ticket_id_of(client, str(filed["number"]))
+    advance(client, ticket_id, "accepted")
+    cookie_sign_in(client, "lijianguo")
+    page = client.get("/v")
+    reply = client.post(f"/v/tasks/{ticket_id}/resolve",
+                        data={"csrf_token": csrf_of(page.text), "note": "换了阀芯，试过不漏了"},
+                        files={"photo": upload}, follow_redirects=False)
+    assert reply.status_code == 422
+    assert words in reply.text and "换了阀芯，试过不漏了" in reply.text
+    with client.app.state.sessions() as db:  # type: ignore[attr-defined]
+        ticket = db.get(Ticket, ticket_id)
+        assert ticket is not None and ticket.status == "accepted"
+        assert db.scalar(select(func.count()).select_from(Photo)) == 0
+    assert list(getattr(client.app.state, "attachments", MemoryAttachmentStore()).keys()) == []
+
+
+def test_done_without_a_photo_still_works_from_the_volunteers_page(client: TestClient) -> None:
+    filed = file_request(client)
+    ticket_id = ticket_id_of(client, str(filed["number"]))
+    advance(client, ticket_id, "accepted")
+    cookie_sign_in(client, "lijianguo")
+    page = client.get("/v")
+    assert 'enctype="multipart/form-data"' in page.text and 'accept="image/*"' in page.text
+    reply = client.post(f"/v/tasks/{ticket_id}/resolve",
+                        data={"csrf_token": csrf_of(page.text), "note": "好了"},
+                        files={"photo": ("", b"", "application/octet-stream")},
+                        follow_redirects=False)
+    assert reply.status_code == 303, reply.text
+    with client.app.state.sessions() as db:  # type: ignore[attr-defined]
+        assert db.scalar(select(func.count()).select_from(Photo)) == 0
+
+
+def test_an_upload_form_takes_a_photo_larger_than_the_ordinary_body_limit(
+        client: TestClient) -> None:
+    noisy = Image.effect_noise((1400, 1400), 90).convert("RGB")
+    out = io.BytesIO()
+    noisy.save(out, "JPEG", quality=95)
+    assert len(out.getvalue()) > 64 * 1024
+    filed = file_request(client)
+    ticket_id = ticket_id_of(client, str(filed["number"]))
+    advance(client, ticket_id, "accepted")
+    cookie_sign_in(client, "lijianguo")
+    page = client.get("/v")
+    reply = client.post(f"/v/tasks/{ticket_id}/resolve",
+                        data={"csrf_token": csrf_of(page.text), "note": "好了"},
+                        files={"photo": ("big.jpg", out.getvalue(), "image/jpeg")},
+                        follow_redirects=False)
+    assert reply.status_code == 303, reply.text
+    # Elsewhere the ordinary limit still holds.
+    assert client.post("/login", content=b"x" * (65 * 1024)).status_code == 413
