@@ -34,6 +34,7 @@ from server.api.lookups import lookup_miss_limiter
 from server.api.ratelimit import SlidingWindowLimiter
 from server.api.routes import lookup, open311, public, sensing, staff, triage
 from server.api.routes import kiosk_help
+from server.api.routes import recordings as recording_routes
 from server.db import make_engine, session_factory
 from server.library import routes as library_routes
 from server.models import utcnow
@@ -186,6 +187,7 @@ def create_app(settings: ServerSettings, *, engine: Engine | None = None,
     app.include_router(lookup.router)  # before public's /api/v1/requests routes
     app.include_router(kiosk_help.router)  # 呼叫工作人员 (server/services/kiosk_help.py)
     app.include_router(public.router)
+    app.include_router(recording_routes.router)  # a request's spoken description, from the kiosk
     app.include_router(staff.router)
     app.include_router(open311.router)
     app.include_router(triage.router)
@@ -196,7 +198,8 @@ def create_app(settings: ServerSettings, *, engine: Engine | None = None,
     pages.mount_static(app)
     app.add_middleware(Bulkhead, limit=request_slots(engine))
     # Forms that carry photos may send more (server/web/photos.py names them).
-    app.add_middleware(UploadBodyLimit, limit=MAX_BODY_BYTES, uploads=UPLOAD_PATHS,
+    app.add_middleware(UploadBodyLimit, limit=MAX_BODY_BYTES,
+                       uploads=UPLOAD_PATHS + recording_routes.RECORDING_PATHS,
                        upload_limit=upload_limit(settings))
 
     app.add_middleware(LastDefence)

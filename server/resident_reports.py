@@ -17,7 +17,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import Float, ForeignKey, Integer, String
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 
 from server.models import Base, Ticket, utcnow
 
@@ -38,9 +38,14 @@ class FacilityReport(Base):
     maintenance_ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"),
                                                               index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    request_ticket: Mapped[Ticket] = relationship(foreign_keys=[request_ticket_id])
+    # The backrefs let the staff's ticket page show the link from either end
+    # (``ticket.facility_link``, ``ticket.resident_reports``) without touching server/models.py.
+    request_ticket: Mapped[Ticket] = relationship(
+        foreign_keys=[request_ticket_id],
+        backref=backref("facility_link", uselist=False, viewonly=True))
     maintenance_ticket: Mapped[Ticket | None] = relationship(
-        foreign_keys=[maintenance_ticket_id])
+        foreign_keys=[maintenance_ticket_id],
+        backref=backref("resident_reports", viewonly=True, order_by="FacilityReport.id"))
 
 
 class SpokenDescription(Base):
@@ -54,4 +59,5 @@ class SpokenDescription(Base):
     size: Mapped[int] = mapped_column(Integer)
     duration_s: Mapped[float] = mapped_column(Float)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    ticket: Mapped[Ticket] = relationship()
+    ticket: Mapped[Ticket] = relationship(
+        backref=backref("spoken_description", uselist=False, viewonly=True))

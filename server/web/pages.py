@@ -27,6 +27,7 @@ from server.web import auth, loans, phone, site, staff, task_link, volunteer
 from server.web.admin import routes as admin_routes
 from server.web.common import HERE
 from server.web.photos import router as photos_router
+from server.web.recordings import router as recordings_router
 
 __all__ = ["mount_static", "router"]
 
@@ -34,6 +35,7 @@ router = APIRouter(include_in_schema=False)
 for _part in (auth, phone, loans, task_link, volunteer, staff, site):
     router.include_router(_part.router, include_in_schema=False)
 router.include_router(photos_router, include_in_schema=False)  # /photos, …/photos/<id>
+router.include_router(recordings_router, include_in_schema=False)  # …/recording: spoken
 router.include_router(admin_routes.router, include_in_schema=False)  # /admin: admin/routes.py
 
 
