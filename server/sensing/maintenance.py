@@ -207,10 +207,12 @@ class MaintenanceDesk:
 
 def record_cleaning(db: Session, *, asset_id: str, user: User, cleaned_on: date,
                     water_test_passed: bool, turbidity_ntu: float | None, notes: str,
-                    now: datetime, timezone: str) -> TankCleaning:
+                    now: datetime, timezone: str, commit: bool = True) -> TankCleaning:
     """Log a cleaning and its water test. A passed test restarts the schedule and closes the
     tank's open cleaning ticket; a failed one is logged and keeps the ticket open.
-    ``timezone`` is the site's: a cleaning may be dated up to the site's today."""
+    ``timezone`` is the site's: a cleaning may be dated up to the site's today. With
+    ``commit=False`` the caller adds its own rows (the full water test) and commits them
+    together."""
     tank = db.get(Tank, asset_id)
     if tank is None:
         raise NotFound(f"no tank {asset_id}")
@@ -239,7 +241,10 @@ def record_cleaning(db: Session, *, asset_id: str, user: User, cleaned_on: date,
                              staff=True, note="清洗消毒完成 / cleaned")
             apply_action(db, ticket=ticket, action=Action.CLOSE, actor=actor, now=now,
                          staff=True, note="水质检测合格，关闭 / closed with a passed water test")
-    db.commit()
+    if commit:
+        db.commit()
+    else:
+        db.flush()
     return entry
 
 

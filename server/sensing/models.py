@@ -43,6 +43,8 @@ class Tank(Base):
     name: Mapped[str] = mapped_column(String(100))
     building_code: Mapped[str | None] = mapped_column(String(40))
     capacity_l: Mapped[float | None] = mapped_column(Float)
+    # Raised by every save on the admin pages: a second editor's stale form is refused.
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     # The sensor node whose readings of this tank count (the site file's ``node``; else the
     # first node that reported it). Readings from any other login are dead-lettered.
     node_id: Mapped[str | None] = mapped_column(String(40))
@@ -78,6 +80,9 @@ class ExtinguisherBay(Base):
     manufactured_on: Mapped[date] = mapped_column(Date)
     last_maintained_on: Mapped[date | None] = mapped_column(Date)
     last_inspected_on: Mapped[date | None] = mapped_column(Date)
+    # Taken out of service (scrapped or removed): kept for the records, off the register.
+    retired_on: Mapped[date | None] = mapped_column(Date)
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")  # as Tank's
 
 
 class SensorNode(Base):

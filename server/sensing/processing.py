@@ -146,7 +146,8 @@ class Processor:
                                    last_maintained_on=b.last_maintained_on,
                                    last_inspected_on=b.last_inspected_on)
                 for b in db.scalars(self._of_site(select(ExtinguisherBay),
-                                                  ExtinguisherBay.site_id))]
+                                                  ExtinguisherBay.site_id)
+                                    .where(ExtinguisherBay.retired_on.is_(None)))]
         raised = 0
         for due in due_conditions(tanks=tanks, extinguishers=bays, now=now, config=self.rules):
             raised += self.maintenance.raise_due(db, due, now)

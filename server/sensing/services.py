@@ -83,7 +83,8 @@ def _open_conditions(db: Session) -> dict[str, list[str]]:
         .where(TicketEvent.action == HistoryAction.CLEARED.value)))
     found: dict[str, list[str]] = {}
     for ticket_id, asset_id, condition in tickets:
-        if ticket_id not in cleared:
+        # A ticket with no condition (a failed inspection) is shown by the equipment pages.
+        if condition and ticket_id not in cleared:
             found.setdefault(asset_id, []).append(condition)
     return found
 
@@ -121,7 +122,8 @@ def site_overview(db: Session, *, now: datetime, rules: RulesConfig) -> dict[str
             "conditions": sorted(conditions.get(tank.asset_id, [])),
         })
     bays = []
-    for bay in db.scalars(select(ExtinguisherBay).order_by(ExtinguisherBay.asset_id)):
+    for bay in db.scalars(select(ExtinguisherBay).where(ExtinguisherBay.retired_on.is_(None))
+                          .order_by(ExtinguisherBay.asset_id)):
         state = latest.get(bay.asset_id)
         p = state.payload if state else {}
         bays.append({
@@ -168,7 +170,8 @@ def extinguisher_register(db: Session, *, now: datetime, rules: RulesConfig
     conditions = _open_conditions(db)
     latest = {s.asset_id: s.payload for s in db.scalars(select(AssetState))}
     register = []
-    for bay in db.scalars(select(ExtinguisherBay).order_by(ExtinguisherBay.asset_id)):
+    for bay in db.scalars(select(ExtinguisherBay).where(ExtinguisherBay.retired_on.is_(None))
+                          .order_by(ExtinguisherBay.asset_id)):
         state = latest.get(bay.asset_id, {})
         try:
             record_ = _bay_record(bay)
