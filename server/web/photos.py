@@ -60,7 +60,7 @@ PhoneToken = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{16,64}$")]
 
 # The forms that carry photos: the phone form and the staff's 代办 form (server/web/
 # new_request.py), and a volunteer's "done" on the task pages.
-UPLOAD_PATHS = (re.compile(r"^/new$"), re.compile(r"^/staff/requests/new$"),
+UPLOAD_PATHS = (re.compile(r"^/new$"), re.compile(r"^/staff/new$"),
                 re.compile(r"^/v/t/[A-Za-z0-9_-]+/resolve$"),
                 re.compile(r"^/v/tasks/\d+/resolve$"),
                 re.compile(r"^/staff/equipment/tanks/[a-z0-9-]+/cleaning$"))  # a lab report
