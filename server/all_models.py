@@ -10,4 +10,5 @@ import server.photo_records  # noqa: F401
 import server.place_locations  # noqa: F401
 import server.resident_reports  # noqa: F401
 import server.sensing.models  # noqa: F401
+import server.site_profile  # noqa: F401
 import server.task_access  # noqa: F401

@@ -43,6 +43,7 @@ from server.sensing.metrics import Metrics
 from server.sensing.services import site_overview
 from server.services.categories import load_category_specs, sync_categories
 from server.services.notices import NoticeCourier
+from server.services.site_profile import SiteFactsCache
 from server.services.tickets import flag_overdue
 from server.settings import ServerSettings
 from server.web import pages
@@ -183,6 +184,9 @@ def create_app(settings: ServerSettings, *, engine: Engine | None = None,
     app.state.ingest = ingest
     app.state.courier = courier
     app.state.site_status_extra = lambda db, now: site_overview(db, now=now, rules=rules)
+    # The phone and opening hours staff set in the browser, for every page and the kiosk.
+    app.state.site_facts = SiteFactsCache(sessions, site_id=settings.site.id,
+                                          file_phone=settings.site.phone)
     install_error_handlers(app)
     app.include_router(lookup.router)  # before public's /api/v1/requests routes
     app.include_router(kiosk_help.router)  # 呼叫工作人员 (server/services/kiosk_help.py)

@@ -37,6 +37,7 @@ from server.alerts.notices import notice_key
 from server.alerts.notifier import Notifier
 from server.alerts.policy import (
     AlertSubject,
+    QuietHours,
     SiteInfo,
     compose_alert,
     delivery_key,
@@ -48,6 +49,7 @@ from server.alerts.rows import AlertDelivery, AlertRow
 from server.lifecycle import OPEN_STATUSES
 from server.models import Ticket
 from server.rules import Condition, ConditionChange, DueCondition, title_of
+from server.site_profile import quiet_hours_override
 
 __all__ = ["AlertBook", "AssetNames", "Counters"]
 
@@ -103,7 +105,7 @@ class AlertBook:
         db.add(row)
         db.flush()
         self.metrics.inc("servicepoint_alerts_created_total", kind=kind.value)
-        not_before = release_at(now, urgent=subject.urgent, quiet=self.config.quiet_hours)
+        not_before = release_at(now, urgent=subject.urgent, quiet=self.quiet_hours(db))
         for each in levels:
             for recipient in self.config.recipients(self.site.id, level=each,
                                                     urgent=subject.urgent):
@@ -148,6 +150,14 @@ class AlertBook:
         return self._create(db, ticket=ticket, kind=AlertKind.CLEARED, subject=subject, now=now,
                             levels=tuple(told) or (0,))
 
+    def quiet_hours(self, db: Session) -> QuietHours:
+        """The alerts file's quiet hours, or those staff set in the browser (the site's
+        settings page: server/site_profile.py)."""
+        override = quiet_hours_override(db, self.site.id)
+        if override is None:
+            return self.config.quiet_hours
+        return QuietHours(*override, self.config.quiet_hours.timezone)
+
     # --- request notices (inside the caller's transaction) ----------------------------------
 
     def notice(self, db: Session, *, ticket: Ticket, message: AlertMessage,
@@ -163,7 +173,7 @@ class AlertBook:
         db.add(row)
         db.flush()
         self.metrics.inc("servicepoint_alerts_created_total", kind=message.kind.value)
-        not_before = release_at(now, urgent=message.urgent, quiet=self.config.quiet_hours)
+        not_before = release_at(now, urgent=message.urgent, quiet=self.quiet_hours(db))
         for recipient in recipients:
             self._enqueue(db, row, message, recipient, not_before)
         log.info("notice %s (%s, ticket %s) to %s: %s", row.id, message.kind.value, ticket.id,
@@ -180,7 +190,7 @@ class AlertBook:
             Ticket.status.in_([s.value for s in OPEN_STATUSES]))).all()
         for first in pending:
             started = release_at(first.created_at, urgent=first.urgent,
-                                 quiet=self.config.quiet_hours)
+                                 quiet=self.quiet_hours(db))
             levels = due_levels(started_at=started, acknowledged=False, now=now,
                                 ladder=self.config.ladder(first.urgent))
             done = set(db.scalars(select(AlertRow.level).where(

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from foundation.errors import ConfigError
 from foundation.tomlfile import read_toml
 from server.models import Category
+from server.site_profile import CategoryEdit
 
 __all__ = ["CategorySpec", "load_category_specs", "sync_categories"]
 
@@ -93,9 +94,16 @@ def load_category_specs(path: Path) -> list[CategorySpec]:
 
 
 def sync_categories(db: Session, *, specs: list[CategorySpec]) -> None:
-    """Make the database's categories match the file; a removed one is hidden, never deleted."""
+    """Make the database's categories match the file; a removed one is hidden, never deleted.
+
+    The file seeds; the database is the truth for a category staff took over in the browser
+    (a :class:`CategoryEdit` row): the file neither overwrites, retires nor revives it."""
     existing = {c.code: c for c in db.scalars(select(Category))}
+    taken_over = set(db.scalars(select(CategoryEdit.code)))
     for order, spec in enumerate(specs):
+        if spec.code in taken_over:
+            existing.pop(spec.code, None)
+            continue
         row = existing.pop(spec.code, None) or Category(code=spec.code)
         row.name_zh, row.name_en, row.skill = spec.name_zh, spec.name_en, spec.skill
         row.target_hours, row.priority, row.kiosk = spec.target_hours, spec.priority, spec.kiosk
@@ -105,6 +113,7 @@ def sync_categories(db: Session, *, specs: list[CategorySpec]) -> None:
         row.questions = [q.as_json() for q in spec.question]
         db.add(row)
     for gone in existing.values():
-        gone.active = False
+        if gone.code not in taken_over:
+            gone.active = False
     db.commit()
     log.info("service categories in step with the file: %d active", len(specs))

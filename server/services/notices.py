@@ -198,7 +198,7 @@ class NoticeDesk:
             urgent = ticket.priority == "urgent"
             assert first is not None
             started = release_at(first + config.staff_after, urgent=urgent,
-                                 quiet=config.quiet_hours)
+                                 quiet=self.book.quiet_hours(db))
             done = {row.level for row in told}
             for rung in due_levels(started_at=started, acknowledged=False, now=now,
                                    ladder=config.ladder(urgent)):

@@ -231,6 +231,14 @@ def render(request: Request, name: str, context: dict[str, Any] | None = None, *
     assert cookie is not None
 
     words = words_for(lang)
+    # The phone and opening hours staff set in the browser over the file's (server/app.py).
+    site, hours = settings.site, ""
+    facts_cache = getattr(request.app.state, "site_facts", None)
+    if facts_cache is not None:
+        facts = facts_cache.get()
+        site = site.model_copy(update={"phone": facts.phone})
+        hours = (facts.opening_hours_en or facts.opening_hours_zh) if lang == "en" else (
+            facts.opening_hours_zh)
 
     def in_words(table: dict[str, tuple[str, str]]) -> Callable[[str], str]:
         """A code (a status, a history action, a role) in the reader's words, else as it is."""
@@ -249,7 +257,8 @@ def render(request: Request, name: str, context: dict[str, Any] | None = None, *
         "lang": lang, "_": words.gettext, "pgettext": words.pgettext,
         # Words stored with both languages (a category's names, the site's name): no catalog.
         "pick": lambda zh, en: (en or zh) if lang == "en" else zh,
-        "site": settings.site, "user": user, "csrf_token": _csrf_for(request, cookie),
+        "site": site, "opening_hours": hours, "user": user,
+        "csrf_token": _csrf_for(request, cookie),
         "csrf_field": CSRF_FIELD, "toggle_href": _toggle_href(request, lang),
         "status_text": in_words(STATUS_WORDS), "action_text": in_words(ACTION_WORDS),
         "role_text": in_words(ROLE_WORDS),

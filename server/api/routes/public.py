@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Response
+from fastapi import APIRouter, Path, Request, Response
 from sqlalchemy import select, text
 from sqlalchemy.orm import selectinload
 
@@ -44,9 +44,12 @@ def healthz(db: SessionDep, settings: SettingsDep, response: Response
 
 
 @router.get("/api/v1/site", response_model=schemas.SitePublic, tags=["public"])
-def site(settings: SettingsDep) -> schemas.SitePublic:
+def site(settings: SettingsDep, request: Request) -> schemas.SitePublic:
     s = settings.site
-    return schemas.SitePublic(id=s.id, name_zh=s.name_zh, name_en=s.name_en, phone=s.phone,
+    # The phone staff set in the browser, over the file's (server/services/site_profile.py).
+    facts = getattr(request.app.state, "site_facts", None)
+    phone = facts.get().phone if facts is not None else s.phone
+    return schemas.SitePublic(id=s.id, name_zh=s.name_zh, name_en=s.name_en, phone=phone,
                               public_url=settings.http.public_url)
 
 

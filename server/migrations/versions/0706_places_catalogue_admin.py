@@ -1,4 +1,5 @@
-"""places catalogue admin: filled in by A3 (places, categories, library and site settings admin, ledgers); until then it changes nothing
+"""places catalogue admin: the site's settings staff change in the browser (phone, opening
+hours, quiet hours) and the categories staff took over from the file
 
 Revision ID: 0706
 Revises: 0705
@@ -7,6 +8,9 @@ Create Date: 2026-12-03 16:30:00
 
 from collections.abc import Sequence
 
+import sqlalchemy as sa
+from alembic import op
+
 revision: str = '0706'
 down_revision: str | None = '0705'
 branch_labels: str | Sequence[str] | None = None
@@ -14,8 +18,31 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    pass
+    op.create_table('site_profiles',
+    sa.Column('site_id', sa.String(length=40), nullable=False),
+    sa.Column('phone', sa.String(length=30), nullable=True),
+    sa.Column('opening_hours_zh', sa.String(length=200), nullable=True),
+    sa.Column('opening_hours_en', sa.String(length=200), nullable=True),
+    sa.Column('quiet_start', sa.String(length=5), nullable=True),
+    sa.Column('quiet_end', sa.String(length=5), nullable=True),
+    sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.Column('updated_by', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['updated_by'], ['users.id'],
+                            name=op.f('fk_site_profiles_updated_by_users')),
+    sa.PrimaryKeyConstraint('site_id', name=op.f('pk_site_profiles'))
+    )
+    op.create_table('category_edits',
+    sa.Column('code', sa.String(length=40), nullable=False),
+    sa.Column('edited_at', sa.DateTime(), nullable=False),
+    sa.Column('edited_by', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['code'], ['categories.code'],
+                            name=op.f('fk_category_edits_code_categories')),
+    sa.ForeignKeyConstraint(['edited_by'], ['users.id'],
+                            name=op.f('fk_category_edits_edited_by_users')),
+    sa.PrimaryKeyConstraint('code', name=op.f('pk_category_edits'))
+    )
 
 
 def downgrade() -> None:
-    pass
+    op.drop_table('category_edits')
+    op.drop_table('site_profiles')

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from server.web.admin import home
+from server.web.admin import catalogue, home, places, site_settings
 
 __all__ = ["router"]
 
 PARTS = (home,)
+PARTS += (catalogue, places, site_settings)  # A3: categories, places, settings and Open311
 
 router = APIRouter(include_in_schema=False)
 for _part in PARTS:

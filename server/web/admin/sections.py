@@ -29,4 +29,12 @@ SECTIONS: list[AdminSection] = [
                  N_("按姓名或电话查找，查看、导出或删除一位居民的信息")),
     AdminSection("/admin/audit", pgettext_noop("admin section", "操作记录"),
                  N_("谁在什么时候改了什么，查看了谁的信息")),
+    AdminSection("/admin/places", pgettext_noop("admin section", "地点和网格"),
+                 N_("小区、楼栋、单元和别名、位置；网格由哪个小分队负责")),
+    AdminSection("/admin/categories", pgettext_noop("admin section", "服务类别"),
+                 N_("名称、所需技能、接单时限、一体机是否显示、问题和答案；停用")),
+    AdminSection("/admin/site", pgettext_noop("admin section", "站点设置"),
+                 N_("服务电话、开放时间、告警免打扰时间")),
+    AdminSection("/admin/open311", pgettext_noop("admin section", "Open311 接入"),
+                 N_("其他系统的接入和密钥：添加、换新密钥、停用")),
 ]
