@@ -5,11 +5,20 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from server.web.admin import catalogue, home, places, site_settings
+from server.web.admin import (
+    audit_page,
+    catalogue,
+    home,
+    places,
+    residents,
+    site_settings,
+    users,
+    volunteers,
+)
 
 __all__ = ["router"]
 
-PARTS = (home,)
+PARTS = (home, volunteers, users, residents, audit_page)
 PARTS += (catalogue, places, site_settings)  # A3: categories, places, settings and Open311
 
 router = APIRouter(include_in_schema=False)
