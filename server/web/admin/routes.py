@@ -8,6 +8,8 @@ from fastapi import APIRouter
 from server.web.admin import (
     audit_page,
     catalogue,
+    equipment,
+    equipment_records,
     home,
     places,
     residents,
@@ -20,6 +22,7 @@ __all__ = ["router"]
 
 PARTS = (home, volunteers, users, residents, audit_page)
 PARTS += (catalogue, places, site_settings)  # A3: categories, places, settings and Open311
+PARTS += (equipment, equipment_records)  # A2: equipment, inspections, cleanings
 
 router = APIRouter(include_in_schema=False)
 for _part in PARTS:

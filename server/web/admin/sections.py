@@ -37,4 +37,6 @@ SECTIONS: list[AdminSection] = [
                  N_("服务电话、开放时间、告警免打扰时间")),
     AdminSection("/admin/open311", pgettext_noop("admin section", "Open311 接入"),
                  N_("其他系统的接入和密钥：添加、换新密钥、停用")),
+    AdminSection("/staff/equipment", pgettext_noop("admin section", "消防和供水设备"),
+                 N_("灭火器台账和二维码标签、月检、送修和报废到期；蓄水池清洗和水质检测")),
 ]
