@@ -107,6 +107,11 @@ def write_posters(buildings: Sequence[PosterBuilding], *, out: Path, public_url:
     return written
 
 
+def _say(line: str) -> None:
+    # What was written, for the person at the terminal: the command's output, not a log line.
+    print(line, flush=True)  # noqa: T201
+
+
 def main(argv: list[str]) -> int:
     """``servicepoint posters --site SITE --out DIR [--building CODE …]``."""
     parser = argparse.ArgumentParser(
@@ -144,16 +149,16 @@ def main(argv: list[str]) -> int:
         engine.dispose()
     missing = sorted(set(args.building) - {b.code for b in buildings})
     if missing:
-        print(f"no such buildings: {', '.join(missing)}")
+        _say(f"no such buildings: {', '.join(missing)}")
         return 1
     if not buildings:
-        print("no buildings in the database: load the site first (servicepoint seed FILE)")
+        _say("no buildings in the database: load the site first (servicepoint seed FILE)")
         return 1
     written = write_posters(buildings, out=args.out, public_url=settings.http.public_url,
                             phone=settings.site.phone, site_name=settings.site.name_zh,
                             font_path=settings.kiosk.font_path)
-    print(f"{len(buildings)} posters in {args.out} ({len(written)} files: PNG and PDF each)")
+    _say(f"{len(buildings)} posters in {args.out} ({len(written)} files: PNG and PDF each)")
     if settings.http.public_url.startswith(("http://127.", "http://localhost")):
-        print(f"note: the QR codes point at {settings.http.public_url}, which a resident's "
+        _say(f"note: the QR codes point at {settings.http.public_url}, which a resident's "
               "phone cannot reach; set http.public_url to the address phones use")
     return 0

@@ -25,6 +25,8 @@ from fastapi import APIRouter, Path, Query, Request, UploadFile
 from fastapi.responses import Response
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
+from starlette.datastructures import UploadFile as FormFile
 
 from server.api.attachments import AttachmentsDep
 from server.api.deps import NowDep, SessionDep
@@ -35,6 +37,7 @@ from server.models import Ticket
 from server.photo_records import Photo, PhotoKind
 from server.services.photos import (
     PhotoLimits,
+    PhotoRefused,
     PreparedPhoto,
     attach_photos,
     photo_of_ticket,
@@ -47,9 +50,11 @@ from server.services.task_links import open_task_link
 from server.services.tickets import require_view
 from server.settings import ServerSettings
 from server.web.common import WebRoute, WebUser
+from server.web.words import N_, Words
 
-__all__ = ["UPLOAD_PATHS", "after_photo", "keep_after_photo", "photo_links", "photo_lister",
-           "read_uploads", "router", "upload_limit"]
+__all__ = ["PHOTO_FIELD", "UPLOAD_PATHS", "after_photo", "form_photos", "keep_after_photo",
+           "keep_request_photos", "photo_links", "photo_lister", "read_uploads", "router",
+           "upload_limit"]
 
 log = logging.getLogger(__name__)
 router = APIRouter(route_class=WebRoute)
@@ -66,12 +71,25 @@ UPLOAD_PATHS = (re.compile(r"^/new$"), re.compile(r"^/staff/new$"),
                 re.compile(r"^/staff/equipment/tanks/[a-z0-9-]+/cleaning$"))  # a lab report
 
 
+# The request forms' photo field, and why a photo was refused (the words of
+# templates/_photo_error.html, which the task pages show).
+PHOTO_FIELD = "photos"
+PHOTO_REFUSALS = {
+    "not_image": N_("选的文件不是照片。请拍一张，或从相册里选一张照片。"),
+    "too_large": N_("照片太大了，请换一张，或用手机拍一张新的。"),
+    "too_many_pixels": N_("这张照片太大，打不开。请换一张，或用手机拍一张新的。"),
+    "too_many": N_("最多只能附 3 张照片。"),
+}
+CHOOSE_AGAIN = N_("照片没有保存，请重新选择。")
+
+
 def upload_limit(settings: ServerSettings, *, photos: int = 3) -> int:
     """The body limit of an upload form: its photos at their limit, and room for the fields."""
     return photos * settings.attachments.photo_max_bytes + 256 * 1024
 
 
-def read_uploads(files: list[UploadFile] | None, *, limits: PhotoLimits) -> list[bytes]:
+def read_uploads(files: list[FormFile] | list[UploadFile] | None, *,
+                 limits: PhotoLimits) -> list[bytes]:
     """The bytes of the files a form sent, skipping the empty part a browser sends when no file
     was chosen; a file over the limit is read only to one byte past it (prepare_photo refuses
     it by its length)."""
@@ -106,6 +124,36 @@ def keep_after_photo(db: Session, store: AttachmentStore, *, ticket: Ticket,
     except (OSError, AttachmentError, SQLAlchemyError):
         log.exception("ticket %s: the volunteer's after photo could not be stored",
                       ticket.number)
+
+
+def form_photos(form: FormData, settings: ServerSettings, words: Words, *,
+                others_wrong: bool) -> tuple[list[PreparedPhoto], str]:
+    """The photos of a request form (field ``photos``, up to 3), checked; or, for the field,
+    the words saying why they were refused. When other fields are wrong the page comes back
+    and a browser cannot keep chosen files, so the words then ask for them again."""
+    uploads = [v for v in form.getlist(PHOTO_FIELD) if isinstance(v, FormFile)]
+    limits = PhotoLimits.of(settings)
+    try:
+        photos = prepare_photos(read_uploads(uploads, limits=limits), limits=limits)
+    except PhotoRefused as refused:
+        return [], f"{words.gettext(PHOTO_REFUSALS[refused.code])} {words.gettext(CHOOSE_AGAIN)}"
+    return photos, words.gettext(CHOOSE_AGAIN) if photos and others_wrong else ""
+
+
+def keep_request_photos(db: Session, store: AttachmentStore, *, ticket: Ticket,
+                        photos: list[PreparedPhoto], added_by: str, now: datetime) -> bool:
+    """Store a new filing's photos (all or none). The request already stands: if the store
+    fails (a full disk) it stays filed without them, and the failure is logged."""
+    if not photos:
+        return True
+    try:
+        attach_photos(db, store, ticket=ticket, photos=photos, kind=PhotoKind.RESIDENT,
+                      added_by=added_by, now=now)
+    except (OSError, AttachmentError, SQLAlchemyError):
+        log.exception("request %s: its %d photo(s) could not be stored", ticket.number,
+                      len(photos))
+        return False
+    return True
 
 
 def _picture(store: AttachmentStore, photo: Photo, size: str) -> Response:

@@ -292,3 +292,45 @@ def test_an_upload_form_takes_a_photo_larger_than_the_ordinary_body_limit(
     assert reply.status_code == 303, reply.text
     # Elsewhere the ordinary limit still holds.
     assert client.post("/login", content=b"x" * (65 * 1024)).status_code == 413
+
+
+# --- backups ----------------------------------------------------------------------------------
+
+def test_backups_carry_the_photos_and_a_restore_puts_them_back(
+        client: TestClient, db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from server.attachments import attachment_folder
+    from server.cli import db as db_command
+    from server.settings import load_server_settings
+    from tests.server.conftest import CONFIG
+
+    for name, value in {"SERVICEPOINT_CONFIG": str(CONFIG / "servicepoint.toml"),
+                        "SERVICEPOINT_DATABASE_URL": db_url,
+                        "SERVICEPOINT_DATA_DIR": str(tmp_path / "data"),
+                        "SERVICEPOINT_ENVIRONMENT": "test"}.items():
+        monkeypatch.setenv(name, value)
+    settings = load_server_settings()
+    store = FileAttachmentStore(attachment_folder(settings))
+    filed = file_request(client)
+    with client.app.state.sessions() as db:  # type: ignore[attr-defined]
+        ticket = db.scalar(select(Ticket).where(Ticket.number == filed["number"]))
+        assert ticket is not None
+        attach_photos(db, store, ticket=ticket, photos=prepare_photos(
+            [phone_photo()], limits=PhotoLimits()), kind=PhotoKind.RESIDENT,
+            added_by="resident", now=utcnow())
+    keys = list(store.keys())
+    kept = {key: store.get(key).data for key in keys}
+    assert len(kept) == 2
+
+    backups = tmp_path / "backups"
+    backups.mkdir()
+    assert db_command(["backup", str(backups / "servicepoint-2026-12-03.db")]) == 0
+    assert db_command(["backup", str(backups / "servicepoint-2026-12-04.db")]) == 0
+    out = capsys.readouterr().out
+    assert "2 new in" in out and "0 new in" in out  # the second night copies nothing again
+    assert sorted(p.name for p in (backups / "attachments").rglob("*.jpg")) == sorted(kept)
+
+    shutil.rmtree(attachment_folder(settings))  # the SD card died; a new one, and the backup
+    assert db_command(["restore", "--force", str(backups / "servicepoint-2026-12-04.db")]) == 0
+    keys = list(store.keys())
+    assert {key: store.get(key).data for key in keys} == kept
