@@ -360,5 +360,11 @@ class ServiceRequest(Base):
     floor: Mapped[str] = mapped_column(String(10), default="")
     room: Mapped[str] = mapped_column(String(20), default="")
     channel: Mapped[str] = mapped_column(String(20), default="kiosk")
+    # Filed by someone other than the resident (a daughter, a neighbour): the contact above is
+    # who to call, resident_name whose home it is (migration 0701).
+    for_someone_else: Mapped[bool] = mapped_column(Boolean, default=False)
+    resident_name: Mapped[str] = mapped_column(String(40), default="")
+    # The staff member who took the call and filed it (代办); None for residents' own filings.
+    filed_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     ticket: Mapped[Ticket] = relationship(back_populates="request")
     resident: Mapped[Resident | None] = relationship()

@@ -31,6 +31,7 @@ class NoticeKind(StrEnum):
     DECLINED = "declined"  # the volunteer gave it back: the squad leader, with the reason
     OVERDUE = "overdue"  # not accepted in time: the leader (level 0), then staff up the ladder
     RESOLVED = "resolved"  # marked done: the resident, asked to confirm (where configured)
+    RECEIVED = "received"  # filed for them by staff (代办): the resident, with the status link
 
 
 @dataclass(frozen=True)

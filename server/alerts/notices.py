@@ -110,6 +110,12 @@ def compose_notice(*, kind: NoticeKind, facts: RequestFacts, site: SiteInfo, at:
                 lines.append(f"已超时 {minutes} 分钟无人接单 / "
                              f"Not accepted {minutes} min past its target")
         lines.append(f"请派单或跟进 Please dispatch or follow up：{link}")
+    elif kind is NoticeKind.RECEIVED:
+        title = f"已为您登记 {number} | Your request {number} is filed"
+        lines = [f"{site.name_zh}：工作人员已为您登记{cat_zh}请求（{number}），"
+                 f"查看进度：{link}",
+                 f"The service point has filed your request {number} ({cat_en}) for you. "
+                 f"Follow it here: {link}"]
     else:
         title = f"您的请求 {number} 已完成 | Your request {number} is done"
         who_zh = f"志愿者{facts.volunteer}" if facts.volunteer else "志愿者"

@@ -23,8 +23,8 @@ from fastapi import Depends, Request
 from server.api.ratelimit import SlidingWindowLimiter
 from server.errors import Throttled
 
-__all__ = ["LookupCaller", "LookupThrottled", "MissLimiter", "MISSES_PER_ADDRESS", "MISS_WINDOW_S",
-           "lookup_miss_limiter"]
+__all__ = ["MISSES_PER_ADDRESS", "MISS_WINDOW_S", "LookupCaller", "LookupGate",
+           "LookupThrottled", "MissLimiter", "lookup_gate", "lookup_miss_limiter"]
 
 log = logging.getLogger(__name__)
 # Ten wrong pairs in a quarter of an hour is more than a resident with a smudged slip needs,
@@ -85,7 +85,8 @@ def _refuse(gate: LookupGate, reason: str, wait: int) -> LookupThrottled:
                            retry_after_s=wait)
 
 
-async def _lookup_gate(request: Request) -> LookupGate:  # no I/O: no worker thread
+def lookup_gate(request: Request) -> LookupGate:
+    """Count one lookup from the caller's address; LookupThrottled past either limit."""
     address = request.client.host if request.client else "unknown"
     gate = LookupGate(request, address)
     misses: MissLimiter = request.app.state.lookup_miss_limiter
@@ -95,6 +96,10 @@ async def _lookup_gate(request: Request) -> LookupGate:  # no I/O: no worker thr
     if not lookups.hit(address):
         raise _refuse(gate, "rate", lookups.retry_after_s(address))
     return gate
+
+
+async def _lookup_gate(request: Request) -> LookupGate:  # no I/O: no worker thread
+    return lookup_gate(request)
 
 
 LookupCaller = Annotated[LookupGate, Depends(_lookup_gate)]

@@ -10,6 +10,7 @@ route needs to know about notices:
 history    notice                                        who hears it
 =========  ============================================  ==========================================
 file       number, category, place, age, ticket link     the squad (no squad yet: the duty staff)
+           filed by staff (代办): the status link         and the resident by SMS, where configured
 dispatch   the same, the leader's note, one-tap link     the volunteer (none: their squad, no link)
 decline    the reason, a link to dispatch again          the squad leader (else the squad, …)
 overdue    not accepted within the category's target     the squad leader; later the duty staff,
@@ -134,9 +135,20 @@ class NoticeDesk:
         contacts = self.book.contacts
         if event.action == HistoryAction.FILE:
             reach = contacts.for_squad(db, squad_id=ticket.squad_id, urgent=urgent)
-            return self._notice(db, ticket=ticket, kind=NoticeKind.NEW_REQUEST,
+            made = self._notice(db, ticket=ticket, kind=NoticeKind.NEW_REQUEST,
                                 facts=self._facts(ticket), link=self._staff_link(ticket),
                                 recipients=reach.recipients, now=now, event_id=event.id)
+            # Filed by staff for a caller (代办): the resident has no QR code, so the status
+            # link goes by message. Keyed by ticket (the history row names the squad's notice).
+            request = ticket.request
+            resident = (contacts.for_resident(request)
+                        if request is not None and event.actor_kind == "user" else None)
+            if request is not None and resident is not None:
+                made += self._notice(db, ticket=ticket, kind=NoticeKind.RECEIVED,
+                                     facts=self._facts(ticket),
+                                     link=f"{self.public_url}/r/{request.phone_token}",
+                                     recipients=(resident,), now=now)
+            return made
         if event.action == HistoryAction.DISPATCH:
             if volunteer is None:
                 return 0

@@ -39,7 +39,7 @@ from server.models import (
     User,
 )
 from server.security import new_phone_token
-from server.services.tickets import RESIDENT, apply_action, record
+from server.services.tickets import RESIDENT, Actor, apply_action, record
 
 __all__ = ["NewRequest", "cancel_by_resident", "confirm_done", "dispatch_note", "file_request",
            "find_place", "mask_phone", "place_label", "request_by_token", "squad_for"]
@@ -63,6 +63,11 @@ class NewRequest:
     phone_token: str | None = None
     floor: str = ""  # optional: 楼层 and 房号 as the resident gave them
     room: str = ""
+    # Filed for someone else (a parent, a neighbour): the contact is who to call, and
+    # resident_name (optional) whose home it is. filed_by: the staff member taking a call (代办).
+    for_someone_else: bool = False
+    resident_name: str = ""
+    filed_by: User | None = None
 
 
 def mask_phone(phone: str | None) -> str | None:
@@ -190,9 +195,12 @@ def file_request(db: Session, *, new: NewRequest, now: datetime, site_id: str
         description=new.description, contact_name=new.contact_name,
         contact_phone=new.contact_phone, channel=new.channel,
         floor=new.floor.strip()[:10], room=new.room.strip()[:20],
+        for_someone_else=new.for_someone_else, resident_name=new.resident_name.strip()[:40],
+        filed_by_user_id=new.filed_by.id if new.filed_by is not None else None,
     )
     db.add_all([ticket, request])
-    record(db, ticket=ticket, action=HistoryAction.FILE, actor=RESIDENT, now=now,
+    record(db, ticket=ticket, action=HistoryAction.FILE,
+           actor=Actor.of(new.filed_by) if new.filed_by is not None else RESIDENT, now=now,
            note=f"via {new.channel}")
     try:
         db.flush()
@@ -232,6 +240,8 @@ def _replayed(existing: ServiceRequest, new: NewRequest) -> ServiceRequest:
             and existing.contact_phone == new.contact_phone
             and existing.floor == new.floor.strip()[:10]
             and existing.room == new.room.strip()[:20]
+            and existing.for_someone_else == new.for_someone_else
+            and existing.resident_name == new.resident_name.strip()[:40]
             and new.phone_token in (None, existing.phone_token))
     if not same:
         log.warning("client id %s reused with a different body: refused",

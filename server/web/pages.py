@@ -23,7 +23,18 @@ from __future__ import annotations
 from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from server.web import auth, loans, phone, site, staff, task_link, volunteer
+from server.web import (
+    auth,
+    loans,
+    lookup,
+    new_request,
+    phone,
+    site,
+    staff,
+    staff_filing,
+    task_link,
+    volunteer,
+)
 from server.web.admin import routes as admin_routes
 from server.web.common import HERE
 from server.web.photos import router as photos_router
@@ -37,6 +48,9 @@ for _part in (auth, phone, loans, task_link, volunteer, staff, site):
 router.include_router(photos_router, include_in_schema=False)  # /photos, …/photos/<id>
 router.include_router(recordings_router, include_in_schema=False)  # …/recording: spoken
 router.include_router(admin_routes.router, include_in_schema=False)  # /admin: admin/routes.py
+router.include_router(new_request.router, include_in_schema=False)  # /new: the phone form
+router.include_router(lookup.router, include_in_schema=False)  # /lookup: by number + phone
+router.include_router(staff_filing.router, include_in_schema=False)  # /staff/new: 代办
 
 
 def mount_static(app: FastAPI) -> None:
