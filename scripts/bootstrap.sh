@@ -9,10 +9,11 @@ cd "$(dirname "$0")/.."
 log() { printf '[bootstrap] %s\n' "$*" >&2; }
 
 # Debian packages each purpose needs. The demo needs the broker, a CJK font, touch input
-# support and speech; the tests also need PostgreSQL, a QR decoder, a browser, shellcheck and
-# systemd-analyze (to check the install script and the units).
+# support and speech; the tests also need PostgreSQL, a QR decoder, a browser, shellcheck,
+# systemd-analyze (to check the install script and the units) and pdftoppm (to look at the
+# PDFs the server prints).
 run_packages=(mosquitto fonts-wqy-microhei libmtdev1 espeak-ng)
-test_packages=(postgresql libzbar0 chromium shellcheck systemd)
+test_packages=(postgresql libzbar0 chromium shellcheck systemd poppler-utils)
 packages=("${run_packages[@]}")
 [ "$purpose" = test ] && packages+=("${test_packages[@]}")
 

@@ -8,6 +8,7 @@ import server.models  # noqa: F401
 import server.open311.models  # noqa: F401
 import server.photo_records  # noqa: F401
 import server.place_locations  # noqa: F401
+import server.records.models  # noqa: F401
 import server.resident_reports  # noqa: F401
 import server.sensing.models  # noqa: F401
 import server.site_profile  # noqa: F401

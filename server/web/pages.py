@@ -29,6 +29,7 @@ from server.web import (
     lookup,
     new_request,
     phone,
+    records,
     site,
     staff,
     staff_filing,
@@ -51,6 +52,7 @@ router.include_router(admin_routes.router, include_in_schema=False)  # /admin: a
 router.include_router(new_request.router, include_in_schema=False)  # /new: the phone form
 router.include_router(lookup.router, include_in_schema=False)  # /lookup: by number + phone
 router.include_router(staff_filing.router, include_in_schema=False)  # /staff/new: 代办
+router.include_router(records.router, include_in_schema=False)  # service records, /c/<token>
 
 
 def mount_static(app: FastAPI) -> None:

@@ -1,0 +1,50 @@
+"""Tables of the volunteer service records (志愿服务记录).
+
+- :class:`HoursCorrection`: a squad leader's correction of the minutes one volunteer served on
+  one job (rows are only added; the newest counts, and each is also a line in the ticket's
+  history, so the correction is visible where the job is).
+- :class:`ServiceCertificate`: a certificate staff issued for a period: what it said (hours,
+  jobs), who issued it and when, and the token of its public verification page. The figures
+  are kept as issued, so the page confirms the paper even after later corrections.
+
+Registered for migrations in server/all_models.py; created by migration 0707.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Date, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from server.models import Base, Volunteer, utcnow
+
+__all__ = ["HoursCorrection", "ServiceCertificate"]
+
+
+class HoursCorrection(Base):
+    __tablename__ = "service_hours_corrections"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    volunteer_id: Mapped[int] = mapped_column(ForeignKey("volunteers.id"), index=True)
+    minutes: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    corrected_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ServiceCertificate(Base):
+    __tablename__ = "service_certificates"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(40), unique=True)
+    verify_token: Mapped[str] = mapped_column(String(64), unique=True)
+    site_id: Mapped[str] = mapped_column(String(40), default="site-01")
+    volunteer_id: Mapped[int] = mapped_column(ForeignKey("volunteers.id"), index=True)
+    period_start: Mapped[date] = mapped_column(Date)
+    period_end: Mapped[date] = mapped_column(Date)
+    minutes: Mapped[int] = mapped_column(Integer)
+    jobs: Mapped[int] = mapped_column(Integer)
+    issuer_name: Mapped[str] = mapped_column(String(120))
+    issued_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    issued_at: Mapped[datetime] = mapped_column(default=utcnow)
+    volunteer: Mapped[Volunteer] = relationship()
