@@ -33,6 +33,7 @@ class Book(Base):
     isbn: Mapped[str | None] = mapped_column(String(13), unique=True)
     title: Mapped[str] = mapped_column(String(200))
     author: Mapped[str] = mapped_column(String(100), default="")
+    publisher: Mapped[str] = mapped_column(String(100), default="")  # typed on the admin page
     category: Mapped[str] = mapped_column(String(40), default="", index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     copies: Mapped[list[Copy]] = relationship(back_populates="book", order_by="Copy.label")

@@ -1,5 +1,5 @@
 """places catalogue admin: the site's settings staff change in the browser (phone, opening
-hours, quiet hours) and the categories staff took over from the file
+hours, quiet hours), the categories staff took over from the file, and a book's publisher
 
 Revision ID: 0706
 Revises: 0705
@@ -14,7 +14,8 @@ from alembic import op
 revision: str = '0706'
 down_revision: str | None = '0705'
 branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+# The library's tables are on their own branch (0101): a book's publisher needs them first.
+depends_on: str | Sequence[str] | None = '0101'
 
 
 def upgrade() -> None:
@@ -41,8 +42,13 @@ def upgrade() -> None:
                             name=op.f('fk_category_edits_edited_by_users')),
     sa.PrimaryKeyConstraint('code', name=op.f('pk_category_edits'))
     )
+    with op.batch_alter_table('library_books', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('publisher', sa.String(length=100), nullable=False,
+                                      server_default=''))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('library_books', schema=None) as batch_op:
+        batch_op.drop_column('publisher')
     op.drop_table('category_edits')
     op.drop_table('site_profiles')

@@ -11,6 +11,7 @@ from server.web.admin import (
     equipment,
     equipment_records,
     home,
+    library,
     places,
     residents,
     site_settings,
@@ -21,7 +22,7 @@ from server.web.admin import (
 __all__ = ["router"]
 
 PARTS = (home, volunteers, users, residents, audit_page)
-PARTS += (catalogue, places, site_settings)  # A3: categories, places, settings and Open311
+PARTS += (catalogue, places, site_settings, library)  # A3: catalogue, settings, library
 PARTS += (equipment, equipment_records)  # A2: equipment, inspections, cleanings
 
 router = APIRouter(include_in_schema=False)
