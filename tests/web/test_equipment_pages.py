@@ -149,3 +149,22 @@ def test_the_registers_download_as_a_workbook(client: TestClient) -> None:
     rows = list(book["灭火器台账"].iter_rows(values_only=True))
     assert rows[0][:4] == ("编号", "位置", "楼栋", "类型")
     assert rows[1][:4] == ("ext-1", "劳动新村1栋1单元", "C01-B01", "干粉")
+
+
+def test_an_impossible_row_is_listed_flagged_never_a_500(client: TestClient) -> None:
+    from datetime import date
+
+    from server.sensing.models import ExtinguisherBay
+
+    with client.app.state.sessions() as db:
+        bay = db.get(ExtinguisherBay, "ext-1")
+        assert bay is not None
+        bay.last_inspected_on = date(2020, 1, 1)  # before it was made (2022-03-01)
+        bay.extinguisher_type = "foam"  # no such agent in the rules
+        db.commit()
+    cookie_sign_in(client, "staff")
+    page = client.get("/staff/equipment")
+    assert page.status_code == 200
+    row = page.text[page.text.index('id="ext-ext-1"'):][:800]
+    assert "记录有误，请更正" in row
+    assert client.get("/staff/equipment/registers.xlsx").status_code == 200

@@ -75,7 +75,8 @@ def equipment(request: Request, db: SessionDep, now: NowDep, settings: SettingsD
     rules = request.app.state.rules
     today = _today(now, settings)
     bays = service.register_rows(db)
-    records = [r for r in (_record(b) for b in bays) if r is not None]
+    usable = {b.asset_id: _record(b) for b in bays}
+    records = [r for r in usable.values() if r is not None]
     lists = due_lists(records, today=today, within_days=DUE_WITHIN_DAYS, config=rules)
     last = service.last_inspections(db)
     tickets = service.ticket_numbers(db, [e.ticket_id for e in last.values() if e.ticket_id])
@@ -86,6 +87,8 @@ def equipment(request: Request, db: SessionDep, now: NowDep, settings: SettingsD
         "last": last, "tickets": tickets, "due_of": due_of, "tanks": service.tanks(db),
         "today": today, "as_date": lambda day: day, "within": DUE_WITHIN_DAYS,
         "is_admin": user.role == "admin",
+        # An impossible row (issue 14) is listed flagged, with no due dates, never a 500.
+        "flagged": {asset_id for asset_id, r in usable.items() if r is None},
         "done": request.query_params.get("done", ""),
     }, user=user)
 
