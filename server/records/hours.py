@@ -13,6 +13,11 @@ handled here rather than in the pages:
 
 A leader's correction replaces the computed minutes; it must stay within 0 and
 :data:`MAX_JOB_MINUTES` and give a reason (it is written into the ticket's history).
+
+A group activity (the morning patrol, a door-to-door repair drive) counts from the volunteer's
+sign-in to their sign-out by the activity's QR code, within the activity's time give or take
+a little (:func:`activity_minutes`): coming early to set up counts half an hour at most,
+staying late an hour at most, and a forgotten sign-out counts until the activity's end.
 Nothing here imports a framework; :mod:`server.records.service` feeds it the rows.
 """
 
@@ -20,14 +25,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-__all__ = ["MAX_JOB_MINUTES", "HistoryStep", "JobTime", "check_correction", "job_minutes"]
+__all__ = ["EARLY", "LATE", "MAX_JOB_MINUTES", "HistoryStep", "JobTime", "activity_minutes",
+           "check_correction", "job_minutes"]
 
 # One visit to fix a tap or sit with an elderly neighbour rarely passes half a working day; a
 # longer span is almost always a "done" tapped the next morning.
 MAX_JOB_MINUTES = 8 * 60
 MAX_REASON = 200
+EARLY = timedelta(minutes=30)  # setting up before an activity starts
+LATE = timedelta(hours=1)  # clearing up after it ends
 
 
 @dataclass(frozen=True)
@@ -75,3 +83,17 @@ def check_correction(minutes: object, reason: str) -> dict[str, str]:
     elif len(reason) > MAX_REASON:
         errors["reason"] = "too_long"
     return errors
+
+
+def activity_minutes(*, signed_in: datetime, signed_out: datetime | None, starts: datetime,
+                     ends: datetime, now: datetime) -> int | None:
+    """The minutes one volunteer served at an activity; None while it is still going on and
+    they have not signed out (nothing to count yet)."""
+    if signed_out is None:
+        if now < ends:
+            return None
+        signed_out = ends  # forgot to sign out: the activity's end
+    low = max(signed_in, starts - EARLY)
+    high = min(signed_out, ends + LATE)
+    served = max(0.0, (high - low).total_seconds() / 60)
+    return min(MAX_JOB_MINUTES, round(served))

@@ -3,6 +3,9 @@
 - :class:`HoursCorrection`: a squad leader's correction of the minutes one volunteer served on
   one job (rows are only added; the newest counts, and each is also a line in the ticket's
   history, so the correction is visible where the job is).
+- :class:`Activity`: a group activity staff set up (the morning patrol, a repair drive), with
+  the token its QR code carries; :class:`Attendance`: one volunteer's sign-in and sign-out at
+  one activity (one row per volunteer and activity).
 - :class:`ServiceCertificate`: a certificate staff issued for a period: what it said (hours,
   jobs), who issued it and when, and the token of its public verification page. The figures
   are kept as issued, so the page confirms the paper even after later corrections.
@@ -14,12 +17,12 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, Integer, String, Text
+from sqlalchemy import Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from server.models import Base, Volunteer, utcnow
 
-__all__ = ["HoursCorrection", "ServiceCertificate"]
+__all__ = ["Activity", "Attendance", "HoursCorrection", "ServiceCertificate"]
 
 
 class HoursCorrection(Base):
@@ -47,4 +50,31 @@ class ServiceCertificate(Base):
     issuer_name: Mapped[str] = mapped_column(String(120))
     issued_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     issued_at: Mapped[datetime] = mapped_column(default=utcnow)
+    volunteer: Mapped[Volunteer] = relationship()
+
+
+class Activity(Base):
+    __tablename__ = "service_activities"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    site_id: Mapped[str] = mapped_column(String(40), default="site-01")
+    title: Mapped[str] = mapped_column(String(80))
+    place: Mapped[str] = mapped_column(String(120), default="")
+    starts_at: Mapped[datetime] = mapped_column(index=True)
+    ends_at: Mapped[datetime]
+    created_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    attendance: Mapped[list[Attendance]] = relationship(
+        back_populates="activity", order_by="Attendance.signed_in_at")
+
+
+class Attendance(Base):
+    __tablename__ = "service_attendance"
+    __table_args__ = (UniqueConstraint("activity_id", "volunteer_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    activity_id: Mapped[int] = mapped_column(ForeignKey("service_activities.id"), index=True)
+    volunteer_id: Mapped[int] = mapped_column(ForeignKey("volunteers.id"), index=True)
+    signed_in_at: Mapped[datetime]
+    signed_out_at: Mapped[datetime | None]
+    activity: Mapped[Activity] = relationship(back_populates="attendance")
     volunteer: Mapped[Volunteer] = relationship()

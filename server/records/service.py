@@ -4,10 +4,11 @@ of one job's hours, and issuing a certificate for a period.
 Every request a volunteer resolved counts as service (resolved or closed: a resident who never
 confirms does not take the volunteer's hours away); its day is the day of the volunteer's last
 "done", in the site's time zone. Minutes come from :func:`server.records.hours.job_minutes`
-unless a leader corrected them (the newest correction counts).
+unless a leader corrected them (the newest correction counts). Group activities they signed in
+to count too, by their day (server/records/activities.py).
 
     record = volunteer_record(db, volunteer=v, start=date(2026, 1, 1), end=date(2026, 12, 31),
-                              timezone="Asia/Shanghai")
+                              timezone="Asia/Shanghai", now=now)
 """
 
 from __future__ import annotations
@@ -26,11 +27,12 @@ from sqlalchemy.orm import Session, selectinload
 from server.errors import Forbidden, NotFound
 from server.lifecycle import HistoryAction, Status
 from server.models import Role, Ticket, TicketEvent, User, Volunteer
+from server.records.activities import attendance_minutes
 from server.records.hours import HistoryStep, check_correction, job_minutes
-from server.records.models import HoursCorrection, ServiceCertificate
+from server.records.models import Activity, Attendance, HoursCorrection, ServiceCertificate
 from server.ticketing import Actor, record
 
-__all__ = ["CorrectionRefused", "Job", "Month", "Record", "certificate_by_number",
+__all__ = ["Attended", "CorrectionRefused", "Job", "Month", "Record", "certificate_by_number",
            "certificate_by_token", "correct_hours", "issue_certificate", "may_correct",
            "volunteer_record"]
 
@@ -52,6 +54,14 @@ class Job:
 
 
 @dataclass(frozen=True)
+class Attended:
+    activity_id: int
+    title: str
+    day: date
+    minutes: int | None  # None: still going on, not signed out yet
+
+
+@dataclass(frozen=True)
 class Month:
     month: str  # YYYY-MM
     jobs: int
@@ -64,10 +74,17 @@ class Record:
     start: date
     end: date
     jobs: list[Job] = field(default_factory=list)
+    activities: list[Attended] = field(default_factory=list)
+
+    @property
+    def services(self) -> int:
+        """Requests resolved and activities attended."""
+        return len(self.jobs) + len(self.activities)
 
     @property
     def minutes(self) -> int:
-        return sum(job.minutes for job in self.jobs)
+        return sum(job.minutes for job in self.jobs) + sum(
+            a.minutes or 0 for a in self.activities)
 
     @property
     def hours(self) -> float:
@@ -75,11 +92,13 @@ class Record:
 
     @property
     def months(self) -> list[Month]:
-        by_month: dict[str, list[Job]] = defaultdict(list)
+        by_month: dict[str, list[int]] = defaultdict(list)
         for job in self.jobs:
-            by_month[job.day.strftime("%Y-%m")].append(job)
-        return [Month(m, len(jobs), sum(j.minutes for j in jobs))
-                for m, jobs in sorted(by_month.items(), reverse=True)]
+            by_month[job.day.strftime("%Y-%m")].append(job.minutes)
+        for attended in self.activities:
+            by_month[attended.day.strftime("%Y-%m")].append(attended.minutes or 0)
+        return [Month(m, len(minutes), sum(minutes))
+                for m, minutes in sorted(by_month.items(), reverse=True)]
 
     @property
     def average_rating(self) -> float | None:
@@ -94,8 +113,9 @@ def _utc_bounds(start: date, end: date, tz: ZoneInfo) -> tuple[datetime, datetim
 
 
 def volunteer_record(db: Session, *, volunteer: Volunteer, start: date, end: date,
-                     timezone: str) -> Record:
-    """The jobs ``volunteer`` resolved between ``start`` and ``end`` (site dates, inclusive)."""
+                     timezone: str, now: datetime) -> Record:
+    """The jobs ``volunteer`` resolved and the activities they attended between ``start`` and
+    ``end`` (site dates, inclusive)."""
     tz = ZoneInfo(timezone)
     low, high = _utc_bounds(start, end, tz)
     last_done = (select(TicketEvent.ticket_id, func.max(TicketEvent.at).label("done_at"))
@@ -120,7 +140,20 @@ def volunteer_record(db: Session, *, volunteer: Volunteer, start: date, end: dat
             category_en=ticket.category.name_en, day=done.astimezone(tz).date(),
             minutes=corrected if corrected is not None else measured.minutes,
             timed=measured.timed, corrected=corrected is not None, rating=ticket.rating))
-    return Record(volunteer=volunteer, start=start, end=end, jobs=jobs)
+    return Record(volunteer=volunteer, start=start, end=end, jobs=jobs,
+                  activities=_attended(db, volunteer, low, high, tz, now))
+
+
+def _attended(db: Session, volunteer: Volunteer, low: datetime, high: datetime, tz: ZoneInfo,
+              now: datetime) -> list[Attended]:
+    rows = db.scalars(select(Attendance).join(Activity)
+                      .where(Attendance.volunteer_id == volunteer.id,
+                             Activity.starts_at >= low, Activity.starts_at < high)
+                      .options(selectinload(Attendance.activity))
+                      .order_by(Activity.starts_at.desc())).all()
+    return [Attended(activity_id=row.activity_id, title=row.activity.title,
+                     day=row.activity.starts_at.astimezone(tz).date(),
+                     minutes=attendance_minutes(row, now)) for row in rows]
 
 
 def _latest_corrections(db: Session, volunteer_id: int, ticket_ids: list[int]) -> dict[int, int]:
@@ -190,7 +223,8 @@ def issue_certificate(db: Session, *, volunteer: Volunteer, start: date, end: da
     """Issue a numbered certificate of the hours in ``start``..``end`` as they stand now."""
     if end < start:
         raise CorrectionRefused({"end": "before_start"})
-    found = volunteer_record(db, volunteer=volunteer, start=start, end=end, timezone=timezone)
+    found = volunteer_record(db, volunteer=volunteer, start=start, end=end, timezone=timezone,
+                             now=now)
     year = now.astimezone(ZoneInfo(timezone)).year
     for _attempt in range(5):
         issued = db.scalar(select(func.count()).select_from(ServiceCertificate)
@@ -198,7 +232,7 @@ def issue_certificate(db: Session, *, volunteer: Volunteer, start: date, end: da
         certificate = ServiceCertificate(
             number=f"ZY{year}-{issued + 1:04d}", verify_token=secrets.token_urlsafe(16),
             site_id=site_id, volunteer_id=volunteer.id, period_start=start, period_end=end,
-            minutes=found.minutes, jobs=len(found.jobs), issuer_name=issuer_name,
+            minutes=found.minutes, jobs=found.services, issuer_name=issuer_name,
             issued_by_user_id=user.id, issued_at=now)
         try:
             with db.begin_nested():  # two staff issuing at once: the number is taken again

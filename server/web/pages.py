@@ -24,6 +24,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from server.web import (
+    activities,
     auth,
     loans,
     lookup,
@@ -53,6 +54,7 @@ router.include_router(new_request.router, include_in_schema=False)  # /new: the 
 router.include_router(lookup.router, include_in_schema=False)  # /lookup: by number + phone
 router.include_router(staff_filing.router, include_in_schema=False)  # /staff/new: 代办
 router.include_router(records.router, include_in_schema=False)  # service records, /c/<token>
+router.include_router(activities.router, include_in_schema=False)  # /staff/activities, /a/<token>
 
 
 def mount_static(app: FastAPI) -> None:

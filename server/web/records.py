@@ -99,7 +99,7 @@ def my_record(request: Request, db: SessionDep, now: NowDep, settings: SettingsD
         raise NotFound("this sign-in has no volunteer record")
     start, end = _year_span(now, settings)
     found = volunteer_record(db, volunteer=user.volunteer, start=start, end=end,
-                             timezone=settings.site.timezone)
+                             timezone=settings.site.timezone, now=now)
     return render(request, "record.html", {"record": found, "mine": True}, user=user)
 
 
@@ -111,7 +111,8 @@ def records_list(request: Request, db: SessionDep, now: NowDep, settings: Settin
     if user.role == Role.SQUAD_LEADER:
         query = query.where(Volunteer.squad_id == user.squad_id)
     rows = [volunteer_record(db, volunteer=v, start=start, end=end,
-                             timezone=settings.site.timezone) for v in db.scalars(query)]
+                             timezone=settings.site.timezone, now=now)
+            for v in db.scalars(query)]
     return render(request, "records.html", {"records": rows, "start": start, "end": end},
                   user=user)
 
@@ -142,7 +143,7 @@ def _staff_page(request: Request, db: SessionDep, now: datetime, settings: Serve
                 job_forms: dict[int, dict[str, str]] | None = None,
                 status: int = 200) -> HTMLResponse:
     found: Record = volunteer_record(db, volunteer=volunteer, start=start, end=end,
-                                     timezone=settings.site.timezone)
+                                     timezone=settings.site.timezone, now=now)
     issued = db.scalars(select(ServiceCertificate)
                         .where(ServiceCertificate.volunteer_id == volunteer.id)
                         .order_by(ServiceCertificate.id.desc())).all()
@@ -212,12 +213,13 @@ def issue(request: Request, db: SessionDep, now: NowDep, settings: SettingsDep,
 
 
 @router.get("/staff/certificates/{number}.pdf")
-def certificate_pdf(request: Request, db: SessionDep, settings: SettingsDep,
+def certificate_pdf(request: Request, db: SessionDep, now: NowDep, settings: SettingsDep,
                     user: WebDispatcher, number: Number) -> Response:
     certificate = certificate_by_number(db, number)
     volunteer = _volunteer_for(db, user, certificate.volunteer_id)
     found = volunteer_record(db, volunteer=volunteer, start=certificate.period_start,
-                             end=certificate.period_end, timezone=settings.site.timezone)
+                             end=certificate.period_end, timezone=settings.site.timezone,
+                             now=now)
     tz = ZoneInfo(settings.site.timezone)
     sheet = CertificateSheet(
         number=certificate.number, volunteer_name=volunteer.full_name or volunteer.given_name,
@@ -226,8 +228,11 @@ def certificate_pdf(request: Request, db: SessionDep, settings: SettingsDep,
         jobs=certificate.jobs, hours=round(certificate.minutes / 60, 1),
         issued_on=certificate.issued_at.astimezone(tz).date(),
         verify_url=f"{settings.http.public_url}/c/{certificate.verify_token}",
-        lines=tuple(CertificateLine(j.day, j.category_zh, round(j.minutes / 60, 1))
-                    for j in reversed(found.jobs)))
+        lines=tuple(sorted(
+            [CertificateLine(j.day, j.category_zh, round(j.minutes / 60, 1))
+             for j in found.jobs]
+            + [CertificateLine(a.day, a.title, round((a.minutes or 0) / 60, 1))
+               for a in found.activities], key=lambda line: line.day)))
     page = certificate_page(sheet, font_path=settings.kiosk.font_path)
     log.info("certificate %s printed by %s", certificate.number, user.username)
     return Response(pdf_bytes([page]), media_type="application/pdf", headers={

@@ -49,3 +49,27 @@ def test_hours_on_the_phone_and_a_certificate_from_the_staff_page(
     desktop.wait_for_selector("text=已开具")
     assert desktop.evaluate(AUDIT)["problems"] == []
     shoot(desktop, "record-staff")
+
+
+def test_a_volunteer_scans_the_patrols_code_and_signs_in_on_the_phone(
+        client: TestClient, live_url: str, phone, desktop, clock) -> None:  # type: ignore[no-untyped-def]
+    from tests.web.test_activities import _local_hhmm, _set_up
+
+    staff_page, sign_url = _set_up(client, clock, start=_local_hhmm(clock, 10),
+                                   end=_local_hhmm(clock, 130))
+    phone.goto(f"{live_url}{sign_url}")  # what the camera app opens
+    phone.fill("#username", "lijianguo")
+    phone.fill("#password", "volunteer-demo")
+    phone.click("form[action='/login'] button[type=submit]")
+    phone.wait_for_selector("text=早间巡逻")
+    phone.click("button:has-text('签到')")
+    phone.wait_for_selector("text=已签到")
+    assert phone.evaluate(AUDIT)["problems"] == []
+    shoot(phone, "activity-signed-in")
+
+    _sign_in(desktop, live_url, "staff", "staff-demo")
+    desktop.goto(f"{live_url}{staff_page}")
+    desktop.wait_for_selector("text=李建国")
+    assert desktop.evaluate("document.querySelector('img').naturalWidth") > 0  # the QR code
+    assert desktop.evaluate(AUDIT)["problems"] == []
+    shoot(desktop, "activity-staff")

@@ -1,5 +1,6 @@
-"""volunteer service records: leaders' corrections of a job's hours, and issued certificates
-with the token of their public verification page
+"""volunteer service records: leaders' corrections of a job's hours, group activities and who
+signed in and out of them, and issued certificates with the token of their public verification
+page
 
 Revision ID: 0707
 Revises: 0706
@@ -67,6 +68,49 @@ def upgrade() -> None:
                               ['volunteer_id'], unique=False)
 
 
+    op.create_table(
+        'service_activities',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('token', sa.String(length=64), nullable=False),
+        sa.Column('site_id', sa.String(length=40), nullable=False),
+        sa.Column('title', sa.String(length=80), nullable=False),
+        sa.Column('place', sa.String(length=120), nullable=False),
+        sa.Column('starts_at', sa.DateTime(), nullable=False),
+        sa.Column('ends_at', sa.DateTime(), nullable=False),
+        sa.Column('created_by_user_id', sa.Integer(), nullable=True),
+        sa.Column('created_at', sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(['created_by_user_id'], ['users.id'],
+                                name=op.f('fk_service_activities_created_by_user_id_users')),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_service_activities')),
+        sa.UniqueConstraint('token', name=op.f('uq_service_activities_token')),
+    )
+    with op.batch_alter_table('service_activities', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_service_activities_starts_at'), ['starts_at'],
+                              unique=False)
+    op.create_table(
+        'service_attendance',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('activity_id', sa.Integer(), nullable=False),
+        sa.Column('volunteer_id', sa.Integer(), nullable=False),
+        sa.Column('signed_in_at', sa.DateTime(), nullable=False),
+        sa.Column('signed_out_at', sa.DateTime(), nullable=True),
+        sa.ForeignKeyConstraint(['activity_id'], ['service_activities.id'],
+                                name=op.f('fk_service_attendance_activity_id_service_activities')),
+        sa.ForeignKeyConstraint(['volunteer_id'], ['volunteers.id'],
+                                name=op.f('fk_service_attendance_volunteer_id_volunteers')),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_service_attendance')),
+        sa.UniqueConstraint('activity_id', 'volunteer_id',
+                            name=op.f('uq_service_attendance_activity_id')),
+    )
+    with op.batch_alter_table('service_attendance', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_service_attendance_activity_id'), ['activity_id'],
+                              unique=False)
+        batch_op.create_index(batch_op.f('ix_service_attendance_volunteer_id'),
+                              ['volunteer_id'], unique=False)
+
+
 def downgrade() -> None:
+    op.drop_table('service_attendance')
+    op.drop_table('service_activities')
     op.drop_table('service_certificates')
     op.drop_table('service_hours_corrections')
