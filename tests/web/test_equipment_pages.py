@@ -37,7 +37,7 @@ def test_staff_see_the_register_and_due_lists_but_only_the_admin_changes_it(
     cookie_sign_in(client, "staff")
     page = client.get("/staff/equipment")
     assert page.status_code == 200
-    assert "劳动新村1栋1单元" in page.text and "30 天内到期" in page.text
+    assert "劳动新村1栋1单元" in page.text and "未来 30 天内到期" in page.text
     assert "/admin/equipment/extinguishers/new" not in page.text
     assert client.get("/admin/equipment/extinguishers/new").status_code == 403
     english = client.get("/staff/equipment?lang=en").text
