@@ -152,6 +152,8 @@ def create_app(settings: ServerSettings, *, engine: Engine | None = None,
             tasks.append(asyncio.create_task(_every(app, 60.0, _flag_overdue)))
             # Idempotent per day, so hourly is safe and a restart never skips a day.
             tasks.append(asyncio.create_task(_every(app, 3600.0, _library_reminders)))
+            # Once a local day (it checks the audit log), so hourly never runs it twice.
+            tasks.append(asyncio.create_task(_every(app, 3600.0, _retention)))
         if ingest is not None:
             ingest.start()
         if courier is not None:
@@ -213,6 +215,18 @@ def create_app(settings: ServerSettings, *, engine: Engine | None = None,
 
 def _flag_overdue(app: FastAPI, db: Session) -> None:
     flag_overdue(db, now=app.state.clock())
+
+
+def _retention(app: FastAPI, db: Session) -> None:
+    """PIPL retention: erase the personal data that is due (server/services/retention.py)."""
+    from server.attachments import attachment_store
+    from server.services.retention import ran_today, run_retention
+
+    now, settings = app.state.clock(), app.state.settings
+    if ran_today(db, now=now, timezone=settings.site.timezone):
+        return
+    store = getattr(app.state, "attachments", None) or attachment_store(settings)
+    run_retention(db, policy=settings.retention, now=now, store=store)
 
 
 def _library_reminders(app: FastAPI, db: Session) -> None:

@@ -140,6 +140,18 @@ class AttachmentSettings(Section):
     photo_max_side_px: int = Field(default=1600, ge=320, le=4096)
 
 
+class RetentionSettings(Section):
+    """``[retention]``: how long personal data is kept (PIPL Art. 17, 19), in days after the
+    request was closed; a daily job erases what is due (server/services/retention.py). The
+    residents' privacy notice states these periods."""
+
+    contact_days: int = Field(default=180, ge=1, le=3650)  # contact name, phone, door number
+    photo_days: int = Field(default=180, ge=1, le=3650)  # a request's photos
+    recording_days: int = Field(default=180, ge=1, le=3650)  # the spoken description
+    # The resident's own phone and name, once all their requests have been closed this long.
+    resident_days: int = Field(default=365, ge=1, le=3650)
+
+
 class ServerSettings(AppSettings):
     attachments: AttachmentSettings = AttachmentSettings()
     categories_file: Path = Path("categories.toml")
@@ -149,6 +161,7 @@ class ServerSettings(AppSettings):
     security: SecuritySettings = SecuritySettings()
     ingest: IngestSettings = IngestSettings()
     kiosk: KioskFont = KioskFont()
+    retention: RetentionSettings = RetentionSettings()
 
     @property
     def database_url(self) -> str:

@@ -183,9 +183,18 @@ def _hand_back(db: Session, ticket: Ticket, actor: Actor, now: datetime) -> None
                      note=HANDED_BACK_NOTE)
 
 
-def deactivate_volunteer(db: Session, *, volunteer: Volunteer, actor: User,
+def _who(actor: User | str) -> tuple[Actor, str]:
+    """The ticket history's actor and the log's name for a person or a tool (the site file)."""
+    if isinstance(actor, User):
+        return Actor.of(actor), actor.username
+    return Actor("system", actor), actor
+
+
+def deactivate_volunteer(db: Session, *, volunteer: Volunteer, actor: User | str,
                          now: datetime) -> list[Ticket]:
-    """The volunteer stops: sign-in, task links and open tasks (handed back, returned)."""
+    """The volunteer stops: sign-in, task links and open tasks (handed back, returned).
+    ``actor`` is the admin, or a label such as ``"servicepoint seed"`` for the site file."""
+    ticket_actor, name = _who(actor)
     before = volunteer_state(db, volunteer)
     volunteer.active = False
     sessions = 0
@@ -197,18 +206,18 @@ def deactivate_volunteer(db: Session, *, volunteer: Volunteer, actor: User,
         Ticket.assignee_id == volunteer.id,
         Ticket.status.in_([s.value for s in _WITH_VOLUNTEER])).order_by(Ticket.id)))
     for ticket in tasks:
-        _hand_back(db, ticket, Actor.of(actor), now)
+        _hand_back(db, ticket, ticket_actor, now)
     audit.record(db, actor=actor, action="volunteer.deactivate",
                  subject=("volunteer", volunteer.id), before=before,
                  after=volunteer_state(db, volunteer), now=now,
                  note=f"tasks handed back: {', '.join(t.number for t in tasks) or '-'}; "
                       f"sessions ended: {sessions}; task links revoked: {links}")
     log.info("volunteer %s deactivated by %s: %d tasks back to the squad", volunteer.code,
-             actor.username, len(tasks))
+             name, len(tasks))
     return tasks
 
 
-def reactivate_volunteer(db: Session, *, volunteer: Volunteer, actor: User,
+def reactivate_volunteer(db: Session, *, volunteer: Volunteer, actor: User | str,
                          now: datetime) -> None:
     before = volunteer_state(db, volunteer)
     volunteer.active = True

@@ -39,9 +39,22 @@ from sqlalchemy.orm import Session
 from foundation.errors import ConfigError
 from foundation.tomlfile import read_toml
 from server.alerts.rows import ContactChannel
-from server.models import Building, Compound, Grid, Squad, Unit, User, Volunteer, VolunteerSkill
+from server.models import (
+    Building,
+    Compound,
+    Grid,
+    Squad,
+    Unit,
+    User,
+    Volunteer,
+    VolunteerSkill,
+    utcnow,
+)
 from server.place_locations import PlaceLocation
 from server.security import hash_password, verify_password
+from server.services.people import deactivate_volunteer, reactivate_volunteer
+
+SEED = "servicepoint seed"  # who the audit log names for changes the site file made
 
 __all__ = ["SiteData", "LoadReport", "apply_site_data", "demo_signins_in_use", "load_site_data"]
 
@@ -125,6 +138,9 @@ class VolunteerSpec(_Strict):
     username: str | None = Field(default=None, pattern=_CODE)
     password: str | None = Field(default=None, min_length=8)
     channels: list[ChannelSpec] = Field(default_factory=list)
+    # false: the volunteer has left (their sign-in, links and open tasks end, as on the admin
+    # page); true again brings them back.
+    active: bool = True
 
     _unique = field_validator("channels")(_one_per_name)
 
@@ -280,6 +296,16 @@ def _set_channels(db: Session, channels: list[ChannelSpec], *, squad: Squad | No
                               url_env=channel.url_env))
 
 
+def _set_active(db: Session, volunteer: Volunteer, *, wanted: bool, was: bool) -> None:
+    """``active`` from the file: leaving goes through the same path as the admin page's."""
+    if wanted and not was:
+        reactivate_volunteer(db, volunteer=volunteer, actor=SEED, now=utcnow())
+    elif not wanted and was:
+        deactivate_volunteer(db, volunteer=volunteer, actor=SEED, now=utcnow())
+    elif not wanted and volunteer.user is not None:
+        volunteer.user.active = False  # still gone: the sign-in stays closed
+
+
 def apply_site_data(db: Session, *, data: SiteData) -> LoadReport:
     report = LoadReport()
     squads: dict[str, Squad] = {}
@@ -339,8 +365,8 @@ def apply_site_data(db: Session, *, data: SiteData) -> LoadReport:
         volunteer = _upsert(db, Volunteer, "code", v.code)
         volunteer.given_name, volunteer.full_name, volunteer.phone = (
             v.given_name, v.full_name, v.phone)
-        volunteer.squad, volunteer.party_member, volunteer.active = squads[v.squad], \
-            v.party_member, True
+        volunteer.squad, volunteer.party_member = squads[v.squad], v.party_member
+        was_active = volunteer.id is None or volunteer.active
         wanted = set(v.skills)
         volunteer.skills = [s for s in volunteer.skills if s.skill in wanted] + [
             VolunteerSkill(skill=s) for s in sorted(wanted - set(volunteer.skill_tags))
@@ -350,6 +376,7 @@ def apply_site_data(db: Session, *, data: SiteData) -> LoadReport:
                                    squads[v.squad])
         db.flush()
         _set_channels(db, v.channels, volunteer=volunteer)
+        _set_active(db, volunteer, wanted=v.active, was=was_active)
         report.volunteers += 1
     db.commit()
     log.info("site data loaded: %s", report.summary())

@@ -326,3 +326,32 @@ def test_admin_forms_need_the_csrf_token(client: TestClient) -> None:
     cookie_sign_in(client, "admin")
     reply = client.post("/admin/volunteers/1/deactivate", data={})
     assert reply.status_code == 403 and _volunteer(client, "v01").active
+
+
+# --- the site file (servicepoint seed) ------------------------------------------------------
+
+def test_seeding_active_false_deactivates_a_volunteer_and_true_brings_them_back(
+        client: TestClient) -> None:
+    from server.services.site_data import apply_site_data, load_site_data
+    from tests.server.conftest import CONFIG
+
+    filed = file_request(client)
+    ticket_id = ticket_id_of(client, str(filed["number"]))
+    advance(client, ticket_id, "dispatched")  # offered to 建国
+    demo = load_site_data(CONFIG / "demo-site.toml")
+    gone = demo.model_copy(update={"volunteer": [
+        v.model_copy(update={"active": v.code != "v01"}) for v in demo.volunteer]})
+    for _ in range(2):  # seeding the same file again changes nothing more
+        with client.app.state.sessions() as db:  # type: ignore[attr-defined]
+            apply_site_data(db, data=gone)
+    assert not _volunteer(client, "v01").active
+    assert _login_status(client, "lijianguo", "volunteer-demo") == 401
+    staff = api_headers(client, "staff")
+    ticket = client.get(f"/api/v1/tickets/{ticket_id}", headers=staff).json()
+    assert ticket["status"] == "new" and ticket["assignee_id"] is None
+    [entry] = _audit(client, "volunteer.deactivate")
+    assert entry.actor_label == "servicepoint seed"
+    with client.app.state.sessions() as db:  # type: ignore[attr-defined]
+        apply_site_data(db, data=demo)
+    assert _volunteer(client, "v01").active
+    assert _login_status(client, "lijianguo", "volunteer-demo") == 200

@@ -39,8 +39,19 @@ def _day(form: AdminForm, name: str, tz: ZoneInfo) -> datetime | None:
         return None
 
 
-def _shown(value: dict[str, Any] | None) -> str:
-    return "" if value is None else json.dumps(value, ensure_ascii=False, indent=1)
+def _text(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False)
+
+
+def changes(before: dict[str, Any] | None, after: dict[str, Any] | None
+            ) -> list[tuple[str, str, str]]:
+    """(field, before, after) for each field that differs; a new record's filled fields."""
+    old, new = before or {}, after or {}
+    return [(key, _text(old[key]) if key in old else "", _text(new[key]) if key in new else "")
+            for key in list(dict.fromkeys([*old, *new]))
+            if old.get(key) != new.get(key) and (key in old or new.get(key) not in ("", None, []))]
 
 
 @router.get("/admin/audit", response_class=HTMLResponse)
@@ -62,7 +73,7 @@ def audit_page(request: Request, db: SessionDep, settings: SettingsDep, user: We
                            until=end + timedelta(days=1) if end else None, reads=reads,
                            page=page, size=PAGE_SIZE) if form.ok else None
     return render(request, "admin/audit.html", {
-        "form": form, "result": result, "shown": _shown,
+        "form": form, "result": result, "changes": changes,
         "query": urlencode([(k, v) for k, v in request.query_params.multi_items()
                             if k != "page"]),
     }, status=200 if form.ok else 422, user=user)
