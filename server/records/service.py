@@ -32,9 +32,9 @@ from server.records.hours import HistoryStep, check_correction, job_minutes
 from server.records.models import Activity, Attendance, HoursCorrection, ServiceCertificate
 from server.ticketing import Actor, record
 
-__all__ = ["Attended", "CorrectionRefused", "Job", "Month", "Record", "certificate_by_number",
-           "certificate_by_token", "correct_hours", "issue_certificate", "may_correct",
-           "volunteer_record"]
+__all__ = ["Attended", "CorrectionRefused", "HoursFigure", "Job", "Month", "Record",
+           "certificate_by_number", "certificate_by_token", "correct_hours",
+           "issue_certificate", "may_correct", "monthly_hours", "volunteer_record"]
 
 log = logging.getLogger(__name__)
 _COUNTED = (Status.RESOLVED, Status.CLOSED)
@@ -258,3 +258,34 @@ def certificate_by_number(db: Session, number: str) -> ServiceCertificate:
     if found is None:
         raise NotFound("no such certificate")
     return found
+
+
+@dataclass(frozen=True)
+class HoursFigure:
+    """One volunteer's service in one month: a line of the branch's 台账."""
+
+    month: str  # YYYY-MM in the site's time zone
+    squad: str  # the squad's name, or "" for none
+    volunteer_code: str
+    volunteer_name: str
+    party_member: bool
+    services: int
+    minutes: int
+
+
+def monthly_hours(db: Session, *, year: int, timezone: str, now: datetime) -> list[HoursFigure]:
+    """Every volunteer's services and minutes by month of ``year``, by squad then volunteer."""
+    figures = []
+    volunteers = db.scalars(select(Volunteer).options(selectinload(Volunteer.squad))
+                            .order_by(Volunteer.code)).all()
+    for volunteer in volunteers:
+        found = volunteer_record(db, volunteer=volunteer, start=date(year, 1, 1),
+                                 end=date(year, 12, 31), timezone=timezone, now=now)
+        for month in found.months:
+            figures.append(HoursFigure(
+                month=month.month, squad=volunteer.squad.name if volunteer.squad else "",
+                volunteer_code=volunteer.code,
+                volunteer_name=volunteer.full_name or volunteer.given_name,
+                party_member=volunteer.party_member, services=month.jobs,
+                minutes=month.minutes))
+    return sorted(figures, key=lambda f: (f.month, f.squad, f.volunteer_code))

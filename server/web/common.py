@@ -50,6 +50,7 @@ __all__ = [
     "CONTENT_SECURITY_POLICY",
     "CsrfChecked",
     "LoginRequired",
+    "spreadsheet_cell",
     "WebDispatcher",
     "WebRoute",
     "WebStaff",
@@ -277,6 +278,14 @@ def render(request: Request, name: str, context: dict[str, Any] | None = None, *
         response.set_cookie(CSRF_COOKIE, cookie, httponly=True, samesite="lax",
                             secure=_secure(request), path="/")
     return response
+
+
+def spreadsheet_cell(value: object) -> object:
+    """A CSV cell Excel will not read as a formula (CSV injection): text starting with = + - @
+    or a tab is quoted with a leading apostrophe."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
 
 
 def redirect(target: str) -> RedirectResponse:

@@ -3,7 +3,10 @@ staff's and squad leader's view with corrections and certificates, and the certi
 verification page (server/records/ holds the rules).
 
     GET  /v/record                                  my hours by month, my services, my ratings
-    GET  /staff/records                             every volunteer's hours this year
+    GET  /staff/records                             every volunteer's hours this year (or
+                                                    ?year=), totals by squad
+    GET  /staff/records.csv?year=                   the branch's 台账: hours by month, squad
+                                                    and volunteer
     GET  /staff/records/<volunteer id>              one volunteer's record, for a period
     POST /staff/records/<volunteer id>/jobs/<ticket id>/hours   a leader's correction
     POST /staff/records/<volunteer id>/certificates             issue a certificate
@@ -17,6 +20,8 @@ number and hours on it (counted against the per-address limit of token lookups).
 
 from __future__ import annotations
 
+import csv
+import io
 import logging
 from datetime import date, datetime
 from typing import Annotated
@@ -41,6 +46,7 @@ from server.records.service import (
     certificate_by_token,
     correct_hours,
     issue_certificate,
+    monthly_hours,
     volunteer_record,
 )
 from server.settings import ServerSettings
@@ -48,11 +54,14 @@ from server.web.common import (
     CsrfChecked,
     WebDispatcher,
     WebRoute,
+    WebStaff,
     WebVolunteer,
+    lang_of,
     redirect,
     render,
+    spreadsheet_cell,
 )
-from server.web.words import N_
+from server.web.words import N_, words_for
 
 __all__ = ["router"]
 
@@ -105,16 +114,52 @@ def my_record(request: Request, db: SessionDep, now: NowDep, settings: SettingsD
 
 @router.get("/staff/records", response_class=HTMLResponse)
 def records_list(request: Request, db: SessionDep, now: NowDep, settings: SettingsDep,
-                 user: WebDispatcher) -> HTMLResponse:
+                 user: WebDispatcher,
+                 year: Annotated[int | None, Query(ge=2000, le=2100)] = None) -> HTMLResponse:
+    this_year = _today(now, settings).year
     start, end = _year_span(now, settings)
+    if year is not None and year != this_year:
+        start, end = date(year, 1, 1), date(year, 12, 31)
     query = select(Volunteer).order_by(Volunteer.squad_id, Volunteer.code)
     if user.role == Role.SQUAD_LEADER:
         query = query.where(Volunteer.squad_id == user.squad_id)
     rows = [volunteer_record(db, volunteer=v, start=start, end=end,
                              timezone=settings.site.timezone, now=now)
             for v in db.scalars(query)]
-    return render(request, "records.html", {"records": rows, "start": start, "end": end},
-                  user=user)
+    squads: dict[str, list[Record]] = {}
+    for row in rows:
+        squads.setdefault(row.volunteer.squad.name if row.volunteer.squad else "", []).append(row)
+    return render(request, "records.html", {
+        "records": rows, "start": start, "end": end, "year": start.year,
+        "years": list(range(this_year, this_year - 5, -1)),
+        "squads": [(name, sum(r.services for r in found), round(
+            sum(r.minutes for r in found) / 60, 1)) for name, found in squads.items()],
+    }, user=user)
+
+
+@router.get("/staff/records.csv")
+def records_download(request: Request, db: SessionDep, now: NowDep, settings: SettingsDep,
+                     user: WebStaff,
+                     year: Annotated[int | None, Query(ge=2000, le=2100)] = None) -> Response:
+    """Hours by month, squad and volunteer, for the Party branch and the street office: CSV in
+    UTF-8 with a BOM, so Excel on Chinese Windows opens it right."""
+    year = year or _today(now, settings).year
+    words = words_for(lang_of(request))
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow([words.pgettext("CSV column", head) for head in (
+        "月份", "小分队", "志愿者编号", "志愿者", "党员", "服务次数", "服务时长（小时）")])
+    for row in monthly_hours(db, year=year, timezone=settings.site.timezone, now=now):
+        writer.writerow([spreadsheet_cell(value) for value in (
+            row.month, row.squad, row.volunteer_code, row.volunteer_name,
+            words.gettext("是") if row.party_member else "", row.services,
+            round(row.minutes / 60, 1))])
+    log.info("service hours %s downloaded by %s", year, user.username)
+    return Response(("\ufeff" + out.getvalue()).encode("utf-8"),
+                    media_type="text/csv; charset=utf-8", headers={
+                        "Content-Disposition":
+                            f'attachment; filename="servicepoint-hours-{year}.csv"',
+                        "Cache-Control": "no-store"})
 
 
 def _period(start: str | None, end: str | None, now: datetime, settings: ServerSettings

@@ -151,3 +151,25 @@ def test_the_certificate_shows_the_hours_and_its_qr_opens_the_public_check(
     assert number in check.text and "3.0 小时" in check.text and "这份证明是真实的" in check.text
     assert "建国" not in check.text and "1380000" not in check.text  # nothing about the person
     assert client.get("/c/" + "x" * 22).status_code == 404
+
+
+def test_the_branch_ledger_lists_hours_by_month_squad_and_volunteer(
+        client: TestClient, clock) -> None:  # type: ignore[no-untyped-def]
+    import csv
+    import io
+
+    _served(client, clock, 90)
+    _served(client, clock, 30)
+    cookie_sign_in(client, "staff")
+    listing = client.get("/staff/records").text
+    assert "2.0 小时" in listing  # the squad's total
+    reply = client.get(f"/staff/records.csv?year={clock().year}")
+    assert reply.status_code == 200 and reply.content.startswith("\ufeff".encode())
+    rows = list(csv.reader(io.StringIO(reply.content.decode("utf-8-sig"))))
+    assert rows[0] == ["月份", "小分队", "志愿者编号", "志愿者", "党员", "服务次数",
+                       "服务时长（小时）"]
+    mine = [r for r in rows[1:] if r[3] == "李建国"]
+    assert mine == [[clock().strftime("%Y-%m"), mine[0][1], mine[0][2], "李建国", "是", "2",
+                     "2.0"]]
+    cookie_sign_in(client, "leader1")  # leaders see their squad's records, not the export
+    assert client.get("/staff/records.csv").status_code in (401, 403)
