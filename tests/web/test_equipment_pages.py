@@ -125,6 +125,10 @@ def test_a_cleaning_with_a_failed_indicator_keeps_the_cleaning_ticket_open(
     no_report = _post(client, url, url, FULL_TEST)
     assert no_report.status_code == 422 and "请附上检测报告" in no_report.text
     assert 'value="星城二次供水清洗公司"' in no_report.text
+    typo = _post(client, url, url, {**FULL_TEST, "colour": "五"},
+                 files={"report": ("report.pdf", io.BytesIO(PDF), "application/pdf")})
+    assert typo.status_code == 422 and "请填写检测报告上的数字" in typo.text
+    assert "请重新选择检测报告文件" in typo.text and not store.files  # nothing half-kept
     reply = _post(client, url, url, {**FULL_TEST, "colony_cfu_ml": "180"},
                   files={"report": ("report.pdf", io.BytesIO(PDF), "application/pdf")})
     assert reply.status_code == 303 and reply.headers["location"].count("done=failed")

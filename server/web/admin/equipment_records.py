@@ -204,11 +204,11 @@ async def record_cleaning(request: Request, db: SessionDep, now: NowDep, setting
         text = form.get(indicator.value).replace("，", ".").replace(",", ".")
         try:
             numbers[indicator.value] = value = float(text)
-            if not 0 <= value <= top:
-                raise ValueError
         except ValueError:
-            form.refuse(indicator.value, N_("请填写检测报告上的数字，例如 0.5")
-                        if not text else N_("这个数字不在合理范围内，请核对报告"))
+            form.refuse(indicator.value, N_("请填写检测报告上的数字，例如 0.5"))
+            continue
+        if not 0 <= value <= top:  # also NaN: a figure no lab reports
+            form.refuse(indicator.value, N_("这个数字不在合理范围内，请核对报告"))
     for indicator, yes, no in ((Indicator.COLIFORMS, "detected", "none"),
                                (Indicator.ODOUR, "none", "some")):
         answer = form.get(indicator.value)
@@ -217,6 +217,9 @@ async def record_cleaning(request: Request, db: SessionDep, now: NowDep, setting
         numbers[indicator.value] = {yes: True, no: False}.get(answer)
     upload = sent.get("report")
     file = await _report(upload if isinstance(upload, UploadFile) else None, form)
+    if file is not None and form.errors:
+        # The page comes back with the mistakes, and a browser cannot keep a chosen file.
+        form.refuse("report", N_("请重新选择检测报告文件：改正后要再选一次"))
     if not form.ok or cleaned_on is None or tested_on is None or file is None:
         return _cleaning_page(request, db, user, tank, form, status=form.status)
     details = service.CleaningDetails(
