@@ -172,3 +172,24 @@ def test_an_impossible_row_is_listed_flagged_never_a_500(client: TestClient) -> 
     row = page.text[page.text.index('id="ext-ext-1"'):][:800]
     assert "记录有误，请更正" in row
     assert client.get("/staff/equipment/registers.xlsx").status_code == 200
+
+
+def test_the_admin_edits_a_tank_and_a_bad_interval_is_answered_beside_it(
+        client: TestClient) -> None:
+    cookie_sign_in(client, "admin")
+    url = "/admin/equipment/tanks/tank-1"
+    page = client.get(url).text
+    assert 'value="20000"' in page and "低于 20% 报警" in page  # the rules' thresholds, shown
+    form = {"version": "1", "name": "1号二次供水蓄水池", "building_code": "C01-B01",
+            "capacity_l": "18000", "cleaning_interval_days": "400"}
+    bad = _post(client, url, url, form)
+    assert bad.status_code == 422 and "请填写 90 到 365 之间的天数" in bad.text
+    assert 'value="18000"' in bad.text
+    good = _post(client, url, url, {**form, "cleaning_interval_days": "90"})
+    assert good.status_code == 303
+    assert "90 天" in client.get(good.headers["location"]).text
+    with client.app.state.sessions() as db:
+        entry = db.scalar(select(AuditEntry).where(AuditEntry.action == "tank.edit"))
+        assert entry is not None and entry.actor_label
+        assert entry.before["cleaning_interval_days"] == 180
+        assert entry.after["cleaning_interval_days"] == 90 and entry.after["capacity_l"] == 18000
