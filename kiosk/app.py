@@ -38,6 +38,7 @@ from kivy.uix.screenmanager import ScreenManager
 from foundation.redact import short_hash
 from kiosk import theme
 from kiosk.api import ServerClient, SiteStatus
+from kiosk.assist import Assist
 from kiosk.courier import Courier
 from kiosk.errands import Catalog, Errands
 from kiosk.errors import KioskError, ServerRefused, ServerUnavailable
@@ -79,7 +80,7 @@ def register_font(path: Path | str) -> bool:
     return True
 
 
-class KioskApp(Taps, App):
+class KioskApp(Taps, Assist, App):
     """The touchscreen app. ``transport`` and ``speaker`` are the seams tests replace."""
 
     lang = StringProperty("zh_CN")
@@ -122,6 +123,7 @@ class KioskApp(Taps, App):
                                returns=self.returns)
         self.errands = Errands(self.client, self.courier, folder=folder,
                                on_ui=lambda run: Clock.schedule_once(lambda _dt: run()))
+        self.setup_assist(self.client, folder)  # the slip, 呼叫工作人员, 查进度 (kiosk/assist.py)
         self.window_input = WindowInput(on_touch=self.flow.touched, on_scan=self.scanned)
         self.draft_file = JsonFile(folder / "draft.json")
         self.page = 0
@@ -194,6 +196,7 @@ class KioskApp(Taps, App):
         if self.idle_warning is not None:
             self.idle_warning.dismiss(animation=False)
         self.errands.shutdown()
+        self.shutdown_assist()
         self.client.close()
         self.outbox.close()
         self.returns.close()

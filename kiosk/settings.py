@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from foundation.settings import (
     DEVELOPMENT_KIOSK_KEY,
@@ -53,6 +53,26 @@ class KioskSettings(Section):
     voice_command: str = "espeak-ng -v cmn -s 140"
     staff_pin: str = Field(default=DEVELOPMENT_STAFF_PIN, pattern=r"^\d{4,8}$")
     request_timeout_s: float = Field(default=5.0, gt=0, le=60)
+    # Where the kiosk stands ("劳动路服务站门口"): told to the staff when a resident calls them.
+    place: str = Field(default="", max_length=80)
+    # The receipt printer for the resident's slip (kiosk/printer.py): "none" shows no print
+    # button; "png" saves each slip as a picture (demos, tests). USB ids as lsusb shows them
+    # (0x0416 in the file); paper 384 dots wide for 58 mm, 576 for 80 mm.
+    printer: Literal["none", "usb", "serial", "png"] = "none"
+    printer_usb_vendor: int = Field(default=0, ge=0, le=0xFFFF)
+    printer_usb_product: int = Field(default=0, ge=0, le=0xFFFF)
+    printer_serial_device: str = "/dev/ttyUSB0"
+    printer_baudrate: int = Field(default=9600, gt=0)
+    printer_paper_dots: Literal[384, 576] = 384
+    # 说一说, the spoken description (kiosk/microphone.py): "auto" offers it when arecord lists
+    # a capture device (a USB microphone), "off" never; or an ALSA device name ("plughw:1,0").
+    microphone: str = Field(default="auto", pattern=r"^(auto|off|[A-Za-z0-9:,=_.-]{1,60})$")
+
+    @model_validator(mode="after")
+    def _usb_printer_needs_ids(self) -> KioskSettings:
+        if self.printer == "usb" and not (self.printer_usb_vendor and self.printer_usb_product):
+            raise ValueError('printer = "usb" needs printer_usb_vendor and printer_usb_product')
+        return self
 
 
 class KioskKey(BorrowedSection):

@@ -3,7 +3,8 @@
 Each poster says 扫码报修 in big type, names the compound and the building, and carries a QR code
 that opens the phone form with that building already chosen
 (``<http.public_url>/new?building=<building code>``, the code ``find_place`` reads), with the
-service point's phone number for those who would rather call. The page is drawn with Pillow on
+service point's phone number for those who would rather call (the one staff set in the
+browser, server/services/site_profile.py, else ``[site] phone``). The page is drawn with Pillow on
 the shared printing helpers (server/printing.py: A4 at 300 dpi, the CJK font at
 ``kiosk.font_path``, a sharp QR code) and saved as a PNG and a one-page PDF.
 
@@ -129,6 +130,7 @@ def main(argv: list[str]) -> int:
 
     from server.db import make_engine, session_factory
     from server.models import Building, Compound
+    from server.services.site_profile import site_facts
     from server.settings import load_server_settings
 
     settings = load_server_settings()
@@ -145,6 +147,8 @@ def main(argv: list[str]) -> int:
                 query = query.where(Building.code.in_(args.building))
             buildings = [PosterBuilding(code, compound, name)
                          for code, compound, name in db.execute(query)]
+            # The number staff set in the browser (管理 → 站点设置), else the settings file's.
+            phone = site_facts(db, site_id=settings.site.id, file_phone=settings.site.phone).phone
     finally:
         engine.dispose()
     missing = sorted(set(args.building) - {b.code for b in buildings})
@@ -155,7 +159,7 @@ def main(argv: list[str]) -> int:
         _say("no buildings in the database: load the site first (servicepoint seed FILE)")
         return 1
     written = write_posters(buildings, out=args.out, public_url=settings.http.public_url,
-                            phone=settings.site.phone, site_name=settings.site.name_zh,
+                            phone=phone, site_name=settings.site.name_zh,
                             font_path=settings.kiosk.font_path)
     _say(f"{len(buildings)} posters in {args.out} ({len(written)} files: PNG and PDF each)")
     if settings.http.public_url.startswith(("http://127.", "http://localhost")):

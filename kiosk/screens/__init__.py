@@ -4,7 +4,8 @@
   the base screen and the keypad screen every journey types on;
 - ``request`` (+ request.kv): home, the choices, contact, review, sending, done, failed;
 - ``staff`` (+ staff.kv): the site's status behind the PIN;
-- ``library`` (+ library.kv): the 图书借阅 screens.
+- ``library`` (+ library.kv): the 图书借阅 screens;
+- ``assist`` (+ assist.kv): 呼叫工作人员 and its window, 打印凭条, and the 查进度 screens.
 
 :func:`build_screens` loads the layouts (once per process: Kivy's rules are global) and returns
 the screen manager with one screen per :class:`~kiosk.flow.Step`, named after it; the app
@@ -18,14 +19,14 @@ from pathlib import Path
 from kivy.lang import Builder
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
-from kiosk.screens import library, request, staff
+from kiosk.screens import assist, library, request, staff
 
 __all__ = ["build_screens", "load_layouts"]
 
 _HERE = Path(__file__).parent
 # Shared rules first: a widget matched by several rules gets them in load order, and the
 # journeys' rules (a ChoiceButton's colours, a screen's background) build on the shared ones.
-_LAYOUTS = ("widgets.kv", "request.kv", "staff.kv", "library.kv")
+_LAYOUTS = ("widgets.kv", "assist.kv", "request.kv", "staff.kv", "library.kv")
 
 
 def load_layouts() -> None:
@@ -39,6 +40,7 @@ def load_layouts() -> None:
 def build_screens() -> ScreenManager:
     load_layouts()
     manager = ScreenManager(transition=NoTransition())
-    for screen in (*request.screens(), *staff.screens(), *library.screens()):
+    for screen in (*request.screens(), *staff.screens(), *library.screens(),
+                   *assist.screens()):
         manager.add_widget(screen)
     return manager

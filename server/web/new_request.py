@@ -30,6 +30,7 @@ from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import FormData
 
 from foundation.redact import short_hash
+from server.api.attachments import AttachmentsDep
 from server.api.deps import NowDep, SessionDep, SettingsDep
 from server.api.filing import FilingLimiters
 from server.errors import Conflict, Invalid
@@ -41,6 +42,7 @@ from server.services.filing_choices import (
 )
 from server.services.requests import file_request
 from server.web.common import CsrfChecked, WebRoute, lang_of, redirect, render
+from server.web.photos import PHOTO_FIELD, form_photos, keep_request_photos
 from server.web.request_form import (
     FORM_ID,
     RequestForm,
@@ -114,7 +116,7 @@ def new_request_form(request: Request, db: SessionDep, building: CodeQuery = "",
 
 @router.post("/new", response_class=HTMLResponse)
 def file_from_phone(request: Request, db: SessionDep, now: NowDep, settings: SettingsDep,
-                    _csrf: CsrfChecked, form: FormDataDep) -> Response:
+                    _csrf: CsrfChecked, form: FormDataDep, store: AttachmentsDep) -> Response:
     f = read_form(form)
     if not FORM_ID.match(f.form_id):  # not our page's form: start again with a fresh one
         f.form_id = new_form_id()
@@ -127,6 +129,9 @@ def file_from_phone(request: Request, db: SessionDep, now: NowDep, settings: Set
         return _page(request, db, f, errors={"honeypot": "honeypot"}, status=422)
     _, category, building = _choices(db, f)
     errors = check(f, category=category, building=building, phone_required=True)
+    photos, photo_error = form_photos(form, settings, others_wrong=bool(errors))
+    if photo_error:  # checked before filing: a refused photo files nothing
+        errors[PHOTO_FIELD] = photo_error
     if errors:
         _refused(request, "invalid")
         return _page(request, db, f, errors=errors, status=422)
@@ -156,6 +161,9 @@ def file_from_phone(request: Request, db: SessionDep, now: NowDep, settings: Set
         db.rollback()
         _refused(request, "invalid")
         return _page(request, db, f, errors={}, status=422, notice=_notice(request, "gone"))
+    if created:
+        keep_request_photos(db, store, ticket=filed.ticket, photos=photos, added_by="resident",
+                            now=now)
     log.info("request %s filed from the phone form%s", filed.ticket.number,
              "" if created else " (a repeat: the first filing shown)")
     return redirect(f"/r/{filed.phone_token}?done=filed")

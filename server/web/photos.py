@@ -50,11 +50,11 @@ from server.services.task_links import open_task_link
 from server.services.tickets import require_view
 from server.settings import ServerSettings
 from server.web.common import WebRoute, WebUser
-from server.web.words import N_, Words
+from server.web.words import N_
 
-__all__ = ["PHOTO_FIELD", "UPLOAD_PATHS", "after_photo", "form_photos", "keep_after_photo",
-           "keep_request_photos", "photo_links", "photo_lister", "read_uploads", "router",
-           "upload_limit"]
+__all__ = ["PHOTO_ERROR_WORDS", "PHOTO_FIELD", "UPLOAD_PATHS", "after_photo", "form_photos",
+           "keep_after_photo", "keep_request_photos", "photo_links", "photo_lister",
+           "read_uploads", "router", "upload_limit"]
 
 log = logging.getLogger(__name__)
 router = APIRouter(route_class=WebRoute)
@@ -71,16 +71,17 @@ UPLOAD_PATHS = (re.compile(r"^/new$"), re.compile(r"^/staff/new$"),
                 re.compile(r"^/staff/equipment/tanks/[a-z0-9-]+/cleaning$"))  # a lab report
 
 
-# The request forms' photo field, and why a photo was refused (the words of
-# templates/_photo_error.html, which the task pages show).
+# The request forms' photo field, and its errors in words (server/web/request_form.py shows
+# them beside the field; the task pages say the same in templates/_photo_error.html).
 PHOTO_FIELD = "photos"
-PHOTO_REFUSALS = {
-    "not_image": N_("选的文件不是照片。请拍一张，或从相册里选一张照片。"),
-    "too_large": N_("照片太大了，请换一张，或用手机拍一张新的。"),
-    "too_many_pixels": N_("这张照片太大，打不开。请换一张，或用手机拍一张新的。"),
-    "too_many": N_("最多只能附 3 张照片。"),
+PHOTO_ERROR_WORDS = {
+    "photo_not_image": N_("选的文件不是照片。请拍一张，或从相册里选一张照片。"),
+    "photo_too_large": N_("照片太大了，请换一张，或用手机拍一张新的。"),
+    "photo_too_many_pixels": N_("这张照片太大，打不开。请换一张，或用手机拍一张新的。"),
+    "photo_too_many": N_("最多只能附 3 张照片。"),
+    # The page came back for another field: a browser cannot keep the files it had chosen.
+    "photo_again": N_("照片没有保存，请重新选择。"),
 }
-CHOOSE_AGAIN = N_("照片没有保存，请重新选择。")
 
 
 def upload_limit(settings: ServerSettings, *, photos: int = 3) -> int:
@@ -126,18 +127,18 @@ def keep_after_photo(db: Session, store: AttachmentStore, *, ticket: Ticket,
                       ticket.number)
 
 
-def form_photos(form: FormData, settings: ServerSettings, words: Words, *,
+def form_photos(form: FormData, settings: ServerSettings, *,
                 others_wrong: bool) -> tuple[list[PreparedPhoto], str]:
-    """The photos of a request form (field ``photos``, up to 3), checked; or, for the field,
-    the words saying why they were refused. When other fields are wrong the page comes back
-    and a browser cannot keep chosen files, so the words then ask for them again."""
+    """The photos of a request form (field ``photos``, up to 3), checked; and the field's
+    error code (a key of PHOTO_ERROR_WORDS), "" if none. When other fields are wrong the page
+    comes back, and a browser cannot keep chosen files: the field then asks for them again."""
     uploads = [v for v in form.getlist(PHOTO_FIELD) if isinstance(v, FormFile)]
     limits = PhotoLimits.of(settings)
     try:
         photos = prepare_photos(read_uploads(uploads, limits=limits), limits=limits)
     except PhotoRefused as refused:
-        return [], f"{words.gettext(PHOTO_REFUSALS[refused.code])} {words.gettext(CHOOSE_AGAIN)}"
-    return photos, words.gettext(CHOOSE_AGAIN) if photos and others_wrong else ""
+        return [], f"photo_{refused.code}"
+    return photos, "photo_again" if photos and others_wrong else ""
 
 
 def keep_request_photos(db: Session, store: AttachmentStore, *, ticket: Ticket,

@@ -35,6 +35,7 @@ from server.models import Building, Category, User
 from server.services.requests import NewRequest
 from server.settings import ServerSettings
 from server.web.common import CSRF_COOKIE
+from server.web.photos import PHOTO_ERROR_WORDS
 from server.web.words import N_, Words
 
 __all__ = ["ERROR_WORDS", "FORM_ID", "RequestForm", "check", "client_id_for", "messages",
@@ -68,6 +69,7 @@ ERROR_WORDS = {
     "contact_phone": N_("请填写联系电话，服务站用它联系您。"),
     "contact_phone_bad": N_("电话号码应是 11 位手机号，例如 13800001234。"),
     "honeypot": N_("请把标着“请留空”的一栏清空后再提交。"),
+    **PHOTO_ERROR_WORDS,  # the photo field (server/web/photos.py)
 }
 
 

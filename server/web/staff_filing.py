@@ -22,6 +22,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
+from server.api.attachments import AttachmentsDep
 from server.api.deps import NowDep, SessionDep, SettingsDep
 from server.errors import Conflict, Invalid, NotFound
 from server.models import Building, Category
@@ -34,6 +35,7 @@ from server.services.filing_choices import (
 from server.services.requests import file_request, place_label
 from server.web.common import CsrfChecked, WebRoute, WebStaff, lang_of, redirect, render
 from server.web.new_request import FormDataDep
+from server.web.photos import PHOTO_FIELD, form_photos, keep_request_photos
 from server.web.request_form import (
     FORM_ID,
     RequestForm,
@@ -92,13 +94,17 @@ def staff_form(request: Request, db: SessionDep, user: WebStaff, building: CodeQ
 
 @router.post("/staff/new", response_class=HTMLResponse)
 def file_for_resident(request: Request, db: SessionDep, now: NowDep, settings: SettingsDep,
-                      user: WebStaff, _csrf: CsrfChecked, form: FormDataDep) -> Response:
+                      user: WebStaff, _csrf: CsrfChecked, form: FormDataDep,
+                      store: AttachmentsDep) -> Response:
     f = read_form(form)
     if not FORM_ID.match(f.form_id):
         f.form_id = new_form_id()
         return _page(request, db, user, f, errors={}, status=400, notice="gone")
     _, category, building = _choices(db, f)
     errors = check(f, category=category, building=building, phone_required=False)
+    photos, photo_error = form_photos(form, settings, others_wrong=bool(errors))
+    if photo_error:  # checked before filing: a refused photo files nothing
+        errors[PHOTO_FIELD] = photo_error
     if errors:
         request.app.state.metrics.inc("servicepoint_form_refusals_total", form="staff",
                                       reason="invalid")
@@ -116,6 +122,9 @@ def file_for_resident(request: Request, db: SessionDep, now: NowDep, settings: S
     except Invalid:
         db.rollback()
         return _page(request, db, user, f, errors={}, status=422, notice="gone")
+    if created:
+        keep_request_photos(db, store, ticket=filed.ticket, photos=photos, added_by="staff",
+                            now=now)
     log.info("request %s filed by staff %s for a resident%s", filed.ticket.number, user.username,
              "" if created else " (a repeat: the first filing shown)")
     return redirect(f"/staff/new/filed/{filed.ticket_id}")

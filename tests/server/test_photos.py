@@ -334,3 +334,74 @@ def test_backups_carry_the_photos_and_a_restore_puts_them_back(
     assert db_command(["restore", "--force", str(backups / "servicepoint-2026-12-04.db")]) == 0
     keys = list(store.keys())
     assert {key: store.get(key).data for key in keys} == kept
+
+
+# --- the request forms (/new on a phone, /staff/new for 代办) ----------------------------------
+
+def _form_photos(client: TestClient) -> list[Photo]:
+    with client.app.state.sessions() as db:  # type: ignore[attr-defined]
+        return list(db.scalars(select(Photo).order_by(Photo.id)))
+
+
+def test_the_phone_form_files_with_photos_stored_clean_and_shown_to_the_resident(
+        client: TestClient) -> None:
+    from tests.web.test_new_request import _fields, _open
+
+    page = client.get("/new?building=C01-B01&category=water_electric")
+    assert 'type="file" id="photos" name="photos" accept="image/*" multiple' in page.text
+    reply = client.post("/new", data={**_open(client), **_fields()}, files=[
+        ("photos", ("IMG_1.jpg", phone_photo(), "image/jpeg")),
+        ("photos", ("IMG_2.jpg", phone_photo((300, 300), orientation=1), "image/jpeg"))],
+        follow_redirects=False)
+    assert reply.status_code == 303, reply.text
+    photos = _form_photos(client)
+    assert [(p.kind, p.added_by) for p in photos] == [("resident", "resident")] * 2
+    status_page = client.get(reply.headers["location"]).text
+    thumbs = re.findall(r'src="(/r/[^"]+/photos/\d+)\?size=thumb"', status_page)
+    assert len(thumbs) == 2
+    assert_clean(client.get(thumbs[0]).content)
+
+
+@pytest.mark.parametrize("files, words", [
+    ([("photos", ("notes.txt", b"just text", "text/plain"))], "选的文件不是照片"),
+    ([("photos", (f"IMG_{i}.jpg", phone_photo(), "image/jpeg")) for i in range(4)],
+     "最多只能附 3 张照片"),
+])
+def test_a_refused_photo_files_nothing_and_keeps_what_was_typed(
+        client: TestClient, files: list[tuple[str, tuple[str, bytes, str]]], words: str) -> None:
+    from tests.web.test_new_request import _fields, _filed, _open
+
+    before = _filed(client)
+    reply = client.post("/new", data={**_open(client), **_fields(description="阳台水管裂了")},
+                        files=files, follow_redirects=False)
+    assert reply.status_code == 422
+    assert 'id="photos-error"' in reply.text and words in reply.text
+    assert 'aria-describedby="photos-error"' in reply.text
+    assert "阳台水管裂了" in reply.text and "王女士" in reply.text
+    assert _filed(client) == before and _form_photos(client) == []
+
+
+def test_a_good_photo_with_another_field_wrong_is_asked_for_again(client: TestClient) -> None:
+    from tests.web.test_new_request import _fields, _open
+
+    reply = client.post("/new", data={**_open(client), **_fields(contact_phone="12")},
+                        files=[("photos", ("IMG_1.jpg", phone_photo(), "image/jpeg"))],
+                        follow_redirects=False)
+    assert reply.status_code == 422
+    assert "照片没有保存，请重新选择" in reply.text and _form_photos(client) == []
+
+
+def test_staff_file_a_phoned_in_request_with_the_residents_photo(client: TestClient) -> None:
+    from tests.web.test_new_request import _fields
+
+    cookie_sign_in(client, "staff")
+    page = client.get("/staff/new?building=C01-B01&category=water_electric")
+    assert page.status_code == 200 and 'name="photos"' in page.text
+    form_id = re.search(r'name="form_id" value="([A-Za-z0-9_-]+)"', page.text)
+    assert form_id
+    reply = client.post("/staff/new", data={
+        "csrf_token": csrf_of(page.text), "form_id": form_id.group(1),
+        "category": "water_electric", "building": "C01-B01", **_fields()},
+        files=[("photos", ("wechat.jpg", phone_photo(), "image/jpeg"))], follow_redirects=False)
+    assert reply.status_code == 303, reply.text
+    assert [(p.kind, p.added_by) for p in _form_photos(client)] == [("resident", "staff")]
