@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from server.models import ServiceRequest
-from tests.web.conftest import csrf_of
+from tests.web.conftest import advance, cookie_sign_in, csrf_of
 
 BUILDING = "C01-B01"
 UNIT = "C01-B01-U1"
@@ -217,3 +217,17 @@ def test_the_status_page_and_the_form_link_to_the_lookup(client: TestClient) -> 
     status_path = _file_one(client)
     assert 'href="/lookup"' in client.get(status_path).text
     assert 'href="/lookup"' in client.get("/new").text
+
+
+def test_the_volunteer_is_shown_whose_home_it_is_and_who_to_call(client: TestClient) -> None:
+    _file_one(client)  # a daughter (王女士) for her father (王大爷)
+    request = _request(client)
+    advance(client, request.ticket_id, "accepted")
+    cookie_sign_in(client, "lijianguo")
+    task = client.get("/v").text
+    assert "住户" in task and "王大爷" in task
+    assert "联系人（家人或邻居）" in task
+    assert 'href="tel:13900005678"' in task and "打电话给王女士" in task
+    cookie_sign_in(client, "staff")
+    ticket = client.get(f"/staff/tickets/{request.ticket_id}").text
+    assert "王大爷" in ticket and "家人或邻居代报：请打给联系人" in ticket
