@@ -250,6 +250,29 @@ class ServerClient:
     def track(self, phone_token: str) -> Any:
         return self._call("GET", f"/api/v1/track/{phone_token}")[1]
 
+    def lookup_request(self, *, number: str, phone_last4: str | None) -> Any:
+        """``POST /api/v1/requests/lookup`` (查进度): the raw answer, for kiosk.flow.lookup's
+        ``parse_lookup``; a wrong pair is ServerRefused 404."""
+        body: dict[str, str] = {"number": number}
+        if phone_last4:
+            body["phone_last4"] = phone_last4
+        return self._call("POST", "/api/v1/requests/lookup", json=body,
+                          headers={"X-Kiosk-Key": self._kiosk_key})[1]
+
+    def call_staff(self, *, kiosk_id: str, place: str, screen: str) -> Any:
+        """``POST /api/v1/kiosk/help`` (呼叫工作人员): an urgent alert to the duty staff."""
+        return self._call("POST", "/api/v1/kiosk/help",
+                          json={"kiosk_id": kiosk_id, "place": place, "screen": screen},
+                          headers={"X-Kiosk-Key": self._kiosk_key})[1]
+
+    def send_recording(self, client_id: str, wav: bytes) -> Any:
+        """``POST /api/v1/requests/<client id>/recording``: a request's spoken description,
+        after its filing (kiosk/recorder.py's spool retries it); ServerRefused 404 while the
+        request has not reached the server."""
+        return self._call("POST", f"/api/v1/requests/{client_id}/recording", content=wav,
+                          headers={"X-Kiosk-Key": self._kiosk_key,
+                                   "Content-Type": "audio/wav"})[1]
+
     # --- the library (docs/LIBRARY.md) -----------------------------------------------------
 
     _LIBRARY = "/api/v1/library"

@@ -35,6 +35,7 @@ class Taps:
     lang: str
     page: int
     sync: Callable[[], None]
+    confirm_lookup: Callable[[], None]  # kiosk/assist.py
 
     def _act(self, action: Callable[[], Any]) -> None:
         try:
@@ -86,6 +87,8 @@ class Taps:
             self._act(self.flow.confirm_pin)
             if self.flow.step is Step.STAFF:
                 self.refresh_status()
+        elif step in (Step.LOOKUP, Step.LOOKUP_PHONE):
+            self.confirm_lookup()  # 查进度: kiosk/assist.py
         else:
             self._act(self.flow.confirm_phone)
 

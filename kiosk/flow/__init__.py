@@ -16,7 +16,8 @@ How it is built, one module a room, every import pointing down:
 - ``navigation``: the shared moves: Back, Home, the keypad, the idle timeout, and the hooks a
   journey fills in;
 - the journeys over it: ``request`` (filing a request, with its ``draft``), ``staff`` (the PIN
-  and the site's status) and ``library`` (borrow, renew, return);
+  and the site's status), ``library`` (borrow, renew, return), ``lookup`` (查进度) and
+  ``help`` (no timeout while a resident waits for staff);
 - :class:`Flow`, here: the three journeys stacked, and the one move between two of them (the
   library's "bring books to my home" is a request).
 
@@ -31,6 +32,8 @@ from collections.abc import Callable
 
 from kiosk.flow.draft import Draft
 from kiosk.flow.library import LIBRARY_CATEGORY, LibraryCall, LibraryJourney
+from kiosk.flow.help import HelpWait
+from kiosk.flow.lookup import LookupJourney
 from kiosk.flow.request import Receipt, RequestJourney
 from kiosk.flow.staff import StaffJourney
 from kiosk.flow.steps import DRAFT_STEPS, LIBRARY_STEPS, IdlePhase, Step, valid_phone
@@ -49,7 +52,7 @@ __all__ = [
 ]
 
 
-class Flow(RequestJourney, LibraryJourney, StaffJourney):
+class Flow(RequestJourney, LibraryJourney, StaffJourney, LookupJourney, HelpWait):
     """The state of one kiosk screen session. Every public method is one resident action."""
 
     def __init__(

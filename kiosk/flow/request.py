@@ -19,7 +19,7 @@ writes it to disk). Pure (no Kivy, no HTTP, no files); one of the journeys of
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from kiosk.catalog import (
@@ -57,6 +57,7 @@ class Receipt:
     number: str
     status_url: str
     offline: bool = False
+    category: str = ""  # the service's code, for the printed slip (set by ``filed``)
 
 
 class RequestJourney(Navigation):
@@ -307,8 +308,8 @@ class RequestJourney(Navigation):
 
     def filed(self, receipt: Receipt) -> None:
         """The request is safe (on the server, or in the kiosk's outbox): show the ticket."""
-        self._require(Step.SENDING)
-        self.receipt = receipt
+        draft = self._require(Step.SENDING)
+        self.receipt = replace(receipt, category=receipt.category or draft.category)
         self.draft = None
         self.step = Step.DONE
         self.problem = ""

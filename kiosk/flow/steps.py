@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 from enum import StrEnum
 
-__all__ = ["BACK", "DRAFT_STEPS", "LIBRARY_STEPS", "PHONE_DIGITS", "ROOM_DIGITS", "IdlePhase",
-           "Step", "floor_of_room", "valid_phone"]
+__all__ = ["BACK", "DRAFT_STEPS", "LIBRARY_STEPS", "LOOKUP_STEPS", "PHONE_DIGITS", "ROOM_DIGITS",
+           "IdlePhase", "Step", "floor_of_room", "valid_phone"]
 
 PHONE_DIGITS = 11
 # A door number in the old compounds: 502 (floor 5, door 2), 1203 in the few taller blocks.
@@ -42,11 +42,17 @@ class Step(StrEnum):
     LIB_RECEIPT = "lib_receipt"
     LIB_RETURN = "lib_return"
     LIB_LOANS = "lib_loans"
+    LOOKUP = "lookup"
+    LOOKUP_PHONE = "lookup_phone"
+    LOOKUP_RESULT = "lookup_result"
 
 
 LIBRARY_STEPS = frozenset({Step.LIBRARY, Step.LIB_IDENTIFY, Step.LIB_PHONE, Step.LIB_PIN,
                            Step.LIB_BORROW, Step.LIB_COPY, Step.LIB_RECEIPT, Step.LIB_RETURN,
                            Step.LIB_LOANS})
+
+# 查进度 (kiosk/flow/lookup.py): the number, the phone's last four digits, the answer.
+LOOKUP_STEPS = frozenset({Step.LOOKUP, Step.LOOKUP_PHONE, Step.LOOKUP_RESULT})
 
 # Steps at which a half-entered request exists and must survive a restart.
 DRAFT_STEPS = frozenset({Step.QUESTION, Step.COMPOUND, Step.BUILDING, Step.UNIT, Step.DOOR,
