@@ -45,7 +45,9 @@ from kiosk.errors import KioskError, ServerRefused, ServerUnavailable
 from kiosk.flow import Flow, IdlePhase, LibraryCall, Receipt, Step
 from kiosk.i18n import format_clock, tr
 from kiosk.lending import Refusal
+from kiosk.microphone import microphone_from_settings
 from kiosk.outbox import Outbox, ReturnBox
+from kiosk.recorder import Recorder
 from kiosk.screens import build_screens
 from kiosk.screens.widgets import IdleWarning, KioskScreen
 from kiosk.settings import KioskAppSettings
@@ -80,7 +82,7 @@ def register_font(path: Path | str) -> bool:
     return True
 
 
-class KioskApp(Taps, Assist, App):
+class KioskApp(Taps, Assist, Recorder, App):
     """The touchscreen app. ``transport`` and ``speaker`` are the seams tests replace."""
 
     lang = StringProperty("zh_CN")
@@ -124,6 +126,8 @@ class KioskApp(Taps, Assist, App):
         self.errands = Errands(self.client, self.courier, folder=folder,
                                on_ui=lambda run: Clock.schedule_once(lambda _dt: run()))
         self.setup_assist(self.client, folder)  # the slip, 呼叫工作人员, 查进度 (kiosk/assist.py)
+        # 说一说, the spoken description (kiosk/recorder.py)
+        self.setup_recorder(microphone_from_settings(kiosk.microphone), self.client, folder)
         self.window_input = WindowInput(on_touch=self.flow.touched, on_scan=self.scanned)
         self.draft_file = JsonFile(folder / "draft.json")
         self.page = 0
@@ -169,6 +173,7 @@ class KioskApp(Taps, Assist, App):
             Clock.schedule_interval(lambda dt: self._retry_outbox(), OUTBOX_RETRY_S),
         ]
         self.sync()
+        self.start_recorder()
         self.fetch_catalog()
         Clock.schedule_once(self._settle_heap, HEAP_SETTLE_S)
 
@@ -197,6 +202,7 @@ class KioskApp(Taps, Assist, App):
             self.idle_warning.dismiss(animation=False)
         self.errands.shutdown()
         self.shutdown_assist()
+        self.shutdown_recorder()
         self.client.close()
         self.outbox.close()
         self.returns.close()
@@ -235,6 +241,7 @@ class KioskApp(Taps, Assist, App):
         for session in self.flow.take_sessions_to_end():
             if not self._closed:
                 self.errands.end_library_session(session)
+        self.sync_recorder()
 
     def _save_draft(self) -> None:
         snapshot = self.flow.snapshot()

@@ -287,6 +287,28 @@ SOURCE: dict[str, str] = dict((
     pgettext_noop("say_lookup_found", "单号 {number}。进度：{status}。{volunteer}"),
     pgettext_noop("say_lookup_not_found", "没有找到，请核对后再试一次。"),
     pgettext_noop("say_lookup_unreachable", "现在查不了，请稍后再试，或打服务电话。"),
+    # 说一说: the resident records what is wrong instead of typing it (kiosk/recorder.py).
+    # TRANSLATORS: the review screen's button that opens the recorder; shown only with a
+    # microphone.
+    pgettext_noop("voice_add", "说一说（录音）"),
+    pgettext_noop("voice_recorded", "已录音 {seconds} 秒，可重听"),
+    pgettext_noop("say_voice", "请点开始录音，对着话筒说哪里有问题，说完点停止。最长一分钟。"),
+    pgettext_noop("voice_title_ready", "说一说哪里有问题"),
+    pgettext_noop("voice_title_recording", "正在录音"),
+    pgettext_noop("voice_title_recorded", "录好了"),
+    pgettext_noop("voice_title_failed", "录音没有开始"),
+    pgettext_noop("voice_hint_ready", "点“开始录音”，对着话筒说。最长 60 秒。"),
+    pgettext_noop("voice_hint_recording", "说完请点“停止”。下面的绿条跟着声音动。"),
+    pgettext_noop("voice_hint_recorded", "可以先听一遍。没问题就点“就用这段”。"),
+    pgettext_noop("voice_hint_failed", "话筒没有反应。可以不录音直接提交，也可以请工作人员帮忙。"),
+    # TRANSLATORS: the recorder's clock: seconds recorded so far, of the longest allowed.
+    pgettext_noop("voice_seconds", "{seconds} 秒 / 最长 {limit} 秒"),
+    pgettext_noop("voice_start", "开始录音"),
+    pgettext_noop("voice_stop", "停止"),
+    pgettext_noop("voice_play", "听一遍"),
+    pgettext_noop("voice_again", "重录"),
+    pgettext_noop("voice_use", "就用这段"),
+    pgettext_noop("voice_drop", "不录了"),
 ))
 # The staff screen says nothing aloud (it is read, not heard): an empty message, not catalogued.
 SOURCE["say_staff"] = ""

@@ -6,6 +6,7 @@
 - ``staff`` (+ staff.kv): the site's status behind the PIN;
 - ``library`` (+ library.kv): the 图书借阅 screens;
 - ``assist`` (+ assist.kv): 呼叫工作人员 and its window, 打印凭条, and the 查进度 screens.
+- ``recorder`` (+ recorder.kv): the 说一说 window over the review (kiosk/recorder.py).
 
 :func:`build_screens` loads the layouts (once per process: Kivy's rules are global) and returns
 the screen manager with one screen per :class:`~kiosk.flow.Step`, named after it; the app
@@ -26,7 +27,8 @@ __all__ = ["build_screens", "load_layouts"]
 _HERE = Path(__file__).parent
 # Shared rules first: a widget matched by several rules gets them in load order, and the
 # journeys' rules (a ChoiceButton's colours, a screen's background) build on the shared ones.
-_LAYOUTS = ("widgets.kv", "assist.kv", "request.kv", "staff.kv", "library.kv")
+_LAYOUTS = ("widgets.kv", "assist.kv", "request.kv", "staff.kv", "library.kv",
+            "recorder.kv")
 
 
 def load_layouts() -> None:

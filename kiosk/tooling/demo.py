@@ -71,6 +71,14 @@ CATEGORIES: dict[str, Any] = {"categories": [
         "need", "需要什么帮助？", "What do you need?",
         [("deliver", "送书上门", "Bring books to my home"),
          ("suggest", "推荐好书", "Suggest a book")])]),
+    _c("tank_water", "用水问题", "Tap water problem", [_q(
+        "symptom", "水有什么问题？", "What is wrong with the water?",
+        [("smell", "有异味", "Smells odd"), ("yellow", "发黄", "Yellow"),
+         ("low_pressure", "水压小", "Low pressure"), ("no_water", "停水", "No water")])]),
+    _c("shared_facility", "公共设施", "Shared facilities", [_q(
+        "facility", "什么坏了？", "What is broken?",
+        [("stair_light", "楼道灯", "Stairwell light"), ("entry_door", "防盗门", "Entry door"),
+         ("hydrant", "消防栓", "Fire hydrant")])]),
     _c("tank_cleaning", "二次供水蓄水池清洗消毒", "Water tank cleaning & disinfection", [],
        kiosk=False),
 ]}
@@ -128,6 +136,7 @@ class DemoServer:
         self.online = True
         self.status = SITE_STATUS if status is None else status
         self.filed: dict[str, dict[str, Any]] = {}
+        self.recordings: dict[str, bytes] = {}  # client_id -> the spoken description's WAV
         self.posts = 0
         self._lock = threading.Lock()
         self._seq = 0
@@ -151,6 +160,8 @@ class DemoServer:
             return httpx.Response(200, json=self.status)
         if request.method == "POST" and path == "/api/v1/requests":
             return self._file(json.loads(request.content))
+        if request.method == "POST" and path.endswith("/recording"):
+            return self._recording(path.split("/")[-2], request.content)
         return httpx.Response(404, json={"error": {"code": "not_found", "message": path}})
 
     def _file(self, body: dict[str, Any]) -> httpx.Response:
@@ -169,3 +180,12 @@ class DemoServer:
             "phone_token": stored["phone_token"],
             "status_url": f"{self.public_url}/r/{stored['phone_token']}", "history": [],
         })
+
+    def _recording(self, client_id: str, wav: bytes) -> httpx.Response:
+        with self._lock:
+            if client_id not in self.filed:
+                return httpx.Response(404, json={"error": {"code": "not_found",
+                                                           "message": "no such request yet"}})
+            code = 200 if client_id in self.recordings else 201
+            self.recordings.setdefault(client_id, wav)
+        return httpx.Response(code, json={"duration_s": 0.0, "size": len(wav)})

@@ -23,9 +23,11 @@ from kiosk.tooling.scenes.assist import ASSIST_SCENES
 from kiosk.tooling.scenes.base import ManualClock, Scene, reset
 from kiosk.tooling.scenes.library import LIBRARY_SCENES
 from kiosk.tooling.scenes.request import REQUEST_SCENES
+from kiosk.tooling.scenes.voice import VOICE_SCENES
 
 __all__ = ["SCENES", "ManualClock", "Scene", "reset"]
 
 # The request's steps first, then the library's, then the help's (查进度, 呼叫工作人员, the
 # slip): the order of the screenshots and of the audit.
-SCENES: dict[str, Scene] = {**REQUEST_SCENES, **LIBRARY_SCENES, **ASSIST_SCENES}
+SCENES: dict[str, Scene] = {**REQUEST_SCENES, **LIBRARY_SCENES, **ASSIST_SCENES,
+                             **VOICE_SCENES}  # the water, the facilities, 说一说 (voice.py)
