@@ -359,9 +359,12 @@ def water_tests_of(db: Session, *, asset_id: str) -> list[tuple[TankCleaning,
     return [(c, tests.get(c.id)) for c in cleanings]
 
 
-def buildings(db: Session) -> list[tuple[str, str]]:
-    """(code, name) of every building, for the place picker."""
-    return [(b.code, b.name) for b in db.scalars(select(Building).order_by(Building.code))]
+def buildings(db: Session) -> list[tuple[str, str, str]]:
+    """(code, compound's name in Chinese, in English) with the building's own name, of every
+    building, for the place picker: a building's name ("2栋") repeats across compounds."""
+    return [(b.code, f"{b.compound.name_zh} {b.name}",
+             f"{b.compound.name_en or b.compound.name_zh} {b.name}")
+            for b in db.scalars(select(Building).order_by(Building.code))]
 
 
 def register_rows(db: Session, *, include_retired: bool = False) -> list[ExtinguisherBay]:

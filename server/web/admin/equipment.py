@@ -144,7 +144,7 @@ def _bay_fields(db: Any, form: AdminForm, today: date) -> service.ExtinguisherFi
     elif len(form.get("name")) > 100:
         form.refuse("name", N_("最多 100 个字"))
     code = form.get("building_code") or None
-    if code is not None and code not in dict(service.buildings(db)):
+    if code is not None and code not in {row[0] for row in service.buildings(db)}:
         form.refuse("building_code", N_("请从列表中选择楼栋"))
     if form.get("extinguisher_type") not in AGENT_WORDS:
         form.refuse("extinguisher_type", N_("请选择灭火器类型"))
@@ -291,7 +291,7 @@ def save_tank(request: Request, db: SessionDep, now: NowDep, user: WebAdmin,
     if not form.get("name"):
         form.refuse("name", N_("请填写名称"))
     code = form.get("building_code") or None
-    if code is not None and code not in dict(service.buildings(db)):
+    if code is not None and code not in {row[0] for row in service.buildings(db)}:
         form.refuse("building_code", N_("请从列表中选择楼栋"))
     capacity: float | None = None
     if form.get("capacity_l"):
