@@ -185,6 +185,11 @@ def test_a_reactivated_volunteer_signs_in_again(client: TestClient) -> None:
                        ).status_code == 200
     assert [len(_audit(client, a)) for a in ("volunteer.deactivate", "volunteer.reactivate")
             ] == [1, 1]
+    reset = post_form(client, f"/admin/volunteers/{vid}",
+                      f"/admin/volunteers/{vid}/reset-password", {})
+    found = re.search(r'id="new-password">([^<]+)<', reset.text)  # type: ignore[attr-defined]
+    assert found and _login_status(client, "lijianguo", found.group(1)) == 200
+    assert _login_status(client, "lijianguo", "volunteer-demo") == 401
 
 
 # --- staff accounts -------------------------------------------------------------------------
@@ -298,7 +303,8 @@ ADMIN_PAGES = ["/admin", "/admin/volunteers", "/admin/volunteers/new", "/admin/v
                "/admin/users", "/admin/users/new", "/admin/users/1", "/admin/residents",
                "/admin/residents/1", "/admin/residents/1/export.json", "/admin/audit"]
 ADMIN_FORMS = ["/admin/volunteers/new", "/admin/volunteers/1", "/admin/volunteers/1/deactivate",
-               "/admin/volunteers/1/reactivate", "/admin/users/new", "/admin/users/1",
+               "/admin/volunteers/1/reactivate", "/admin/volunteers/1/reset-password",
+               "/admin/users/new", "/admin/users/1",
                "/admin/users/1/deactivate", "/admin/users/1/reactivate",
                "/admin/users/1/reset-password", "/admin/residents/1/erase"]
 
@@ -355,3 +361,12 @@ def test_seeding_active_false_deactivates_a_volunteer_and_true_brings_them_back(
         apply_site_data(db, data=demo)
     assert _volunteer(client, "v01").active
     assert _login_status(client, "lijianguo", "volunteer-demo") == 200
+
+
+def test_the_phone_form_says_what_is_kept_and_for_how_long(client: TestClient) -> None:
+    page = client.get("/new?building=C01-B01&category=water_electric")
+    assert page.status_code == 200
+    assert "我们保存哪些信息、保存多久" in page.text and "请求办完 180 天后删除" in page.text
+    assert "最后一件请求办完 365 天后删除" in page.text
+    english = client.get("/new?building=C01-B01&category=water_electric&lang=en").text
+    assert "erased 180 days after the request is closed" in english

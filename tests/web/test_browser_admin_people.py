@@ -124,3 +124,15 @@ def test_an_admin_runs_the_people_pages_in_a_browser(
         assert action in page.content()
     _audit(page)
     shoot(page, "admin-audit")
+
+
+def test_the_phone_form_opens_its_privacy_notice(live_url: str, phone) -> None:  # type: ignore[no-untyped-def]
+    phone.goto(f"{live_url}/new?building=C01-B01&category=water_electric")
+    phone.click("summary:has-text('我们保存哪些信息、保存多久')")
+    notice = phone.locator(".privacy-notice")
+    assert "请求办完 180 天后删除" in notice.inner_text()
+    notice.scroll_into_view_if_needed()
+    _audit(phone)
+    if __import__("os").environ.get("WEB_SCREENSHOTS") == "1":
+        notice.screenshot(path=str(Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+                                   / "web" / "phone-privacy-notice.png"))

@@ -8,6 +8,8 @@ member, notification channels), deactivate and reactivate.
     POST /admin/volunteers/<id>/deactivate    sign-in, task links and open tasks end (the tasks
                                               go back to the squad, whose leader is told)
     POST /admin/volunteers/<id>/reactivate
+    POST /admin/volunteers/<id>/reset-password  a new password for the volunteer's sign-in,
+                                              shown once
 
 Admins only (``WebAdmin``); every change is in the audit log (server/services/people.py).
 """
@@ -240,3 +242,17 @@ def volunteer_reactivate(request: Request, db: SessionDep, now: NowDep, user: We
     bump(db, volunteer)
     db.commit()
     return redirect(f"/admin/volunteers/{volunteer.id}?done=reactivated")
+
+
+@router.post("/admin/volunteers/{volunteer_id}/reset-password", response_class=HTMLResponse)
+def volunteer_reset_password(request: Request, db: SessionDep, now: NowDep, user: WebAdmin,
+                             _csrf: CsrfChecked, volunteer_id: VolunteerId) -> Response:
+    """A volunteer who forgot their password: a new one, shown once (their task links stay)."""
+    volunteer = _get(db, volunteer_id)
+    if volunteer.user is None:
+        raise NotFound("this volunteer has no sign-in")
+    password = people.reset_password(db, user=volunteer.user, actor=user, now=now)
+    db.commit()
+    return render(request, "admin/secret.html", {
+        "who": volunteer.given_name, "username": volunteer.user.username, "password": password,
+        "back": f"/admin/volunteers/{volunteer.id}", "added": False}, user=user)
