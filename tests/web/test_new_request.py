@@ -231,3 +231,12 @@ def test_the_volunteer_is_shown_whose_home_it_is_and_who_to_call(client: TestCli
     cookie_sign_in(client, "staff")
     ticket = client.get(f"/staff/tickets/{request.ticket_id}").text
     assert "王大爷" in ticket and "家人或邻居代报：请打给联系人" in ticket
+
+
+def test_a_link_in_english_stays_in_english_through_both_steps(client: TestClient) -> None:
+    start = client.get(f"/new?building={BUILDING}&lang=en").text
+    assert '<input type="hidden" name="lang" value="en">' in start  # step 1's GET form
+    form = client.get(f"/new?building={BUILDING}&category=water_electric&lang=en").text
+    assert 'action="/new?lang=en"' in form
+    assert f'href="/new?building={BUILDING}&amp;lang=en"' in form
+    assert 'action="/lookup?lang=en"' in client.get("/lookup?lang=en").text
