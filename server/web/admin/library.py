@@ -193,7 +193,7 @@ def labels(request: Request, db: SessionDep, settings: SettingsDep, user: WebAdm
     pages = label_pages(items, font_path=settings.kiosk.font_path)
     return render(request, "admin/library_print.html", {
         "images": _as_images(pages), "what": "labels", "back": f"/admin/library/books/{book}",
-        "count": len(items)}, user=user)
+        "count": len(pages)}, user=user)
 
 
 @router.get("/admin/library/cards", response_class=HTMLResponse)
@@ -204,4 +204,4 @@ def cards(request: Request, db: SessionDep, settings: SettingsDep, user: WebAdmi
                        font_path=settings.kiosk.font_path, site_name=settings.site.name_zh)
     return render(request, "admin/library_print.html", {
         "images": _as_images(pages), "what": "cards",
-        "back": f"/admin/library?q={patron.card_id}", "count": 1}, user=user)
+        "back": f"/admin/library?q={patron.card_id}", "count": len(pages)}, user=user)
