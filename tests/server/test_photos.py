@@ -349,6 +349,9 @@ def test_the_phone_form_files_with_photos_stored_clean_and_shown_to_the_resident
 
     page = client.get("/new?building=C01-B01&category=water_electric")
     assert 'type="file" id="photos" name="photos" accept="image/*" multiple' in page.text
+    assert "照片（可不拍，最多 3 张）" in page.text
+    english = client.get("/new?building=C01-B01&category=water_electric&lang=en").text
+    assert "Photos (optional, up to 3)" in english
     reply = client.post("/new", data={**_open(client), **_fields()}, files=[
         ("photos", ("IMG_1.jpg", phone_photo(), "image/jpeg")),
         ("photos", ("IMG_2.jpg", phone_photo((300, 300), orientation=1), "image/jpeg"))],
@@ -358,8 +361,10 @@ def test_the_phone_form_files_with_photos_stored_clean_and_shown_to_the_resident
     assert [(p.kind, p.added_by) for p in photos] == [("resident", "resident")] * 2
     status_page = client.get(reply.headers["location"]).text
     thumbs = re.findall(r'src="(/r/[^"]+/photos/\d+)\?size=thumb"', status_page)
-    assert len(thumbs) == 2
+    assert len(thumbs) == 2 and "报事时拍的照片" in status_page
     assert_clean(client.get(thumbs[0]).content)
+    in_english = client.get(reply.headers["location"] + "&lang=en").text
+    assert "Photos sent with the request:" in in_english
 
 
 @pytest.mark.parametrize("files, words", [
