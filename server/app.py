@@ -154,6 +154,8 @@ def create_app(settings: ServerSettings, *, engine: Engine | None = None,
             tasks.append(asyncio.create_task(_every(app, 3600.0, _library_reminders)))
             # Once a local day (it checks the audit log), so hourly never runs it twice.
             tasks.append(asyncio.create_task(_every(app, 3600.0, _retention)))
+            # Last month's ledger on the 1st; the audit log keeps it to once a month.
+            tasks.append(asyncio.create_task(_every(app, 3600.0, _monthly_ledger)))
         if ingest is not None:
             ingest.start()
         if courier is not None:
@@ -185,6 +187,7 @@ def create_app(settings: ServerSettings, *, engine: Engine | None = None,
     app.state.metrics = metrics
     app.state.ingest = ingest
     app.state.courier = courier
+    app.state.notifier = notifier
     app.state.site_status_extra = lambda db, now: site_overview(db, now=now, rules=rules)
     # The phone and opening hours staff set in the browser, for every page and the kiosk.
     app.state.site_facts = SiteFactsCache(sessions, site_id=settings.site.id,
@@ -227,6 +230,15 @@ def _retention(app: FastAPI, db: Session) -> None:
         return
     store = getattr(app.state, "attachments", None) or attachment_store(settings)
     run_retention(db, policy=settings.retention, now=now, store=store)
+
+
+def _monthly_ledger(app: FastAPI, db: Session) -> None:
+    """The month's ledger (台账) to the duty staff (server/ledgers/job.py)."""
+    from server.ledgers.job import announcer, run_monthly_ledger
+
+    state = app.state
+    run_monthly_ledger(db, settings=state.settings, rules=state.rules, now=state.clock(),
+                       announce=announcer(state.settings, state.notifier, state.clock))
 
 
 def _library_reminders(app: FastAPI, db: Session) -> None:

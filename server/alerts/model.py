@@ -32,6 +32,7 @@ class NoticeKind(StrEnum):
     OVERDUE = "overdue"  # not accepted in time: the leader (level 0), then staff up the ladder
     RESOLVED = "resolved"  # marked done: the resident, asked to confirm (where configured)
     RECEIVED = "received"  # filed for them by staff (代办): the resident, with the status link
+    LEDGER = "ledger"  # the month's ledger (台账) is written: the duty staff, with its link
 
 
 @dataclass(frozen=True)

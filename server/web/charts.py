@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from html import escape
 
-__all__ = ["LevelSummary", "bucket_means", "level_chart", "summarise"]
+__all__ = ["LevelSummary", "bar_chart", "bucket_means", "level_chart", "summarise"]
 
 WIDTH, HEIGHT = 720, 260
 LEFT, RIGHT, TOP, BOTTOM = 78, 30, 14, 38
@@ -92,5 +92,33 @@ def level_chart(points: list[tuple[datetime, float]], *, since: datetime, until:
         previous = index
     if path:
         parts.append(f'<path class="line" d="{" ".join(path)}"/>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def bar_chart(bars: list[tuple[str, float]], *, title: str, decimals: int = 0) -> str:
+    """An SVG bar chart, one bar per label (the months of a year), each with its value written
+    above it, so the chart still reads when printed in black and white. Drawn small (420 wide)
+    so its words stay legible when three charts share a row."""
+    width, height, left, right, top, bottom = 420, 230, 10, 10, 26, 30
+    plot_w, plot_h = width - left - right, height - top - bottom
+    highest = max((value for _, value in bars), default=0.0) or 1.0
+    step = plot_w / max(1, len(bars))
+    parts = [f'<svg viewBox="0 0 {width} {height}" role="img" '
+             f'xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>',
+             f'<line class="axis" x1="{left}" x2="{width - right}" y1="{top + plot_h}" '
+             f'y2="{top + plot_h}"/>']
+    for index, (label, value) in enumerate(bars):
+        tall = plot_h * max(0.0, value) / highest
+        x = left + step * index + step * 0.15
+        y = top + plot_h - tall
+        centre = x + step * 0.35
+        parts.append(f'<rect class="bar" x="{x:.1f}" y="{y:.1f}" width="{step * 0.7:.1f}" '
+                     f'height="{tall:.1f}"/>')
+        if value:
+            parts.append(f'<text class="val" x="{centre:.1f}" y="{y - 6:.1f}" '
+                         f'text-anchor="middle">{value:.{decimals}f}</text>')
+        parts.append(f'<text class="val" x="{centre:.1f}" y="{height - 8}" '
+                     f'text-anchor="middle">{escape(label)}</text>')
     parts.append("</svg>")
     return "".join(parts)

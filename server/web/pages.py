@@ -26,6 +26,7 @@ from fastapi.staticfiles import StaticFiles
 from server.web import (
     activities,
     auth,
+    ledgers,
     loans,
     lookup,
     new_request,
@@ -55,6 +56,7 @@ router.include_router(lookup.router, include_in_schema=False)  # /lookup: by num
 router.include_router(staff_filing.router, include_in_schema=False)  # /staff/new: 代办
 router.include_router(records.router, include_in_schema=False)  # service records, /c/<token>
 router.include_router(activities.router, include_in_schema=False)  # /staff/activities, /a/<token>
+router.include_router(ledgers.router, include_in_schema=False)  # /staff/ledger.xlsx: 台账
 
 
 def mount_static(app: FastAPI) -> None:

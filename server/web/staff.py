@@ -29,6 +29,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from server.api.deps import NowDep, SessionDep, SettingsDep
 from server.errors import Forbidden, IllegalTransition, Invalid
+from server.ledgers.monthly import year_series
 from server.lifecycle import OPEN_STATUSES, Action, HistoryAction, Status, allowed_actions
 from server.models import Ticket, User
 from server.services import tickets as ticket_service
@@ -37,6 +38,7 @@ from server.services.privacy import Viewer, phone_for
 from server.services.requests import place_label
 from server.services.task_links import revoke_task_links
 from server.services.web_choices import categories, squads
+from server.web.charts import bar_chart
 from server.web.common import (
     CsrfChecked,
     WebDispatcher,
@@ -48,7 +50,7 @@ from server.web.common import (
 )
 from server.web.photos import photo_links
 from server.web.views import answer_lines
-from server.web.words import Words, words_for
+from server.web.words import N_, Words, words_for
 
 __all__ = ["figures_csv", "router"]
 
@@ -226,11 +228,34 @@ def figures_page(request: Request, db: SessionDep, now: NowDep, settings: Settin
     rows = monthly_figures(db, year=year, timezone=settings.site.timezone)
     return render(request, "figures.html", {
         "year": year, "years": list(range(this_year, this_year - 5, -1)), "rows": rows,
+        "charts": _year_charts(db, year=year, now=now, timezone=settings.site.timezone,
+                               words=words_for(lang_of(request))),
+        "this_month": now.astimezone(ZoneInfo(settings.site.timezone)).month,
         "categories": categories(db), "squad_names": {s.code: s.name for s in squads(db)},
         "total_requests": sum(r.requests for r in rows),
         "total_residents": sum(r.residents for r in rows),
         "total_completed": sum(r.completed for r in rows),
     }, user=user)
+
+
+# The year at a glance, a bar per month: (title, which series, decimals).
+_CHARTS = ((N_("每月居民请求（件）"), "requests", 0), (N_("每月已完成（件）"), "completed", 0),
+           (N_("每月志愿服务时长（小时）"), "hours", 1), (N_("每月平均评分（5分制）"), "rating", 1),
+           (N_("每月维修工单（件）"), "maintenance", 0), (N_("每月图书借出（册次）"), "loans", 0))
+
+
+def _year_charts(db: SessionDep, *, year: int, now: datetime, timezone: str,
+                 words: Words) -> list[tuple[str, str]]:
+    """(title, SVG) for each chart of the figures page, drawn on the server (no script)."""
+    series = year_series(db, year=year, timezone=timezone, now=now)
+    months = [str(month) for month in range(1, 13)]
+    charts = []
+    for title, name, decimals in _CHARTS:
+        values: list[float] = list(getattr(series, name))
+        said = words.gettext(title)
+        charts.append((said, bar_chart(list(zip(months, values, strict=True)), title=said,
+                                       decimals=decimals)))
+    return charts
 
 
 def _csv_head(words: Words) -> list[str]:
