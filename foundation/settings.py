@@ -82,7 +82,7 @@ MIN_SECRET_LENGTH = 16
 FILE_KEYS = frozenset({
     "environment", "data_dir", "categories_file", "sensors_file",
     "site", "database", "mqtt", "http", "security", "kiosk", "ingest",
-    "attachments",
+    "attachments", "retention",
 })
 
 Environment = Literal["development", "production", "test"]
