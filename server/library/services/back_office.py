@@ -89,9 +89,10 @@ def _book_snapshot(book: Book) -> dict[str, Any]:
     return audit.snapshot(book, "isbn", "title", "author", "publisher", "category")
 
 
-def add_book(db: Session, *, form: Mapping[str, str], actor: User, now: datetime
-             ) -> tuple[Book, list[Copy]]:
-    """A new title with its first copies (labels LB-nnnn, to print)."""
+def add_book(db: Session, *, form: Mapping[str, str], actor: User, now: datetime,
+             commit: bool = True) -> tuple[Book, list[Copy]]:
+    """A new title with its first copies (labels LB-nnnn, to print). ``commit=False`` leaves
+    the transaction to the caller (a bulk import saves every row or none)."""
     problems: dict[str, str] = {}
     raw_isbn = form.get("isbn", "").strip()
     isbn = rules.normalise_isbn(raw_isbn) if raw_isbn else None
@@ -122,7 +123,8 @@ def add_book(db: Session, *, form: Mapping[str, str], actor: User, now: datetime
     db.flush()
     audit.record(db, actor=actor, action="book.add", subject=("book", book.id),
                  after={**_book_snapshot(book), "copies": [c.label for c in copies]}, now=now)
-    db.commit()
+    if commit:
+        db.commit()
     log.info("library book %s added with %d copies by user %s", book.id, len(copies), actor.id)
     return book, copies
 
