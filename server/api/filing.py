@@ -28,7 +28,7 @@ from fastapi import Depends, Request
 from server.api.deps import NowDep, SessionDep, SettingsDep
 from server.api.ratelimit import SlidingWindowLimiter
 from server.errors import Forbidden, NotAuthenticated, Throttled
-from server.models import STAFF_ROLES
+from server.models import STAFF_ROLES, User
 from server.security import user_for_token
 
 __all__ = ["FilingCaller", "FilingThrottled", "Filer", "filing_limiters"]
@@ -51,6 +51,7 @@ class Filer:
 
     kind: str
     username: str = ""
+    user: User | None = None  # the signed-in staff member, recorded as the filer (代办)
 
     def channel(self, claimed: str) -> str:
         """The channel to record, from who is calling and what the body says."""
@@ -84,7 +85,7 @@ def filing_caller(request: Request, db: SessionDep, now: NowDep, settings: Setti
     if token is not None:
         user = user_for_token(db, token=token, now=now)  # a bad token is a 401, not anonymous
         if user.role in STAFF_ROLES:
-            return Filer("staff", user.username)
+            return Filer("staff", user.username, user)
     key = request.headers.get("x-kiosk-key")
     limiters: FilingLimiters = request.app.state.filing_limiters
     if key is not None:

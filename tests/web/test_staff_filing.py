@@ -141,3 +141,18 @@ def test_a_residents_own_filing_gets_no_such_text(
         time.sleep(1.5)  # a round of the notice loop, and then one more
         assert robot_api.dingtalk("smsgate") == []
     app.state.engine.dispose()
+
+
+def test_staff_filing_through_the_json_api_is_recorded_as_theirs_too(client: TestClient) -> None:
+    from tests.web.conftest import api_headers
+
+    reply = client.post("/api/v1/requests", headers=api_headers(client, "staff"), json={
+        "client_id": "staff-call-0001", "category": "water_electric", "unit_code": "C01-B01-U1",
+        "answers": {"problem": "leak"}, "contact_name": "赵大爷"})
+    assert reply.status_code == 201, reply.text
+    with client.app.state.sessions() as db:  # type: ignore[attr-defined]
+        request = db.scalars(select(ServiceRequest).order_by(ServiceRequest.id.desc())).first()
+        assert request is not None
+        assert request.channel == "staff" and request.filed_by_user_id is not None
+        first = request.ticket.events[0]
+        assert (first.action, first.actor_kind) == ("file", "user")
