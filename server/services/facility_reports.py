@@ -48,7 +48,7 @@ from server.resident_reports import FacilityReport
 from server.sensing.models import ExtinguisherBay, Tank
 from server.ticketing import RESIDENT, record
 
-__all__ = ["FacilityDesk", "reports_on"]
+__all__ = ["FacilityDesk", "recent_reports", "reports_on"]
 
 log = logging.getLogger(__name__)
 
@@ -190,3 +190,27 @@ def reports_on(db: Session, *, ticket_id: int) -> list[FacilityReport]:
         (FacilityReport.request_ticket_id == ticket_id)
         | (FacilityReport.maintenance_ticket_id == ticket_id))
         .order_by(FacilityReport.id.desc())))
+
+
+def recent_reports(db: Session, *, asset_id: str, since: datetime, limit: int = 10
+                   ) -> list[dict[str, object]]:
+    """What residents reported about an asset since ``since``, newest first, for the asset's
+    page beside its readings (the words in both languages, the request and the ticket)."""
+    rows = db.scalars(select(FacilityReport).where(
+        FacilityReport.asset_id == asset_id, FacilityReport.created_at >= since)
+        .order_by(FacilityReport.created_at.desc(), FacilityReport.id.desc()).limit(limit))
+    shown: list[dict[str, object]] = []
+    for link in rows:
+        ticket = link.request_ticket
+        request = ticket.request
+        concern = concern_of(ticket.category_code, request.answers if request else {})
+        maintenance = link.maintenance_ticket
+        shown.append({
+            "at": link.created_at, "request_id": ticket.id, "number": ticket.number,
+            "what_zh": concern.what_zh.removeprefix("的") if concern else "",
+            "what_en": concern.what_en if concern else "",
+            "urgent": bool(concern and concern.urgent),
+            "maintenance_id": maintenance.id if maintenance else None,
+            "maintenance_number": maintenance.number if maintenance else "",
+        })
+    return shown

@@ -117,11 +117,16 @@ def _tank_page(request: Request, db: SessionDep, now: datetime, settings: Any, u
     chart = level_chart(points, since=since, until=now, bucket=bucket, tick=tick, tz=tz,
                         title=f"{title} · {span}")
     today = now.astimezone(tz).date().isoformat()
+    # Residents' reports link to the sensor register, so like it they load only with sensing.
+    from server.services.facility_reports import recent_reports
+
     return render(request, "tank.html", {
         "tank": tank, "span": span, "chart": Markup(chart), "summary": summarise(points),
         "log": s.cleaning_log(db, asset_id=asset_id), "as_date": _as_date,
         "errors": errors or {}, "form": form or {"cleaned_on": today}, "today": today,
         "may_record": user.role in ("admin", "staff"),
+        # What residents said of this tank's water lately, beside its readings (issue 17).
+        "reports": recent_reports(db, asset_id=asset_id, since=now - timedelta(days=30)),
     }, status=status, user=user)
 
 

@@ -198,3 +198,17 @@ def test_history_rows_of_a_report_are_labelled(live: TestClient) -> None:
     with app.state.sessions() as db:
         actions = set(db.scalars(select(TicketEvent.action)))
     assert "resident_report" in actions
+
+
+def test_the_tank_page_shows_what_residents_reported_beside_the_readings(
+        live: TestClient) -> None:
+    from tests.web.conftest import web_sign_in
+
+    filed = report(live, "smell")
+    web_sign_in(live, "staff")
+    page = live.get("/staff/site/tanks/tank-1")
+    assert page.status_code == 200
+    assert "居民反映（近 30 天）" in page.text and "水有异味" in page.text
+    assert filed["number"] in page.text
+    quiet = live.get("/staff/site/tanks/tank-1?lang=en")
+    assert quiet.status_code == 200

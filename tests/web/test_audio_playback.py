@@ -133,3 +133,47 @@ def test_the_staff_page_plays_it_in_a_real_browser(client: TestClient, live_url:
     })""")
     assert abs(duration - 2.0) < 0.1
     shoot(desktop, "ticket-spoken-description")
+
+
+def test_the_volunteers_one_tap_link_plays_it_and_a_revoked_link_does_not(
+        client: TestClient) -> None:
+    from server.models import Ticket, Volunteer
+    from server.services.task_links import issue_task_link, revoke_task_links
+
+    wav = spoken_wav(seconds=1.0)
+    filed = file_with_voice(client, wav)
+    ticket_id = ticket_id_of(client, filed["number"])
+    advance(client, ticket_id, "dispatched")
+    app = client.app
+    with app.state.sessions() as db:  # type: ignore[attr-defined]
+        ticket = db.get(Ticket, ticket_id)
+        volunteer = db.get(Volunteer, ticket.assignee_id)
+        link = issue_task_link(db, ticket=ticket, volunteer=volunteer,
+                               now=app.state.clock())  # type: ignore[attr-defined]
+        db.commit()
+    page = client.get(link)
+    assert f'src="{link}/recording"' in page.text
+    assert client.get(f"{link}/recording").content == wav
+    with app.state.sessions() as db:  # type: ignore[attr-defined]
+        revoke_task_links(db, ticket=db.get(Ticket, ticket_id),
+                          now=app.state.clock())  # type: ignore[attr-defined]
+        db.commit()
+    assert client.get(f"{link}/recording").status_code == 403
+
+
+@pytest.mark.browser
+def test_the_tank_page_shows_residents_reports_in_a_real_browser(
+        client: TestClient, live_url: str, phone) -> None:  # type: ignore[no-untyped-def]
+    """The duty staff member on the phone: the odour report beside the tank's readings."""
+    filed = client.post("/api/v1/requests", headers=KIOSK, json={
+        "client_id": uuid.uuid4().hex, "category": "tank_water", "unit_code": "C01-B01-U1",
+        "answers": {"symptom": "smell"}, "channel": "kiosk"}).json()
+    phone.goto(f"{live_url}/login")
+    phone.fill("#username", "staff")
+    phone.fill("#password", "staff-demo")
+    phone.click("form[action='/login'] button[type=submit]")
+    phone.wait_for_load_state()
+    phone.goto(f"{live_url}/staff/site/tanks/tank-1")
+    reports = phone.locator("#reports-h").locator("xpath=..")
+    assert "水有异味" in reports.inner_text() and filed["number"] in reports.inner_text()
+    shoot(phone, "tank-residents-reports")
