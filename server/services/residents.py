@@ -3,13 +3,14 @@
 
     found = find_residents(db, query="13800001234")
     held = held_about(db, resident=found[0])          # a plain dict: the JSON export and the page
-    erase_resident(db, resident=found[0], actor=admin, now=now); db.commit()
+    _, files = erase_resident(db, resident=found[0], actor=admin, now=now); db.commit()
+    for key in files: store.delete(key)               # the photos' and recording's files
 
 Erasing empties the personal fields (the resident's phone and how to address them; on each of
 their requests the contact's name and phone, the description, the door and floor, the rating's
-comment) and keeps the rows, so the monthly figures, which count requests and residents by id,
-stay what they were. The audit entry says which kinds of data went and how many requests they
-were on, never the data itself.
+comment), removes their requests' photos and spoken descriptions, and keeps the other rows, so
+the monthly figures, which count requests and residents by id, stay what they were. The audit
+entry says which kinds of data went and how many requests and files, never the data itself.
 
 The library's own records of a reader (server/library/) are the library desk's and are not in
 this export; the reader's phone sign-in ends with the resident's phone.
@@ -26,6 +27,8 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from server.models import Resident, ServiceRequest, Ticket, Unit, User
+from server.photo_records import Photo
+from server.resident_reports import SpokenDescription
 from server.services import audit
 
 __all__ = ["ERASED_FIELDS", "ResidentRow", "erase_resident", "find_residents", "held_about"]
@@ -33,7 +36,7 @@ __all__ = ["ERASED_FIELDS", "ResidentRow", "erase_resident", "find_residents", "
 log = logging.getLogger(__name__)
 ERASED_FIELDS = ("resident.phone", "resident.address_as", "request.contact_name",
                  "request.contact_phone", "request.description", "request.floor",
-                 "request.room", "ticket.rating_comment")
+                 "request.room", "ticket.rating_comment", "photos", "recording")
 MAX_FOUND = 50
 
 
@@ -88,8 +91,14 @@ def _place(db: Session, unit_id: int | None) -> str:
 
 def held_about(db: Session, *, resident: Resident) -> dict[str, Any]:
     """Everything held about this resident, as plain JSON-ready data."""
+    rows = _requests(db, resident)
+    ids = [r.ticket_id for r in rows]
+    photos = dict(db.execute(select(Photo.ticket_id, func.count()).where(Photo.ticket_id.in_(ids))
+                             .group_by(Photo.ticket_id)).tuples().all())
+    spoken = set(db.scalars(select(SpokenDescription.ticket_id)
+                            .where(SpokenDescription.ticket_id.in_(ids))))
     requests = []
-    for r in _requests(db, resident):
+    for r in rows:
         t = r.ticket
         requests.append({
             "number": t.number, "category": t.category_code,
@@ -100,7 +109,8 @@ def held_about(db: Session, *, resident: Resident) -> dict[str, Any]:
             "contact_phone": r.contact_phone, "description": r.description,
             "answers": r.answers, "floor": r.floor, "room": r.room,
             "place": _place(db, t.unit_id), "rating": t.rating,
-            "rating_comment": t.rating_comment})
+            "rating_comment": t.rating_comment, "photos": photos.get(t.id, 0),
+            "recording": t.id in spoken})
     return {
         "resident": {"id": resident.id, "address_as": resident.address_as,
                      "phone": resident.phone, "place": _place(db, resident.unit_id),
@@ -111,10 +121,21 @@ def held_about(db: Session, *, resident: Resident) -> dict[str, Any]:
     }
 
 
-def erase_resident(db: Session, *, resident: Resident, actor: User, now: datetime) -> int:
+def erase_resident(db: Session, *, resident: Resident, actor: User, now: datetime
+                   ) -> tuple[int, list[str]]:
     """Erase what we hold about ``resident`` (the caller commits); returns how many requests'
-    personal fields were emptied."""
+    personal fields were emptied, and the stored files (photos, recordings) for the caller to
+    delete from the attachment store once the commit has succeeded."""
     requests = _requests(db, resident)
+    ticket_ids = [r.ticket_id for r in requests]
+    files: list[str] = []
+    for photo in db.scalars(select(Photo).where(Photo.ticket_id.in_(ticket_ids))):
+        files += [photo.key, photo.thumb_key]
+        db.delete(photo)
+    for spoken in db.scalars(select(SpokenDescription)
+                             .where(SpokenDescription.ticket_id.in_(ticket_ids))):
+        files.append(spoken.attachment_key)
+        db.delete(spoken)
     resident.phone, resident.address_as, resident.erased_at = None, "", now
     for r in requests:
         r.contact_name, r.contact_phone, r.description = "", None, ""
@@ -123,9 +144,9 @@ def erase_resident(db: Session, *, resident: Resident, actor: User, now: datetim
             r.resident_name = ""
         r.ticket.rating_comment = None
     audit.record(db, actor=actor, action="resident.erase", subject=("resident", resident.id),
-                 now=now, before={"requests": len(requests)},
+                 now=now, before={"requests": len(requests), "files": len(files)},
                  after={"erased": list(ERASED_FIELDS)},
                  note="erased on the resident's request")
     log.info("resident %s erased by %s (%d requests)", resident.id, actor.username,
              len(requests))
-    return len(requests)
+    return len(requests), files

@@ -10,8 +10,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from server.attachments import MemoryAttachmentStore
 from server.audit_log import AuditEntry
-from server.models import Squad, User, Volunteer
+from server.models import Squad, Ticket, User, Volunteer
+from server.photo_records import Photo
 from tests.web.conftest import (
     advance,
     api_headers,
@@ -254,6 +256,15 @@ def test_a_resident_is_found_exported_and_erased_with_the_figures_unchanged(
                          description="腿脚不便，请上楼", room="502", floor="5")
     file_request(client, contact_name="王阿姨", contact_phone="13800001234",
                  unit_code="C01-B01-U2")
+    store = MemoryAttachmentStore()
+    client.app.state.attachments = store  # type: ignore[attr-defined]
+    with client.app.state.sessions() as db:  # type: ignore[attr-defined]
+        keys = [store.put(b"jpeg", media_type="image/jpeg") for _ in range(2)]
+        ticket = db.scalar(select(Ticket).where(Ticket.number == filed["number"]))
+        assert ticket is not None
+        db.add(Photo(ticket_id=ticket.id, kind="resident", key=keys[0], thumb_key=keys[1],
+                     width=10, height=10, size_bytes=4, added_by="resident"))
+        db.commit()
     cookie_sign_in(client, "admin")
     figures_before = client.get("/staff/figures.csv").text
     found = client.get("/admin/residents?q=1234").text
@@ -266,6 +277,7 @@ def test_a_resident_is_found_exported_and_erased_with_the_figures_unchanged(
     assert exported.headers["content-disposition"].startswith("attachment")
     data = exported.json()
     assert data["resident"]["phone"] == "13800001234" and len(data["requests"]) == 2
+    assert [r["photos"] for r in data["requests"]] == [1, 0]
     refused = post_form(client, f"/admin/residents/{rid.group(1)}",
                         f"/admin/residents/{rid.group(1)}/erase", {})
     assert refused.status_code == 422 and "请先勾选确认" in refused.text  # type: ignore
@@ -277,6 +289,7 @@ def test_a_resident_is_found_exported_and_erased_with_the_figures_unchanged(
     assert all(r["contact_phone"] is None and r["description"] == "" and r["room"] == ""
                for r in after["requests"])
     assert client.get("/admin/residents?q=13800001234").text.count("/admin/residents/") == 0
+    assert store.files == {} and [r["photos"] for r in after["requests"]] == [0, 0]
     assert client.get("/staff/figures.csv").text == figures_before
     assert [len(_audit(client, a)) for a in ("resident.view", "resident.export",
                                              "resident.erase")] == [3, 2, 1]  # 3 opened

@@ -18,6 +18,7 @@ from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
+from server.api.attachments import AttachmentsDep
 from server.api.deps import NowDep, SessionDep
 from server.errors import NotFound
 from server.models import Resident, User
@@ -86,13 +87,15 @@ def resident_export(request: Request, db: SessionDep, now: NowDep, user: WebAdmi
 
 @router.post("/admin/residents/{resident_id}/erase", response_class=HTMLResponse)
 def resident_erase(request: Request, db: SessionDep, now: NowDep, user: WebAdmin,
-                   _csrf: CsrfChecked, resident_id: ResidentId,
+                   _csrf: CsrfChecked, store: AttachmentsDep, resident_id: ResidentId,
                    confirm: Annotated[str, Form(max_length=5)] = "") -> Response:
     resident = _get(db, resident_id)
     if confirm != "1":
         form = AdminForm.of(confirm=confirm)
         form.refuse("confirm", CONFIRM)
         return _held_page(request, db, user, resident, form, status=422)
-    erase_resident(db, resident=resident, actor=user, now=now)
+    _, files = erase_resident(db, resident=resident, actor=user, now=now)
     db.commit()
+    for key in files:  # after the commit: a failed one must not leave rows without files
+        store.delete(key)
     return redirect(f"/admin/residents/{resident.id}?done=erased")
