@@ -8,9 +8,13 @@
 
 A photo of another request answers 404, as an unknown one does, so an id reveals nothing. The
 pictures go out with ``Cache-Control: private`` (a shared cache never keeps them) and the same
-no-sniff and no-referrer headers as the pages. The forms that take photos (the phone form, the
-staff's 代办 form, a volunteer's "done") read them with :func:`read_uploads`; the paths they post
-to are in :data:`UPLOAD_PATHS`, which server/app.py gives a larger body limit than the rest.
+no-sniff and no-referrer headers as the pages. Staff, leaders and volunteers opening a photo at
+full size is a sensitive read, one entry each in the audit log (server/services/audit.py); the
+resident looking at their own request's photos is not.
+
+The forms that take photos (the phone form, the staff's 代办 form, a volunteer's "done") read
+them with :func:`read_uploads`; the paths they post to are in :data:`UPLOAD_PATHS`, which
+server/app.py gives a larger body limit than the rest.
 """
 
 from __future__ import annotations
@@ -33,8 +37,9 @@ from server.api.deps import NowDep, SessionDep
 from server.api.ratelimit import TrackLimit
 from server.attachments import AttachmentError, AttachmentStore, UnknownAttachment
 from server.errors import NotFound
-from server.models import Ticket
+from server.models import Ticket, User
 from server.photo_records import Photo, PhotoKind
+from server.services import audit
 from server.services.photos import (
     PhotoLimits,
     PhotoRefused,
@@ -182,22 +187,38 @@ def photo_lister(db: Session, base: str) -> Callable[[int], list[dict[str, objec
     return lambda ticket_id: photo_links(db, ticket_id=ticket_id, base=base)
 
 
+def _viewed(db: Session, photo: Photo, *, actor: User | str, now: datetime,
+            actor_user_id: int | None = None) -> None:
+    """A full-size look inside a resident's home is a sensitive read: one audit entry each
+    (thumbnails, shown on every page view, are not)."""
+    audit.record(db, actor=actor, action="photo.view", subject=("photo", photo.id), now=now,
+                 note=f"{photo.ticket.number} {photo.kind}", actor_user_id=actor_user_id)
+    db.commit()
+
+
 @router.get("/photos/{photo_id}")
-def signed_in_photo(db: SessionDep, user: WebUser, store: AttachmentsDep, photo_id: PhotoId,
-                    size: Size = "full") -> Response:
+def signed_in_photo(db: SessionDep, now: NowDep, user: WebUser, store: AttachmentsDep,
+                    photo_id: PhotoId, size: Size = "full") -> Response:
     photo = db.get(Photo, photo_id)
     if photo is None:
         raise NotFound("no such photo")
     require_view(user, photo.ticket)
-    return _picture(store, photo, size)
+    picture = _picture(store, photo, size)
+    if size == "full":
+        _viewed(db, photo, actor=user, now=now)
+    return picture
 
 
 @router.get("/v/t/{token}/photos/{photo_id}")
 def task_link_photo(db: SessionDep, now: NowDep, store: AttachmentsDep, token: LinkToken,
                     photo_id: PhotoId, size: Size = "full") -> Response:
     link = open_task_link(db, token=token, now=now)
-    return _picture(store, photo_of_ticket(db, photo_id=photo_id, ticket_id=link.ticket_id),
-                    size)
+    photo = photo_of_ticket(db, photo_id=photo_id, ticket_id=link.ticket_id)
+    picture = _picture(store, photo, size)
+    if size == "full":
+        _viewed(db, photo, actor=link.volunteer.given_name, now=now,
+                actor_user_id=link.volunteer.user_id)
+    return picture
 
 
 @router.get("/r/{token}/photos/{photo_id}")

@@ -203,6 +203,17 @@ def test_the_volunteers_after_photo_is_seen_by_the_resident_the_staff_and_the_vo
     client.cookies.clear()
     cookie_sign_in(client, "lijianguo")
     assert client.get(f"/photos/{photo_id}").status_code == 200
+    assert client.get(f"/photos/{photo_id}?size=thumb").status_code == 200
+
+    # Each full-size look by staff or a volunteer is in the audit log; thumbnails and the
+    # resident's own looks are not.
+    from server.audit_log import AuditEntry
+
+    with client.app.state.sessions() as db:  # type: ignore[attr-defined]
+        seen = db.scalars(select(AuditEntry).where(AuditEntry.action == "photo.view")
+                          .order_by(AuditEntry.id)).all()
+        assert [(e.subject_id, e.actor_label) for e in seen] == [
+            (str(photo_id), "建国"), (str(photo_id), "社区工作人员"), (str(photo_id), "建国")]
 
 
 def test_strangers_get_no_photo(client: TestClient) -> None:
