@@ -73,7 +73,7 @@ def add_client(db: Session, *, form: Mapping[str, str], actor: User, now: dateti
         raise FormRefused({"name": "bad_client_name"})
     if db.scalar(select(Open311Client.id).where(Open311Client.name == name)) is not None:
         raise FormRefused({"name": "taken"})
-    key = issue_key(db, name=name, now=now)
+    key = issue_key(db, name=name, now=now, commit=False)  # one commit with the audit
     client = db.scalar(select(Open311Client).where(Open311Client.name == name))
     assert client is not None
     audit.record(db, actor=actor, action="open311_client.add", subject=("open311_client",
@@ -89,7 +89,7 @@ def new_key(db: Session, *, client_id: int, seen: str, actor: User, now: datetim
     client = _get(db, client_id)
     before = _snapshot(client)
     check_version(before, seen)
-    key = issue_key(db, name=client.name, now=now)
+    key = issue_key(db, name=client.name, now=now, commit=False)
     audit.record(db, actor=actor, action="open311_client.new_key",
                  subject=("open311_client", client.id), before=before,
                  after=_snapshot(client), now=now)

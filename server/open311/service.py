@@ -53,15 +53,19 @@ def _hash(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def issue_key(db: Session, *, name: str, now: datetime) -> str:
-    """A new key for the named client (made on first use). The client's old key stops working."""
+def issue_key(db: Session, *, name: str, now: datetime, commit: bool = True) -> str:
+    """A new key for the named client (made on first use). The client's old key stops working.
+    ``commit=False``: the caller commits, with its audit entry (server/open311/admin.py)."""
     key = secrets.token_urlsafe(24)
     client = db.scalar(select(Open311Client).where(Open311Client.name == name))
     if client is None:
         client = Open311Client(name=name, created_at=now)
         db.add(client)
     client.key_hash, client.revoked_at = _hash(key), None
-    db.commit()
+    if commit:
+        db.commit()
+    else:
+        db.flush()
     log.info("open311 client %s (id %s) has a new api key", name, client.id)
     return key
 
