@@ -22,7 +22,8 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Form, Path, Request
 from fastapi.responses import HTMLResponse, Response
-from starlette.datastructures import UploadFile
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData, UploadFile
 
 from server.api.attachments import AttachmentsDep
 from server.api.deps import NowDep, SessionDep, SettingsDep
@@ -99,7 +100,15 @@ def inspection(request: Request, db: SessionDep, now: NowDep, settings: Settings
 async def record_inspection(request: Request, db: SessionDep, now: NowDep,
                             settings: SettingsDep, user: WebStaff, _csrf: CsrfChecked,
                             asset_id: AssetId) -> Response:
+    # The form is read here (already parsed by the CSRF check); the database work runs in a
+    # worker thread, as a plain route's would, so it never holds up the event loop.
     sent = await request.form()
+    return await run_in_threadpool(_record_inspection, request, db, now, settings, user,
+                                   asset_id, sent)
+
+
+def _record_inspection(request: Request, db: Any, now: datetime, settings: Any, user: Any,
+                       asset_id: str, sent: FormData) -> Response:
     bay = service.extinguisher(db, asset_id)
     values = {name: str(sent.get(name, ""))[:10] for name in ("inspected_on", *ITEM_WORDS)}
     values["notes"] = str(sent.get("notes", ""))[:1000]
@@ -164,11 +173,12 @@ def cleaning(request: Request, db: SessionDep, now: NowDep, settings: SettingsDe
     return _cleaning_page(request, db, user, tank, form)
 
 
-async def _report(upload: UploadFile | None, form: AdminForm) -> tuple[bytes, str] | None:
+def _report(upload: UploadFile | None, form: AdminForm) -> tuple[bytes, str] | None:
     if upload is None or (not upload.filename and not upload.size):
         form.refuse("report", N_("请附上检测报告（PDF 或照片）"))
         return None
-    data = await upload.read(REPORT_MAX_BYTES + 1)
+    upload.file.seek(0)
+    data = upload.file.read(REPORT_MAX_BYTES + 1)
     if len(data) > REPORT_MAX_BYTES:
         form.refuse("report", N_("文件太大了，最多 10 MB"))
         return None
@@ -183,7 +193,13 @@ async def _report(upload: UploadFile | None, form: AdminForm) -> tuple[bytes, st
 async def record_cleaning(request: Request, db: SessionDep, now: NowDep, settings: SettingsDep,
                           user: WebStaff, _csrf: CsrfChecked, store: AttachmentsDep,
                           asset_id: AssetId) -> Response:
-    sent = await request.form()
+    sent = await request.form()  # as record_inspection: the work runs in a worker thread
+    return await run_in_threadpool(_record_cleaning, request, db, now, settings, user, store,
+                                   asset_id, sent)
+
+
+def _record_cleaning(request: Request, db: Any, now: datetime, settings: Any, user: Any,
+                     store: Any, asset_id: str, sent: FormData) -> Response:
     tank = service.tank(db, asset_id)
     names = ("cleaned_on", "tested_on", "notes", *TEXT_FIELDS, *(i.value for i in Indicator))
     form = AdminForm.of(**{n: str(sent.get(n, ""))[:500] for n in names})
@@ -216,7 +232,7 @@ async def record_cleaning(request: Request, db: SessionDep, now: NowDep, setting
             form.refuse(indicator.value, N_("请选择一项"))
         numbers[indicator.value] = {yes: True, no: False}.get(answer)
     upload = sent.get("report")
-    file = await _report(upload if isinstance(upload, UploadFile) else None, form)
+    file = _report(upload if isinstance(upload, UploadFile) else None, form)
     if file is not None and form.errors:
         # The page comes back with the mistakes, and a browser cannot keep a chosen file.
         form.refuse("report", N_("请重新选择检测报告文件：改正后要再选一次"))
