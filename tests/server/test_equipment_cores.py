@@ -91,3 +91,24 @@ def test_due_lists_hold_what_falls_due_within_thirty_days() -> None:
     inspection = [(e.asset_id, e.overdue, e.days_left) for e in lists.inspection]
     assert inspection == [("new", True, None), ("water", True, -2), ("old", False, 17),
                           ("fine", False, 29)]
+
+
+def test_a_label_qr_drawn_as_svg_reads_back_as_the_inspection_address() -> None:
+    import re
+
+    from PIL import Image, ImageDraw
+    from pyzbar.pyzbar import decode
+
+    from server.equipment.labels import inspection_path, qr_svg
+
+    url = "https://sp.example/staff" + inspection_path("ext-12")[len("/staff"):]
+    svg = qr_svg(url, label="ext-12 <劳动新村>")
+    assert "<title>ext-12 &lt;劳动新村&gt;</title>" in svg and "style=" not in svg
+    size = int(re.search(r'viewBox="0 0 (\d+) \1"', svg).group(1))  # type: ignore[union-attr]
+    scale = 8
+    image = Image.new("L", (size * scale, size * scale), 255)
+    draw = ImageDraw.Draw(image)
+    for x, y in re.findall(r"M(\d+),(\d+)h1v1h-1z", svg):
+        left, top = int(x) * scale, int(y) * scale
+        draw.rectangle([left, top, left + scale - 1, top + scale - 1], fill=0)
+    assert [found.data.decode() for found in decode(image)] == [url]
