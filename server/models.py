@@ -129,6 +129,8 @@ class Building(Base):
     name: Mapped[str] = mapped_column(String(100))
     compound_id: Mapped[int] = mapped_column(ForeignKey("compounds.id"))
     grid_id: Mapped[int | None] = mapped_column(ForeignKey("grids.id"))
+    # How many floors (楼层) it has, as staff set it (the kiosk may offer them); NULL: not given.
+    floors: Mapped[int | None] = mapped_column(Integer)
     compound: Mapped[Compound] = relationship(back_populates="buildings")
     grid: Mapped[Grid | None] = relationship()
     units: Mapped[list[Unit]] = relationship(back_populates="building", order_by="Unit.code")

@@ -85,6 +85,7 @@ class BuildingPublic(BaseModel):
     code: str
     name: str
     units: list[UnitPublic]
+    floors: int | None = None  # how many floors, when staff have said
 
 
 class CompoundPublic(BaseModel):

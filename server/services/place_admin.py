@@ -1,5 +1,5 @@
-"""Places in the browser: compounds, buildings and units with their other names (aliases) and a
-compound's position; grids and the squad covering each.
+"""Places in the browser: compounds, buildings (with how many floors) and units with their
+other names (aliases) and a compound's position; grids and the squad covering each.
 
 A request's squad is decided once, when it is filed, from its building's grid
 (server/services/requests.py ``squad_for``): so moving a building to another grid here re-routes
@@ -49,7 +49,8 @@ class PlaceKind:
 KINDS: dict[str, PlaceKind] = {
     "compound": PlaceKind("compound", Compound,
                           ("name_zh", "name_en", "aliases", "lat", "long", "radius_m"), True),
-    "building": PlaceKind("building", Building, ("name", "compound", "grid", "aliases"), True),
+    "building": PlaceKind("building", Building,
+                          ("name", "compound", "grid", "floors", "aliases"), True),
     "unit": PlaceKind("unit", Unit, ("name", "building"), False),
     "grid": PlaceKind("grid", Grid, ("name", "squad"), False),
 }
@@ -96,6 +97,8 @@ def place_form(db: Session, *, kind: PlaceKind, row: Any) -> dict[str, str]:
             form[name] = "" if value is None else str(value)
         elif name in ("compound", "grid", "building", "squad"):
             form[name] = _code_of(getattr(row, name))
+        elif name == "floors":
+            form[name] = "" if row.floors is None else str(row.floors)
         else:
             form[name] = getattr(row, name) or ""
     return form
@@ -145,9 +148,10 @@ def _read(db: Session, kind: PlaceKind, form: Mapping[str, str]
             if len(aliases) > MAX_ALIASES or any(len(a) > 60 for a in aliases):
                 problems[name] = "too_many_aliases"
             values[name] = list(dict.fromkeys(aliases))
-        elif name in ("lat", "long", "radius_m"):
-            limit = {"lat": (-90.0, 90.0), "long": (-180.0, 180.0), "radius_m": (1, 5000)}[name]
-            value = _number(raw, *limit, whole=name == "radius_m") if raw else None
+        elif name in ("lat", "long", "radius_m", "floors"):
+            limit = {"lat": (-90.0, 90.0), "long": (-180.0, 180.0), "radius_m": (1, 5000),
+                     "floors": (1, 60)}[name]
+            value = _number(raw, *limit, whole=name in ("radius_m", "floors")) if raw else None
             if raw and value is None:
                 problems[name] = "bad_" + name
             values[name] = value

@@ -46,12 +46,15 @@ def test_moving_a_building_to_another_grid_reroutes_only_new_requests(client: Te
     cookie_sign_in(client, "admin")
     form = _form(client, "/admin/places/building/C01-B01")
     assert form["grid"] == "grid-1"
-    moved = client.post("/admin/places/building/C01-B01", data={**form, "grid": "grid-3"},
-                        follow_redirects=False)
+    moved = client.post("/admin/places/building/C01-B01",
+                        data={**form, "grid": "grid-3", "floors": "7"}, follow_redirects=False)
     assert moved.status_code == 303, moved.text
     after = file_request(client, unit_code="C01-B01-U1")
     assert _squad_of(client, after["number"]) == "squad-3"  # the next one: the new squad
     assert _squad_of(client, before["number"]) == "squad-1"  # the open one keeps its squad
+    buildings = {b["code"]: b for c in client.get("/api/v1/places").json()["compounds"]
+                 for b in c["buildings"]}
+    assert buildings["C01-B01"]["floors"] == 7  # what the kiosk and the phone form read
     with client.app.state.sessions() as db:
         entry = db.scalars(select(AuditEntry).where(AuditEntry.action == "building.edit")).one()
         assert (entry.before["grid"], entry.after["grid"]) == ("grid-1", "grid-3")
@@ -97,6 +100,11 @@ def test_mistakes_are_answered_beside_each_field_keeping_what_was_typed(
     assert 'value="north"' in reply.text
     assert "Latitude is between -90 and 90" in reply.text
     assert "Please fill this in" in reply.text
+    building = _form(client, "/admin/places/building/C01-B02")
+    floors = client.post("/admin/places/building/C01-B02?lang=en",
+                         data={**building, "floors": "99"})
+    assert floors.status_code == 422 and 'value="99"' in floors.text
+    assert "from 1 to 60 floors" in floors.text
     page = client.get("/admin/places/unit/new")
     taken = client.post("/admin/places/unit/new", data={
         "csrf_token": csrf_of(page.text), "code": "C01-B01-U1", "name": "一单元",

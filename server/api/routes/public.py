@@ -70,7 +70,7 @@ def places(db: SessionDep) -> schemas.PlacesPublic:
         schemas.CompoundPublic(
             code=c.code, name_zh=c.name_zh, name_en=c.name_en,
             buildings=[schemas.BuildingPublic(
-                code=b.code, name=b.name,
+                code=b.code, name=b.name, floors=b.floors,
                 units=[schemas.UnitPublic(code=u.code, name=u.name) for u in b.units],
             ) for b in c.buildings],
         ) for c in compounds

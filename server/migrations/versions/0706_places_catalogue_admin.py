@@ -1,5 +1,5 @@
 """places catalogue admin: the site's settings staff change in the browser (phone, opening
-hours, quiet hours), the categories staff took over from the file, and a book's publisher
+hours, quiet hours), the categories staff took over from the file, a book's publisher and a building's floors
 
 Revision ID: 0706
 Revises: 0705
@@ -45,9 +45,13 @@ def upgrade() -> None:
     with op.batch_alter_table('library_books', schema=None) as batch_op:
         batch_op.add_column(sa.Column('publisher', sa.String(length=100), nullable=False,
                                       server_default=''))
+    with op.batch_alter_table('buildings', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('floors', sa.Integer(), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('buildings', schema=None) as batch_op:
+        batch_op.drop_column('floors')
     with op.batch_alter_table('library_books', schema=None) as batch_op:
         batch_op.drop_column('publisher')
     op.drop_table('category_edits')

@@ -41,7 +41,8 @@ KIND_WORDS = {"compound": N_("小区"), "building": N_("楼栋"), "unit": N_("�
 FIELD_WORDS = {
     "code": N_("代码"), "name": N_("名称"), "name_zh": N_("中文名称"),
     "name_en": N_("英文名称"), "aliases": N_("别名"), "lat": N_("纬度"),
-    "long": N_("经度"), "radius_m": N_("范围（米）"), "compound": N_("所在小区"),
+    "long": N_("经度"), "radius_m": N_("范围（米）"), "floors": N_("楼层数"),
+    "compound": N_("所在小区"),
     "building": N_("所在楼栋"), "grid": N_("所属网格"), "squad": N_("负责的小分队"),
 }
 HINT_WORDS = {
@@ -49,6 +50,7 @@ HINT_WORDS = {
     "lat": N_("小区中心的位置（WGS-84），用于 Open311 按位置找小区，例如 28.1985"),
     "long": N_("例如 113.027"),
     "radius_m": N_("小区从中心算起大约多远，例如 120"),
+    "floors": N_("这栋楼有几层，例如 7"),
     "grid": N_("改到另一个网格后，只有之后登记的请求派给新网格的小分队；已有的请求不变"),
     "code": N_("英文字母、数字和短横线，例如 C01-B03；保存后不能再改"),
 }
