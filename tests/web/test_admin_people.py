@@ -14,6 +14,7 @@ from server.attachments import MemoryAttachmentStore
 from server.audit_log import AuditEntry
 from server.models import Squad, Ticket, User, Volunteer
 from server.photo_records import Photo
+from tests.server.alerts.robots import robot_api
 from tests.web.conftest import (
     advance,
     api_headers,
@@ -23,6 +24,8 @@ from tests.web.conftest import (
     post_form,
     ticket_id_of,
 )
+
+__all__ = ["robot_api"]  # a fixture used here
 
 
 def test_the_admin_page_lists_the_sections_in_both_languages(client: TestClient) -> None:
@@ -383,3 +386,42 @@ def test_the_phone_form_says_what_is_kept_and_for_how_long(client: TestClient) -
     assert "最后一件请求办完 365 天后删除" in page.text
     english = client.get("/new?building=C01-B01&category=water_electric&lang=en").text
     assert "erased 180 days after the request is closed" in english
+
+
+# --- the squad leader is told ---------------------------------------------------------------
+
+@pytest.fixture
+def told(monkeypatch: pytest.MonkeyPatch, settings, clock, robot_api):  # type: ignore[no-untyped-def]
+    """The app with its notice loop running, squad 1's WeCom robot a local stand-in."""
+    from server.alerts import AppriseNotifier
+    from server.app import create_app
+
+    monkeypatch.setenv("SERVICEPOINT_NOTIFY_SQUAD1_URL", "wecombot://squad1key")
+    for unset in ("SERVICEPOINT_NOTIFY_V01_URL", "SERVICEPOINT_ALERT_DUTY_WECOM_URL",
+                  "SERVICEPOINT_NOTIFY_RESIDENT_SMS_URL"):
+        monkeypatch.delenv(unset, raising=False)
+    app = create_app(settings, clock=clock, background=False,
+                     notifier=AppriseNotifier(timeout_s=5))
+    with TestClient(app) as live:
+        yield live, robot_api
+    app.state.engine.dispose()
+
+
+def test_the_squad_is_told_when_a_deactivated_volunteers_task_comes_back(told) -> None:  # type: ignore[no-untyped-def]
+    import time
+
+    live, robots = told
+    filed = file_request(live)
+    ticket_id = ticket_id_of(live, str(filed["number"]))
+    advance(live, ticket_id, "accepted")
+    cookie_sign_in(live, "admin")
+    vid = _volunteer(live, "v01").id
+    post_form(live, f"/admin/volunteers/{vid}", f"/admin/volunteers/{vid}/deactivate", {})
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        back = [c for c in robots.wecom("squad1key") if "志愿者已停用" in c.text]
+        if back:
+            break
+        time.sleep(0.1)
+    assert back, "squad 1's group heard nothing of the task handed back"
+    assert str(filed["number"]) in back[0].text and "志愿者已停用" in back[0].text
