@@ -16,7 +16,8 @@ from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.orm import Session, sessionmaker
 
-__all__ = ["alembic_config", "make_engine", "session_factory", "upgrade", "normalise_url"]
+__all__ = ["alembic_config", "begin_for_savepoints", "make_engine", "session_factory", "upgrade",
+           "normalise_url"]
 
 log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -55,6 +56,18 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     return create_engine(url, **kwargs)
+
+
+def begin_for_savepoints(db: Session) -> None:
+    """Begin the database transaction now, so SAVEPOINTs taken next nest inside it.
+
+    Python's sqlite3 opens a transaction only before a write: a SAVEPOINT taken after nothing
+    but reads would start a transaction of its own, and releasing it would commit everything
+    so far, so a later rollback could not undo it. PostgreSQL needs nothing."""
+    connection = db.connection()
+    if connection.dialect.name == "sqlite" and not connection.connection.dbapi_connection \
+            .in_transaction:  # type: ignore[union-attr]
+        connection.exec_driver_sql("BEGIN")
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -170,8 +170,9 @@ def _read(db: Session, kind: PlaceKind, form: Mapping[str, str]
 
 
 def save_place(db: Session, *, kind: PlaceKind, code: str | None, form: Mapping[str, str],
-               seen: str, actor: User, now: datetime) -> Any:
-    """Save the form over the place ``code`` (None: a new one, its code in the form)."""
+               seen: str, actor: User, now: datetime, commit: bool = True) -> Any:
+    """Save the form over the place ``code`` (None: a new one, its code in the form).
+    ``commit=False`` leaves the transaction to the caller (a bulk import: every row or none)."""
     values, problems = _read(db, kind, form)
     if code is None:
         code = form.get("code", "").strip()
@@ -205,7 +206,8 @@ def save_place(db: Session, *, kind: PlaceKind, code: str | None, form: Mapping[
     after = place_form(db, kind=kind, row=row)
     audit.record(db, actor=actor, action=f"{kind.name}.{'add' if before is None else 'edit'}",
                  subject=(kind.name, code), before=before, after=after, now=now)
-    db.commit()
+    if commit:
+        db.commit()
     if before is not None and kind.name == "building" and before["grid"] != after["grid"]:
         # Why it matters: only requests filed from now on go to the new grid's squad.
         log.info("building %s moved from grid %s to %s by user %s", code, before["grid"] or "-",

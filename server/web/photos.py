@@ -73,7 +73,8 @@ PhoneToken = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{16,64}$")]
 UPLOAD_PATHS = (re.compile(r"^/new$"), re.compile(r"^/staff/new$"),
                 re.compile(r"^/v/t/[A-Za-z0-9_-]+/resolve$"),
                 re.compile(r"^/v/tasks/\d+/resolve$"),
-                re.compile(r"^/staff/equipment/tanks/[a-z0-9-]+/cleaning$"))  # a lab report
+                re.compile(r"^/staff/equipment/tanks/[a-z0-9-]+/cleaning$"),  # a lab report
+                re.compile(r"^/admin/import$"))  # a spreadsheet to import
 
 
 # The request forms' photo field, and its errors in words (server/web/request_form.py shows

@@ -11,6 +11,7 @@ from server.web.admin import (
     equipment,
     equipment_records,
     home,
+    imports,
     library,
     places,
     residents,
@@ -24,6 +25,7 @@ __all__ = ["router"]
 PARTS = (home, volunteers, users, residents, audit_page)
 PARTS += (catalogue, places, site_settings, library)  # A3: catalogue, settings, library
 PARTS += (equipment, equipment_records)  # A2: equipment, inspections, cleanings
+PARTS += (imports,)  # bulk import of volunteers, places and books
 
 router = APIRouter(include_in_schema=False)
 for _part in PARTS:

@@ -39,6 +39,8 @@ SECTIONS: list[AdminSection] = [
                  N_("其他系统的接入和密钥：添加、换新密钥、停用")),
     AdminSection("/admin/library", pgettext_noop("admin section", "图书室"),
                  N_("添加书和册数、下架、打印书标和借书卡、登记和停借读者")),
+    AdminSection("/admin/import", pgettext_noop("admin section", "批量导入"),
+                 N_("从表格导入志愿者、小区楼栋单元和图书：先预览每一行，再全部导入")),
     AdminSection("/staff/equipment", pgettext_noop("admin section", "消防和供水设备"),
                  N_("灭火器台账和二维码标签、月检、送修和报废到期；蓄水池清洗和水质检测")),
 ]
