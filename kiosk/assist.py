@@ -76,6 +76,7 @@ class Assist:
         self.can_print = self.helpdesk.printer is not None
         self.help_window: HelpWindow | None = None
         self._printed_on = ""  # the screen print_state is about
+        self._watching_screens = False
 
     def use_printer(self, printer: SlipPrinter | None) -> None:
         """Swap the printer (tests and scenes: the PNG fake, or one that fails)."""
@@ -121,7 +122,9 @@ class Assist:
             log.warning("print tapped at step %s with nothing to print", self.flow.step)
             return
         self._printed_on = self.root.current
-        self.root.fbind("current", self._screen_changed)
+        if not self._watching_screens:
+            self.root.fbind("current", self._screen_changed)
+            self._watching_screens = True
         self.print_state = "printing"
         self.helpdesk.print_slip(slip, then=self._printed)
 
