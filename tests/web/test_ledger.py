@@ -40,8 +40,9 @@ def test_staff_download_the_months_ledger_and_excel_opens_it(client: TestClient,
     assert reply.status_code == 200
     assert reply.headers["content-disposition"].endswith(f'-{now.month:02d}.xlsx"')
     sheets = _sheets(reply.content)
-    assert list(sheets) == ["服务统计", "按小区", "居民评价", "志愿服务时长", "维修工单", "图书借阅",
-                            "志愿者名册", "灭火器台账", "灭火器月检记录", "蓄水池清洗消毒及水质检测"]
+    assert list(sheets) == [
+        "服务统计", "按小区", "居民评价", "志愿服务时长", "维修工单", "图书借阅", "志愿者名册",
+        "灭火器台账", "灭火器月检记录", "蓄水池清洗消毒及水质检测"]
     head, *rows = sheets["服务统计"]
     assert head[:5] == ("服务类别", "小分队", "请求数", "服务居民数", "已完成")
     assert sum(int(r[2]) for r in rows) == 2 and sum(int(r[4]) for r in rows) == 2
@@ -93,8 +94,8 @@ def test_the_figures_page_draws_the_year_as_bars_on_the_server(client: TestClien
     page = client.get(f"/staff/figures?year={clock().year}").text
     charts = re.findall(r"<figcaption>([^<]+)</figcaption><svg[^>]*>(.*?)</svg>", page)
     assert [title for title, _ in charts] == [
-        "每月居民请求（件）", "每月已完成（件）", "每月志愿服务时长（小时）", "每月平均评分（5分制）",
-        "每月维修工单（件）", "每月图书借出（册次）"]
+        "每月居民请求（件）", "每月已完成（件）", "每月志愿服务时长（小时）",
+        "每月平均评分（5分制）", "每月维修工单（件）", "每月图书借出（册次）"]
     month = clock().astimezone(UTC).month  # the served month, the same in Changsha here
     requests = dict(charts)["每月居民请求（件）"]
     assert len(re.findall(r'<rect class="bar"', requests)) == 12
