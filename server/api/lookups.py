@@ -3,8 +3,9 @@
 
 Every lookup counts against the per-address limit of the token lookups (``track_limiter``,
 the one behind TrackLimit); a wrong pair also counts against a tighter limit on misses per
-address (``lookup_miss_limiter``), so the 10,000 phone endings of one number cannot be tried
-from one address. Refusals are a 429 with Retry-After, counted on /metrics as
+address (``lookup_miss_limiter``; per kiosk, with a larger budget, for a caller with the
+kiosk key), so the 10,000 phone endings of one number cannot be tried from one address.
+Refusals are a 429 with Retry-After, counted on /metrics as
 ``servicepoint_lookups_refused_total{reason}``; answers as ``servicepoint_lookups_total{result}``.
 
     caller: LookupCaller                      # a route dependency: counted, or refused
@@ -13,6 +14,8 @@ from one address. Refusals are a 429 with Retry-After, counted on /metrics as
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 import time
 from dataclasses import dataclass
@@ -21,15 +24,18 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from server.api.ratelimit import SlidingWindowLimiter
-from server.errors import Throttled
+from server.errors import NotAuthenticated, Throttled
+from server.settings import ServerSettings
 
-__all__ = ["MISSES_PER_ADDRESS", "MISS_WINDOW_S", "LookupCaller", "LookupGate",
-           "LookupThrottled", "MissLimiter", "lookup_gate", "lookup_miss_limiter"]
+__all__ = ["MISSES_PER_ADDRESS", "MISSES_PER_KIOSK", "MISS_WINDOW_S", "LookupCaller",
+           "LookupGate", "LookupLimits", "LookupThrottled", "MissLimiter", "lookup_gate",
+           "lookup_miss_limiter"]
 
 log = logging.getLogger(__name__)
 # Ten wrong pairs in a quarter of an hour is more than a resident with a smudged slip needs,
 # and makes walking 10,000 endings take weeks.
 MISSES_PER_ADDRESS = 10
+MISSES_PER_KIOSK = 50
 MISS_WINDOW_S = 900.0
 
 
@@ -54,9 +60,20 @@ class MissLimiter(SlidingWindowLimiter):
             return hits is not None and len(hits) >= self.limit
 
 
-def lookup_miss_limiter() -> MissLimiter:
-    """The misses limiter the app keeps in ``app.state.lookup_miss_limiter``."""
-    return MissLimiter(limit=MISSES_PER_ADDRESS, window_s=MISS_WINDOW_S)
+@dataclass(frozen=True)
+class LookupLimits:
+    """Wrong pairs per address, and per kiosk for a caller with the kiosk key: the kiosk is
+    one address that every resident at the service point shares, so it has a larger budget
+    (its key is a secret on the Pi, and a person at the screen cannot type 10,000 endings)."""
+
+    per_address: MissLimiter
+    per_kiosk: MissLimiter
+
+
+def lookup_miss_limiter() -> LookupLimits:
+    """The misses limiters the app keeps in ``app.state.lookup_miss_limiter``."""
+    return LookupLimits(MissLimiter(limit=MISSES_PER_ADDRESS, window_s=MISS_WINDOW_S),
+                        MissLimiter(limit=MISSES_PER_KIOSK, window_s=MISS_WINDOW_S))
 
 
 @dataclass
@@ -64,7 +81,8 @@ class LookupGate:
     """One caller's lookup: already counted against the address's limits."""
 
     request: Request
-    address: str
+    key: str  # the address, or the kiosk
+    misses: MissLimiter
 
     def count(self, name: str, **labels: str) -> None:
         self.request.app.state.metrics.inc(name, **labels)
@@ -75,7 +93,7 @@ class LookupGate:
     def missed(self) -> None:
         """A wrong pair: counted; the next lookup past the misses limit is refused."""
         self.count("servicepoint_lookups_total", result="not_found")
-        self.request.app.state.lookup_miss_limiter.hit(self.address)
+        self.misses.hit(self.key)
 
 
 def _refuse(gate: LookupGate, reason: str, wait: int) -> LookupThrottled:
@@ -88,10 +106,18 @@ def _refuse(gate: LookupGate, reason: str, wait: int) -> LookupThrottled:
 def lookup_gate(request: Request) -> LookupGate:
     """Count one lookup from the caller's address; LookupThrottled past either limit."""
     address = request.client.host if request.client else "unknown"
-    gate = LookupGate(request, address)
-    misses: MissLimiter = request.app.state.lookup_miss_limiter
-    if misses.is_full(address):
-        raise _refuse(gate, "misses", misses.retry_after_s(address))
+    limits: LookupLimits = request.app.state.lookup_miss_limiter
+    kiosk_key = request.headers.get("x-kiosk-key")
+    if kiosk_key is None:
+        gate = LookupGate(request, address, limits.per_address)
+    else:
+        settings: ServerSettings = request.app.state.settings
+        if not hmac.compare_digest(kiosk_key.encode(), settings.security.kiosk_key.encode()):
+            raise NotAuthenticated("wrong kiosk key")
+        kiosk = "kiosk:" + hashlib.sha256(kiosk_key.encode()).hexdigest()[:12]
+        gate = LookupGate(request, kiosk, limits.per_kiosk)
+    if gate.misses.is_full(gate.key):
+        raise _refuse(gate, "misses", gate.misses.retry_after_s(gate.key))
     lookups: SlidingWindowLimiter = request.app.state.track_limiter
     if not lookups.hit(address):
         raise _refuse(gate, "rate", lookups.retry_after_s(address))
