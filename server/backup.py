@@ -43,6 +43,7 @@ __all__ = [
     "DatabaseInUseError",
     "attachments_beside",
     "copy_new_files",
+    "drop_gone_files",
     "Holder",
     "NotABackupError",
     "RestoreError",
@@ -276,6 +277,21 @@ def copy_new_files(source: Path, target: Path) -> int:
         os.replace(temporary, destination)
         copied += 1
     return copied
+
+
+def drop_gone_files(source: Path, target: Path) -> int:
+    """Remove the files under ``target`` that ``source`` no longer has; return how many.
+
+    Backups mirror the attachment store: a photo erased on purpose (its retention period ended,
+    a resident asked) leaves the backups at the next one too, instead of living on there."""
+    if not target.is_dir():
+        return 0
+    dropped = 0
+    for path in sorted(target.rglob("*")):
+        if path.is_file() and not (source / path.relative_to(target)).exists():
+            path.unlink()
+            dropped += 1
+    return dropped
 
 
 def _say(line: str) -> None:

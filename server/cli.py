@@ -129,24 +129,23 @@ def db(argv: list[str]) -> int:
         target.close()
         print(f"backed up to {args.file}")
         from server.attachments import attachment_folder
-        from server.backup import attachments_beside, copy_new_files
+        from server.backup import attachments_beside, copy_new_files, drop_gone_files
 
         files = attachments_beside(args.file)
         copied = copy_new_files(attachment_folder(settings), files)
-        print(f"stored files (photos): {copied} new in {files}")
+        dropped = drop_gone_files(attachment_folder(settings), files)
+        print(f"stored files (photos): {copied} new in {files}, {dropped} erased since gone")
         return 0
     if args.action == "restore":
-        from server.backup import run_restore
+        from server.attachments import attachment_folder
+        from server.backup import attachments_beside, copy_new_files, run_restore
 
-        code = run_restore(database_url=settings.database_url, source=args.file,
+        # The stored files first (the store only gains files it lacks, whatever the restore
+        # then decides), so the restore's own summary, "restart the server", is said last.
+        copied = copy_new_files(attachments_beside(args.file), attachment_folder(settings))
+        print(f"stored files (photos): {copied} put back from {attachments_beside(args.file)}")
+        return run_restore(database_url=settings.database_url, source=args.file,
                            migrate=lambda: upgrade(engine), force=args.force)
-        if code == 0:
-            from server.attachments import attachment_folder
-            from server.backup import attachments_beside, copy_new_files
-
-            copied = copy_new_files(attachments_beside(args.file), attachment_folder(settings))
-            print(f"stored files (photos): {copied} put back from {attachments_beside(args.file)}")
-        return code
     return 2
 
 

@@ -346,6 +346,12 @@ def test_backups_carry_the_photos_and_a_restore_puts_them_back(
     keys = list(store.keys())
     assert {key: store.get(key).data for key in keys} == kept
 
+    # A photo erased on purpose (retention, a resident's request) leaves the backups too.
+    store.delete(keys[0])
+    assert db_command(["backup", str(backups / "servicepoint-2026-12-05.db")]) == 0
+    assert "1 erased since gone" in capsys.readouterr().out
+    assert sorted(p.name for p in (backups / "attachments").rglob("*.jpg")) == keys[1:]
+
 
 # --- the request forms (/new on a phone, /staff/new for 代办) ----------------------------------
 
