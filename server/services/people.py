@@ -35,7 +35,8 @@ from server.ticketing import Actor, apply_action, record
 __all__ = ["VolunteerFields", "UserFields", "add_user", "add_volunteer", "deactivate_user",
            "deactivate_volunteer", "edit_user", "edit_volunteer", "known_skills", "grids",
            "list_users", "list_volunteers", "new_password", "reactivate_user",
-           "reactivate_volunteer", "reset_password", "volunteer_state", "user_state"]
+           "reactivate_volunteer", "reset_password", "skill_services", "volunteer_state",
+           "user_state"]
 
 log = logging.getLogger(__name__)
 HANDED_BACK_NOTE = "志愿者已停用，任务退回小分队 / volunteer deactivated: back to the squad"
@@ -80,6 +81,14 @@ def known_skills(db: Session) -> list[str]:
     """The skill tags the categories ask for and the ones volunteers already carry."""
     tags = set(db.scalars(select(Category.skill))) | set(db.scalars(select(VolunteerSkill.skill)))
     return sorted(t for t in tags if t)
+
+
+def skill_services(db: Session) -> dict[str, list[Category]]:
+    """For each skill tag, the services that need it (so a tag reads as the work it means)."""
+    found: dict[str, list[Category]] = {}
+    for category in db.scalars(select(Category).order_by(Category.sort_order, Category.code)):
+        found.setdefault(category.skill, []).append(category)
+    return found
 
 
 def grids(db: Session) -> list[Grid]:

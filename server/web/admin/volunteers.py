@@ -71,6 +71,7 @@ def _page(request: Request, db: Session, user: User, form: AdminForm, *,
         "squads": [(str(s.id), s.name) for s in squads(db)],
         "grids": [(str(g.id), g.name) for g in people.grids(db)],
         "skills": skills, "chosen": set(form.get("skills").replace(",", " ").split()),
+        "services": people.skill_services(db),
     }, status=status, user=user)
 
 
