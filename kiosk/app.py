@@ -37,6 +37,7 @@ from kivy.uix.screenmanager import ScreenManager
 
 from foundation.redact import short_hash
 from kiosk import theme
+from kiosk.access import Access
 from kiosk.api import ServerClient, SiteStatus
 from kiosk.assist import Assist
 from kiosk.courier import Courier
@@ -82,7 +83,7 @@ def register_font(path: Path | str) -> bool:
     return True
 
 
-class KioskApp(Taps, Assist, Recorder, App):
+class KioskApp(Taps, Assist, Access, Recorder, App):
     """The touchscreen app. ``transport`` and ``speaker`` are the seams tests replace."""
 
     lang = StringProperty("zh_CN")
@@ -128,6 +129,7 @@ class KioskApp(Taps, Assist, Recorder, App):
         self.setup_assist(self.client, folder)  # the slip, 呼叫工作人员, 查进度 (kiosk/assist.py)
         # 说一说, the spoken description (kiosk/recorder.py)
         self.setup_recorder(microphone_from_settings(kiosk.microphone), self.client, folder)
+        self.setup_access()  # voice for tiles, two-touch, 大字 (kiosk/access.py)
         self.window_input = WindowInput(on_touch=self.flow.touched, on_scan=self.scanned)
         self.draft_file = JsonFile(folder / "draft.json")
         self.page = 0
@@ -207,6 +209,7 @@ class KioskApp(Taps, Assist, Recorder, App):
         self.outbox.close()
         self.returns.close()
         self.speaker.stop()
+        self.shutdown_access()
 
     # --- text ---------------------------------------------------------------------------------
 
@@ -232,6 +235,7 @@ class KioskApp(Taps, Assist, Recorder, App):
         """Show the flow's step: switch screen, refresh it, save the draft, speak the prompt."""
         flow = self.flow
         self.can_go_back = flow.can_go_back
+        self.disarm()
         if self.root.current != flow.step:
             self.page = 0
         self.root.current = flow.step.value
@@ -262,6 +266,8 @@ class KioskApp(Taps, Assist, Recorder, App):
         self._spoken = key
         if flow.step is Step.QUESTION and flow.question is not None:
             text = flow.question.label(self.lang)
+        elif flow.step is Step.DONE:
+            text = self.done_words()  # the number, sign by sign (kiosk/access.py)
         else:
             text = tr(self.lang, f"say_{flow.step.value}")
         if text:

@@ -125,7 +125,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         from kiosk.tooling.demo import DemoServer
 
         transport = DemoServer(public_url=settings.http.public_url).transport()
-    speaker = (EspeakSpeaker(settings.kiosk.voice_command) if settings.kiosk.voice
+    kiosk = settings.kiosk
+    speaker = (EspeakSpeaker(kiosk.voice_command, speed=kiosk.voice_speed,
+                             volume=kiosk.voice_volume) if kiosk.voice
                else SilentSpeaker())
     log.info("kiosk %s starting (server %s%s)", settings.kiosk.kiosk_id, settings.kiosk.server_url,
              ", demo" if args.demo else "")

@@ -49,8 +49,16 @@ class KioskSettings(Section):
     language: Literal["zh_CN", "en"] = "zh_CN"
     idle_seconds: int = Field(default=90, ge=10)
     idle_warning_seconds: int = Field(default=30, ge=20)
-    voice: bool = False
-    voice_command: str = "espeak-ng -v cmn -s 140"
+    # Spoken prompts (kiosk/voice.py), on by default: not every resident reads well.
+    voice: bool = True
+    voice_command: str = "espeak-ng -v cmn"
+    # espeak-ng's -s (words a minute; its own 175 is quick for elders) and -a (loudness, 0-200).
+    voice_speed: int = Field(default=140, ge=80, le=300)
+    voice_volume: int = Field(default=100, ge=0, le=200)
+    # A tile's first touch says it and marks it, the second chooses; off for sighted users.
+    two_touch: bool = True
+    # Start in 大字 (larger type); residents switch it on every screen.
+    large_text: bool = False
     staff_pin: str = Field(default=DEVELOPMENT_STAFF_PIN, pattern=r"^\d{4,8}$")
     request_timeout_s: float = Field(default=5.0, gt=0, le=60)
     # Where the kiosk stands ("劳动路服务站门口"): told to the staff when a resident calls them.

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 __all__ = [
     "BODY_SP",
+    "LARGE_TEXT_SCALE",
     "MIN_BODY_DP",
     "MIN_CONTRAST",
     "MIN_GAP_DP",
     "MIN_TARGET_DP",
     "MIN_TITLE_DP",
+    "PICTURE_DP",
     "TITLE_SP",
     "contrast_ratio",
     "darker",
@@ -31,6 +33,11 @@ MIN_CONTRAST = 4.5
 BODY_SP = 20
 BUTTON_SP = 24
 TITLE_SP = 32
+# 大字: every text size times this (the MIIT 适老化 spec asks for adjustable type); buttons then
+# reach the 30 dp of large text.
+LARGE_TEXT_SCALE = 1.25
+# The largest a tile's pictogram is drawn (kiosk/pictograms).
+PICTURE_DP = 64
 
 
 def rgba(hex_colour: str, alpha: float = 1.0) -> tuple[float, float, float, float]:

@@ -1,10 +1,12 @@
-"""Spoken prompts: each screen's instruction, read aloud by a local text-to-speech engine.
+"""The kiosk's voice: a local text-to-speech engine reads out what the screen says.
 
-Nothing leaves the machine. The seam is :class:`Speaker`; the kiosk picks
-:class:`EspeakSpeaker` when ``kiosk.voice`` is on and :class:`SilentSpeaker` otherwise, and tests
-use :class:`RecordingSpeaker`::
+Kivy has no screen reader, so the kiosk speaks for itself (kiosk.app decides what: each screen's
+title on entering, a tile's label when touched, the request number digit by digit). Nothing
+leaves the machine. The seam is :class:`Speaker`; the kiosk picks :class:`EspeakSpeaker` when
+``kiosk.voice`` is on (the default) and :class:`SilentSpeaker` otherwise, and tests use
+:class:`RecordingSpeaker`::
 
-    speaker = EspeakSpeaker("espeak-ng -v cmn -s 140")
+    speaker = EspeakSpeaker("espeak-ng -v cmn", speed=140, volume=100)
     speaker.say("请点您需要的服务。", "zh_CN")   # returns at once; speech plays in the background
 
 A new prompt cuts off the one still playing, so the voice always matches the screen.
@@ -54,11 +56,12 @@ class EspeakSpeaker:
     """Runs ``command`` (an espeak-ng command line) with the text as its last argument.
 
     The command is set for Mandarin (``-v cmn``); English prompts add ``-v en``, which espeak-ng
-    takes over the earlier voice.
+    takes over the earlier voice. ``speed`` is espeak-ng's ``-s`` (words a minute) and
+    ``volume`` its ``-a`` (0-200), the kiosk's ``voice_speed`` and ``voice_volume``.
     """
 
-    def __init__(self, command: str) -> None:
-        self.argv = shlex.split(command)
+    def __init__(self, command: str, *, speed: int = 140, volume: int = 100) -> None:
+        self.argv = [*shlex.split(command), "-s", str(speed), "-a", str(volume)]
         self._process: subprocess.Popen[bytes] | None = None
         self._lock = threading.Lock()
         self._broken = False
@@ -93,3 +96,14 @@ class EspeakSpeaker:
     def stop(self) -> None:
         with self._lock:
             self._stop_locked()
+
+    def wait(self, timeout: float) -> bool:
+        """Wait for the prompt being spoken to end; False if it is still going (tests)."""
+        process = self._process
+        if process is None:
+            return True
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return False
+        return True

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from kiosk.flow import Flow, Step
 from kiosk.i18n import format_phone, tr
+from kiosk.pictograms import pictogram
 from kiosk.presenters.shared import page_of
 
 __all__ = ["SKIP", "ChoicePage", "choice_page", "choices", "home_columns", "review_lines"]
@@ -39,7 +40,8 @@ def choices(flow: Flow, lang: str) -> tuple[str, list[tuple[str, str]], int]:
 @dataclass(frozen=True)
 class ChoicePage:
     """One page of big buttons: two rows of ``cols``, and ``blanks`` empty cells after the
-    buttons so a short last page keeps them the same size."""
+    buttons so a short last page keeps them the same size. ``pictures`` has each button's
+    pictogram: an answer's, or "" for a place (its name is the picture a resident knows)."""
 
     title: str
     items: list[tuple[str, str]]
@@ -47,6 +49,16 @@ class ChoicePage:
     page: int
     pages: int
     blanks: int
+    pictures: tuple[str, ...] = ()
+
+
+def picture_of(flow: Flow, key: str) -> str:
+    """The pictogram of one button of the choice screen ("" for none)."""
+    if key == SKIP:
+        return pictogram("skip")
+    if flow.step is Step.QUESTION:
+        return pictogram(key)
+    return ""
 
 
 def choice_page(flow: Flow, lang: str, page: int) -> ChoicePage:
@@ -54,7 +66,8 @@ def choice_page(flow: Flow, lang: str, page: int) -> ChoicePage:
     per_page = cols * 2
     page, pages = page_of(len(items), per_page, page)
     shown = items[page * per_page:(page + 1) * per_page]
-    return ChoicePage(title, shown, cols, page, pages, per_page - len(shown))
+    return ChoicePage(title, shown, cols, page, pages, per_page - len(shown),
+                      tuple(picture_of(flow, key) for key, _label in shown))
 
 
 def review_lines(flow: Flow, lang: str) -> list[str]:

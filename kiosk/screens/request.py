@@ -16,6 +16,7 @@ from kivy.uix.widget import Widget
 from kiosk import theme
 from kiosk.flow import Step
 from kiosk.i18n import tr
+from kiosk.pictograms import pictogram
 from kiosk.presenters import SKIP, choice_page, home_columns, problem_text, review_lines
 from kiosk.qr import qr_texture
 from kiosk.screens.widgets import (
@@ -47,6 +48,7 @@ class HomeScreen(KioskScreen):
         for category in categories:
             grid.add_widget(BigButton(
                 text=category.name(app.lang), key=category.code, font_size=26 * sp_scale(),
+                picture=pictogram(category.code), tile=True,
                 on_release=lambda button: app.choose_category(button.key)))
 
 
@@ -63,9 +65,10 @@ class ChoiceScreen(KioskScreen):
         grid = self.ids.grid
         grid.cols = page.cols
         grid.clear_widgets()
-        for key, label in page.items:
+        for (key, label), picture in zip(page.items, page.pictures, strict=True):
             cls = NavButton if key == SKIP else ChoiceButton
-            button = cls(text=label, key=key, on_release=lambda b: app.choose(b.key))
+            button = cls(text=label, key=key, picture=picture, tile=True,
+                         on_release=lambda b: app.choose(b.key))
             button.size_hint_x = 1
             grid.add_widget(button)
         # Keep the buttons the same size on a short last page.
@@ -79,7 +82,7 @@ class ReviewScreen(KioskScreen):
         box = self.ids.lines
         box.clear_widgets()
         for text in review_lines(app.flow, app.lang):
-            box.add_widget(Body(text=text, font_size=22 * sp_scale()))
+            box.add_widget(Body(text=text, font_size=22 * sp_scale(), fit=True))
         box.add_widget(Widget())
         draft = app.flow.draft
         self.ids.add_door.text = tr(app.lang, "review_change_door" if draft and draft.room

@@ -4,6 +4,14 @@ the base of every screen, and the keypad screen all three journeys use.
 Layout and sizes are in widgets.kv beside this file (loaded first, by :mod:`kiosk.screens`:
 the journeys' rules build on these). Screens are thin: ``refresh(app)`` copies what
 :mod:`kiosk.presenters` works out onto the widgets, and taps call ``app.<verb>()``.
+
+A tile is a :class:`BigButton` that is one choice among several (``tile``: a service, an answer,
+a place); services and answers show a ``picture`` (a pictogram from kiosk/pictograms, drawn
+beside or above its words, never instead of them). Every button tells the app when a finger
+lifts on it (``app.button_touched``) before it acts: the app speaks it, and with two-touch on a
+tile's first touch only speaks and marks it (``armed``); the second chooses. The chrome that
+every screen carries, :class:`TextSizeButton` (大字), sits in the :class:`NavBar` and on the
+home screen's top row; any screen may place one.
 """
 
 from __future__ import annotations
@@ -11,7 +19,17 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from kivy.app import App
-from kivy.properties import BooleanProperty, ColorProperty, NumericProperty, StringProperty
+from kivy.clock import Clock
+from kivy.core.image import Image as CoreImage
+from kivy.graphics.texture import Texture
+from kivy.metrics import dp
+from kivy.properties import (
+    BooleanProperty,
+    ColorProperty,
+    NumericProperty,
+    ObjectProperty,
+    StringProperty,
+)
 from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.label import Label
@@ -24,7 +42,8 @@ from kiosk.flow import Flow
 from kiosk.presenters import KEYPAD, keypad_label, keypad_view, progress_text
 
 __all__ = ["BigButton", "Body", "ChoiceButton", "GoButton", "IdleWarning", "KeypadScreen",
-           "KioskScreen", "NavBar", "NavButton", "Panel", "ScreenHost", "Title", "sp_scale"]
+           "KioskScreen", "NavBar", "NavButton", "Panel", "ScreenHost", "TextSizeButton", "Title",
+           "picture_texture", "sp_scale"]
 
 
 class ScreenHost(Protocol):
@@ -51,21 +70,116 @@ def sp_scale() -> float:
     return float(sp(1))
 
 
-class Title(Label):
-    pass
+class FitText:
+    """Words that may not fit their box (a category's name from the config, English, 大字)
+    are made smaller until they do, never below ``fit_floor_dp`` (the brief's minimum); words
+    that fit keep their size. Mixed into a Label, which calls :meth:`fit_later` when its size
+    or words change; on for buttons and titles, and for a Body given ``fit=True``."""
+
+    fit_floor_dp: float = theme.MIN_BODY_DP
+    font_size: float
+    text: str
+    texture_size: list[float]
+    width: float
+    height: float
+    _fit_nominal: float = 0.0
+
+    def fit_later(self, *_args: Any) -> None:
+        trigger = getattr(self, "_fit_trigger", None)
+        if trigger is None:
+            trigger = self._fit_trigger = Clock.create_trigger(self._fit)
+        trigger()
+
+    def _fit(self, *_args: Any) -> None:
+        if not getattr(self, "fit", True) or not self.text or self.width <= 1 or self.height <= 1:
+            return
+        if not self._fit_nominal:
+            self._fit_nominal = self.font_size
+        self.font_size = self._fit_nominal
+        floor = dp(self.fit_floor_dp)
+        self.texture_update()  # type: ignore[attr-defined]
+        while self.font_size > floor and (self.texture_size[0] > self.width + 1
+                                          or self.texture_size[1] > self.height + 1):
+            self.font_size = max(floor, self.font_size * 0.92)
+            self.texture_update()  # type: ignore[attr-defined]
 
 
-class Body(Label):
-    pass
+class Title(FitText, Label):
+    """A screen's title, made smaller (to 30 dp at least) when it is too long for its box."""
+
+    fit = BooleanProperty(True)
+    fit_floor_dp = theme.MIN_TITLE_DP
+
+    def on_size(self, *_args: Any) -> None:
+        self.fit_later()
+
+    def on_text(self, *_args: Any) -> None:
+        self.fit_later()
 
 
-class BigButton(ButtonBehavior, Label):
-    """A tap target: at least 60×60 dp, text on a solid colour. ``key`` says what it chooses."""
+class Body(FitText, Label):
+    """Running text; with ``fit`` on, made smaller (to 18 dp at least) when it does not fit."""
+
+    fit = BooleanProperty(False)
+
+    def on_size(self, *_args: Any) -> None:
+        self.fit_later()
+
+    def on_text(self, *_args: Any) -> None:
+        self.fit_later()
+
+
+_TEXTURES: dict[str, Texture] = {}
+
+
+def picture_texture(path: str) -> Texture | None:
+    """The pictogram at ``path`` as a texture, loaded once per process."""
+    if not path:
+        return None
+    if path not in _TEXTURES:
+        _TEXTURES[path] = CoreImage(path).texture
+    return _TEXTURES[path]
+
+
+class BigButton(FitText, ButtonBehavior, Label):
+    """A tap target: at least 60×60 dp, text on a solid colour. ``key`` says what it chooses;
+    with a ``picture`` it is a tile (the pictogram beside its words, or above with
+    ``picture_top``)."""
 
     bg = ColorProperty(theme.PRIMARY)
     border_color = ColorProperty([0, 0, 0, 0])
     key = StringProperty("")
+    picture = StringProperty("")
+    picture_top = BooleanProperty(False)
+    # A choice among several (a service, an answer, a place): spoken when touched, and with
+    # two-touch on, chosen by a second touch.
+    tile = BooleanProperty(False)
+    picture_size = NumericProperty(0)
+    texture_of_picture = ObjectProperty(None, allownone=True)
+    armed = BooleanProperty(False)
     is_target = True
+
+    def on_picture(self, _widget: Any, path: str) -> None:
+        self.texture_of_picture = picture_texture(path)
+
+    def on_size(self, *_args: Any) -> None:
+        self.fit_later()
+
+    def on_text(self, *_args: Any) -> None:
+        self.fit_later()
+
+    def on_padding(self, *_args: Any) -> None:
+        self.fit_later()
+
+    def on_touch_up(self, touch: Any) -> Any:
+        # Before the button acts: the app speaks it, and may keep a tile's first touch (two-touch).
+        if touch.grab_current is self and not self.disabled and self.collide_point(*touch.pos):
+            hook = getattr(App.get_running_app(), "button_touched", None)
+            if hook is not None and hook(self):
+                touch.ungrab(self)
+                self.state = "normal"
+                return True
+        return super().on_touch_up(touch)
 
 
 class ChoiceButton(BigButton):
@@ -74,6 +188,10 @@ class ChoiceButton(BigButton):
 
 class NavButton(BigButton):
     pass
+
+
+class TextSizeButton(NavButton):
+    """大字: larger type on every screen (and back); the app rebuilds the screens at the size."""
 
 
 class GoButton(BigButton):

@@ -1,6 +1,8 @@
-"""Render every kiosk screen, in both languages, to PNG files (headless, real OpenGL).
+"""Render every kiosk screen, in both languages and both text sizes, to PNG files (headless,
+real OpenGL).
 
     .venv/bin/python -m kiosk.tooling.screenshots     # -> docs/screenshots/kiosk/<lang>/<scene>.png
+                                                      #    and <lang>-large/ (大字)
     .venv/bin/python -m kiosk.tooling.screenshots --size 1024x600 --out /tmp/shots
 
 Uses the built-in demo server (kiosk.tooling.demo) and a fixed date, so the pictures only change
@@ -74,8 +76,10 @@ def demo_app(data: Path) -> tuple[Any, Any]:
 
 
 def render(out: Path, size: tuple[int, int] = (800, 480),
-           languages: Sequence[str] = ("zh_CN", "en")) -> list[Path]:
-    """Write one PNG per scene and language under ``out``; return the paths."""
+           languages: Sequence[str] = ("zh_CN", "en"),
+           large: Sequence[bool] = (False,)) -> list[Path]:
+    """Write one PNG per scene, language and text size under ``out`` (``<lang>/``, and
+    ``<lang>-large/`` for 大字); return the paths."""
     headless(size)
     from kivy.core.window import Window
 
@@ -85,9 +89,11 @@ def render(out: Path, size: tuple[int, int] = (800, 480),
     app, clock = demo_app(data)
     written: list[Path] = []
     try:
-        for language in languages:
+        for language, big in ((lang, big) for big in large for lang in languages):
             app.set_language(language)
-            folder = out / language
+            if app.large_text != big:
+                app.toggle_large_text()
+            folder = out / (f"{language}-large" if big else language)
             folder.mkdir(parents=True, exist_ok=True)
             for name, scene in SCENES.items():
                 scene(app, clock)
@@ -117,7 +123,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     for noisy in ("kivy", "httpx"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
-    written = render(args.out, (width, height))
+    written = render(args.out, (width, height), large=(False, True))
     log.info("%d screenshots in %s", len(written), args.out)
     return 0
 

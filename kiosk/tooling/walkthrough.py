@@ -131,6 +131,8 @@ class DemoResident:
         self._waited = 0.0
         self.taps.pop(0)
         tap(button)
+        if getattr(button, "armed", False):
+            tap(button)  # two-touch: the first touch read the tile out, the second chooses it
         Clock.schedule_once(self._next, self.gap_s)
 
     def _write_report(self, _dt: float) -> None:

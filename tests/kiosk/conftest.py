@@ -37,7 +37,10 @@ def kiosk_settings(data_dir: Path, **env: str) -> Any:
     values = {"SERVICEPOINT_DATA_DIR": str(data_dir),
               "SERVICEPOINT_KIOSK__SERVER_URL": "http://kiosk-test.invalid",
               "SERVICEPOINT_KIOSK__IDLE_SECONDS": "90",
-              "SERVICEPOINT_KIOSK__IDLE_WARNING_SECONDS": "30"}
+              "SERVICEPOINT_KIOSK__IDLE_WARNING_SECONDS": "30",
+              # The journeys' tests tap like a sighted user: one touch chooses a tile.
+              # tests/kiosk/test_kiosk_voice.py and test_kiosk_taps.py turn two-touch on.
+              "SERVICEPOINT_KIOSK__TWO_TOUCH": "false"}
     values.update(env)
     return load_kiosk_settings(REPO / "config" / "servicepoint.toml", env=values)
 

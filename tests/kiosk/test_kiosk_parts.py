@@ -53,7 +53,7 @@ def test_espeak_speaker_runs_the_configured_command_locally(tmp_path):
     script = tmp_path / "fake-tts"
     script.write_text(f'#!/bin/sh\nprintf "%s|" "$@" >> {log}\necho >> {log}\n')
     script.chmod(script.stat().st_mode | stat.S_IEXEC)
-    speaker = EspeakSpeaker(f"{script} -v cmn -s 140")
+    speaker = EspeakSpeaker(f"{script} -v cmn", speed=150, volume=80)
     speaker.say("您好", "zh_CN")
     deadline = time.monotonic() + 5
     while not log.exists() and time.monotonic() < deadline:
@@ -64,7 +64,8 @@ def test_espeak_speaker_runs_the_configured_command_locally(tmp_path):
     while log.exists() and len(log.read_text().splitlines()) < 2 and time.monotonic() < deadline:
         time.sleep(0.01)
     speaker.stop()
-    assert log.read_text().splitlines() == ["-v|cmn|-s|140|您好|", "-v|cmn|-s|140|-v|en|Hello|"]
+    assert log.read_text().splitlines() == ["-v|cmn|-s|150|-a|80|您好|",
+                                            "-v|cmn|-s|150|-a|80|-v|en|Hello|"]
 
 
 def test_a_missing_speech_engine_turns_voice_off_quietly(caplog):

@@ -160,8 +160,10 @@ def test_each_screen_speaks_its_instruction_in_mandarin(make_kiosk):
     kiosk = make_kiosk()
     kiosk.tap_key("water_electric")
     kiosk.tap_key("leak")
-    assert kiosk.speaker.said == [("您好，请点您需要的服务。", "zh_CN"),
-                                  ("哪里出了问题？", "zh_CN"), ("请点您住的小区。", "zh_CN")]
+    # Each screen's title on entering, and each tile's words as it is touched.
+    assert kiosk.speaker.said == [("您好，请点您需要的服务。", "zh_CN"), ("水电维修", "zh_CN"),
+                                  ("哪里出了问题？", "zh_CN"), ("漏水", "zh_CN"),
+                                  ("请点您住的小区。", "zh_CN")]
 
 
 def test_idle_warns_with_time_to_stay_then_clears_and_goes_home(make_kiosk):
