@@ -11,9 +11,13 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from server.alerts import AppriseNotifier
 from server.app import create_app
+from server.lifecycle import Action
+from server.models import User
+from server.services.tickets import get_ticket, staff_action
 from server.settings import ServerSettings
 from tests.server.alerts.robots import RobotApi, robot_api
 from tests.server.conftest import FakeClock, sign_in
@@ -116,3 +120,23 @@ def test_only_the_kiosk_or_staff_may_call_and_bad_bodies_are_4xx_json(
         reply = client.post("/api/v1/kiosk/help", json=bad, headers=kiosk_key)
         assert reply.status_code == 422, (bad, reply.text)
         assert reply.json()["error"]["code"]
+
+
+def test_staff_close_the_call_once_someone_has_helped(
+        client: TestClient, app: FastAPI, clock: FakeClock, kiosk_key: dict[str, str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SERVICEPOINT_ALERT_DUTY_WECOM_URL", f"wecombot://{DUTY}")
+    answer = client.post("/api/v1/kiosk/help", json=PRESS, headers=kiosk_key).json()
+    staff = sign_in(client, "staff")
+    tickets = client.get("/api/v1/tickets", headers=staff,
+                         params={"kind": "maintenance"}).json()["tickets"]
+    ticket = next(t for t in tickets if t["number"] == answer["ticket"])
+    assert ticket["priority"] == "urgent"
+    # The staff member marks it done on the ticket page (resolve), then closes it.
+    with app.state.sessions() as db:
+        user = db.scalar(select(User).where(User.username == "staff"))
+        staff_action(db, ticket=get_ticket(db, ticket_id=ticket["id"]), user=user,
+                     action=Action.RESOLVE, now=clock(), note="已到自助机帮居民办好")
+    closed = client.post(f"/api/v1/tickets/{ticket['id']}/close", headers=staff)
+    assert closed.status_code == 200, closed.text
+    assert closed.json()["status"] == "closed"
