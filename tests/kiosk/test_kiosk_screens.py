@@ -17,7 +17,7 @@ def test_home_shows_the_services_the_site_and_the_time(make_kiosk):
     assert kiosk.screen == "home"
     tiles = [b.text for b in kiosk.buttons() if b.key]
     assert tiles == ["水电维修", "管道疏通", "家电维修", "上门理发", "政策咨询", "证件预约上门办理",
-                     "就业信息推荐", "图书借阅"]
+                     "就业信息推荐", "图书借阅", "用水问题", "公共设施"]
     screen = kiosk.app.root.current_screen
     assert screen.ids.site_name.text == "劳动路社区服务站"
     assert screen.ids.clock.text == "2026年11月25日 星期三 09:30"
@@ -217,7 +217,7 @@ def test_the_catalog_is_cached_for_when_the_server_is_down(make_kiosk, tmp_path)
     offline = DemoServer()
     offline.online = False
     kiosk = make_kiosk(server=offline, data_dir=tmp_path / "data")
-    assert len([b for b in kiosk.buttons() if b.key]) == 8
+    assert len([b for b in kiosk.buttons() if b.key]) == 10
     assert kiosk.app.offline
     assert kiosk.app.root.current_screen.ids.offline_banner.opacity == 1
 
