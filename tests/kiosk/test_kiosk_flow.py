@@ -41,7 +41,7 @@ def walk_to_review(flow, phone="13800001234"):
 def test_only_kiosk_categories_are_offered(flow):
     codes = [c.code for c in flow.categories]
     assert codes == ["water_electric", "pipe_unclog", "appliance", "haircut", "policy",
-                     "certificates", "jobs", "books"]
+                     "certificates", "jobs", "books", "tank_water", "shared_facility"]
 
 
 def test_filing_a_request_goes_through_every_step_in_order(flow):
