@@ -115,5 +115,9 @@ def sync_categories(db: Session, *, specs: list[CategorySpec]) -> None:
     for gone in existing.values():
         if gone.code not in taken_over:
             gone.active = False
+    kept = sorted(taken_over & {s.code for s in specs})
+    if kept:  # an installer editing the file should learn why their change did not show
+        log.info("categories edited in the browser keep their own settings over the file: %s",
+                 ", ".join(kept))
     db.commit()
     log.info("service categories in step with the file: %d active", len(specs))
