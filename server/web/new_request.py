@@ -32,6 +32,7 @@ from starlette.datastructures import FormData
 from foundation.redact import short_hash
 from server.api.attachments import AttachmentsDep
 from server.api.deps import NowDep, SessionDep, SettingsDep
+from server.api.facility import get_facility_desk, link_facility_report
 from server.api.filing import FilingLimiters
 from server.errors import Conflict, Invalid
 from server.models import Building, Category
@@ -164,6 +165,8 @@ def file_from_phone(request: Request, db: SessionDep, now: NowDep, settings: Set
     if created:
         keep_request_photos(db, store, ticket=filed.ticket, photos=photos, added_by="resident",
                             now=now)
+    # About the water or a shared facility: onto the asset's maintenance ticket (issue 17).
+    link_facility_report(get_facility_desk(request), db, request=filed, now=now)
     log.info("request %s filed from the phone form%s", filed.ticket.number,
              "" if created else " (a repeat: the first filing shown)")
     return redirect(f"/r/{filed.phone_token}?done=filed")

@@ -24,6 +24,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from server.api.attachments import AttachmentsDep
 from server.api.deps import NowDep, SessionDep, SettingsDep
+from server.api.facility import get_facility_desk, link_facility_report
 from server.errors import Conflict, Invalid, NotFound
 from server.models import Building, Category
 from server.services import tickets as ticket_service
@@ -125,6 +126,8 @@ def file_for_resident(request: Request, db: SessionDep, now: NowDep, settings: S
     if created:
         keep_request_photos(db, store, ticket=filed.ticket, photos=photos, added_by="staff",
                             now=now)
+    # About the water or a shared facility: onto the asset's maintenance ticket (issue 17).
+    link_facility_report(get_facility_desk(request), db, request=filed, now=now)
     log.info("request %s filed by staff %s for a resident%s", filed.ticket.number, user.username,
              "" if created else " (a repeat: the first filing shown)")
     return redirect(f"/staff/new/filed/{filed.ticket_id}")

@@ -212,3 +212,25 @@ def test_the_tank_page_shows_what_residents_reported_beside_the_readings(
     assert filed["number"] in page.text
     quiet = live.get("/staff/site/tanks/tank-1?lang=en")
     assert quiet.status_code == 200
+
+
+def test_a_water_report_phoned_in_to_staff_reaches_the_tank_too(live: TestClient) -> None:
+    """代办: staff filing for a resident who phoned about the water take the same road."""
+    import re
+
+    from tests.web.conftest import cookie_sign_in, csrf_of
+
+    cookie_sign_in(live, "staff")
+    page = live.get("/staff/new?building=C01-B01&category=tank_water")
+    assert page.status_code == 200, page.text
+    form_id = re.search(r'name="form_id" value="([A-Za-z0-9_-]+)"', page.text)
+    assert form_id
+    reply = live.post("/staff/new", follow_redirects=False, data={
+        "csrf_token": csrf_of(page.text), "form_id": form_id.group(1),
+        "category": "tank_water", "building": "C01-B01", "unit": "unknown",
+        "q_symptom": "yellow", "whose": "mine", "contact_name": "李奶奶",
+        "contact_phone": "13700001111", "description": "电话反映：水发黄"})
+    assert reply.status_code == 303, reply.text
+    app: FastAPI = live.app  # type: ignore[assignment]
+    (ticket,) = maintenance_tickets(app, "tank-1")
+    assert "1号二次供水蓄水池的水发黄" in ticket.events[0].note
