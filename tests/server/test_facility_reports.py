@@ -234,3 +234,19 @@ def test_a_water_report_phoned_in_to_staff_reaches_the_tank_too(live: TestClient
     app: FastAPI = live.app  # type: ignore[assignment]
     (ticket,) = maintenance_tickets(app, "tank-1")
     assert "1号二次供水蓄水池的水发黄" in ticket.events[0].note
+
+
+def test_a_water_report_from_the_city_platform_reaches_the_tank_too(live: TestClient,
+                                                                    clock: FakeClock) -> None:
+    """Open311: a city platform's report of a hydrant takes the same road."""
+    from server.open311.service import issue_key
+
+    app: FastAPI = live.app  # type: ignore[assignment]
+    with app.state.sessions() as db:
+        key = issue_key(db, name="city-platform", now=clock())
+    reply = live.post("/open311/v2/requests.json", data={
+        "api_key": key, "service_code": "shared_facility", "address_id": "C01-B01",
+        "attribute[facility]": "hydrant"})
+    assert reply.status_code == 201, reply.text
+    (ticket,) = maintenance_tickets(app, "ext-1")
+    assert ticket.condition == "resident_fire_safety"

@@ -27,6 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from starlette.concurrency import run_in_threadpool
 
 from server.api.deps import NowDep, SessionDep, SettingsDep
+from server.api.facility import FacilityDeskDep, link_facility_report
 from server.api.filing import FilingCaller
 from server.dates import EARLIEST, LATEST, in_range
 from server.errors import Invalid, NotFound
@@ -279,7 +280,7 @@ _POST_SCHEMA = PostBody.model_json_schema()
         "application/json": {"schema": _POST_SCHEMA}}}})
 async def post_request(
     fmt: Format, request: Request, db: SessionDep, now: NowDep, settings: SettingsDep,
-    _caller: FilingCaller,
+    _caller: FilingCaller, desk: FacilityDeskDep,
     idempotency_key: Annotated[str | None, Header(pattern=r"^[A-Za-z0-9_-]{8,60}$")] = None,
 ) -> Response:
     """File a request. Its location may be an ``address_id`` (a unit or building code), an
@@ -303,6 +304,8 @@ async def post_request(
         client = service.client_for_key(db, key=body.api_key)
         filed, _created = service.file_open311(db, post=post, client=client, now=now,
                                                site_id=settings.site.id)
+        # About the water or a shared facility: onto the asset's maintenance ticket (issue 17).
+        link_facility_report(desk, db, request=filed, now=now)
         return {"service_request_id": filed.ticket.number,
                 "service_notice": f"{settings.http.public_url}/r/{filed.phone_token}",
                 "account_id": body.account_id}
