@@ -1,6 +1,7 @@
 """Photos end to end in real headless Chromium (issue 15, "done means"): a resident on a
 phone-sized screen files through the form with a photo from the camera (a JPEG carrying EXIF and
-GPS), lands on the status page, and the staff ticket page shows the photo with no EXIF left in
+GPS; a text file chosen first is refused beside the field with everything typed kept), lands on
+the status page, and the staff ticket page shows the photo with no EXIF left in
 the file the server sends. Then the volunteer marks the job done with an "after" photo from the
 task link, and the resident sees it on the status page.
 
@@ -56,6 +57,18 @@ def test_a_resident_files_with_a_photo_and_staff_see_it_without_exif(
     phone.fill("#contact_phone", "13800001234")
     photo_field = phone.locator("input[type=file][name=photos]")
     assert photo_field.get_attribute("accept") == "image/*"
+    # First a file that is not a photo: refused beside the field, nothing filed, all kept.
+    photo_field.set_input_files([{"name": "notes.txt", "mimeType": "text/plain",
+                                  "buffer": b"not a photo"}])
+    phone.click("button:has-text('提交')")
+    error = phone.locator("#photos-error")
+    assert error.is_visible() and "选的文件不是照片" in error.inner_text()
+    assert phone.locator("#photos").get_attribute("aria-describedby") == "photos-error"
+    assert phone.input_value("#description") == "厨房水管接头一直滴水"
+    assert phone.input_value("#contact_phone") == "13800001234"
+    _audit(phone)
+    error.scroll_into_view_if_needed()
+    shoot(phone, "new-request-photo-refused")
     photo_field.set_input_files([{"name": "IMG_20261203.jpg", "mimeType": "image/jpeg",
                                   "buffer": camera}])
     _audit(phone)
