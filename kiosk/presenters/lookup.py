@@ -14,6 +14,7 @@ from kiosk.flow import Flow, Step
 from kiosk.flow.lookup import LookupOutcome
 from kiosk.i18n import format_date, tr
 from kiosk.presenters.shared import KeypadView, problem_text
+from kiosk.presenters.speech import spoken_number
 
 __all__ = ["LookupResultView", "lookup_keypad_view", "lookup_result_view"]
 
@@ -58,8 +59,9 @@ def lookup_result_view(flow: Flow, lang: str, *, phone: str) -> LookupResultView
                  tr(lang, "lookup_service", name=result.category(lang)), volunteer]
         if result.filed_on:
             lines.append(tr(lang, "lookup_filed", date=_filed_on(lang, result.filed_on)))
-        spoken = tr(lang, "say_lookup_found", number=result.number, status=status,
-                    volunteer=volunteer)
+        # The number read sign by sign, as on the done screen, so it can be checked by ear.
+        spoken = tr(lang, "say_lookup_found", number=spoken_number(lang, result.number),
+                    status=status, volunteer=volunteer)
         return LookupResultView(tr(lang, "lookup_found_title", number=result.number),
                                 tuple(lines), False, False, spoken)
     if outcome is LookupOutcome.NOT_FOUND:

@@ -14,6 +14,7 @@ import pytest
 
 from kiosk.flow import Flow, IdlePhase, Step
 from kiosk.flow.lookup import LookupOutcome, lookup_number, parse_lookup
+from kiosk.presenters.speech import spoken_number
 from tests.kiosk.assist_support import FakeClock, live_server, prepared_database
 from tests.kiosk.kiosk_support import walk_to_review
 from tests.support.ports import free_port
@@ -100,7 +101,8 @@ def test_the_right_pair_shows_and_says_the_status_with_the_volunteers_given_name
     assert status and lines[1] == kiosk.tr("lookup_status", status=status)
     assert kiosk.tr("lookup_volunteer", name=given_name) in lines
     spoken = [text for text, _lang in kiosk.speaker.said]
-    assert any(status in text and given_name in text for text in spoken)
+    by_sign = spoken_number("zh_CN", number)  # "K，一，杠，零，零，零，一": written down by ear
+    assert any(status in text and given_name in text and by_sign in text for text in spoken)
     # No full name, no phone number: the given name only.
     assert "13800001234" not in " ".join(lines)
 
