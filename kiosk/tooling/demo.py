@@ -138,6 +138,7 @@ class DemoServer:
         self.filed: dict[str, dict[str, Any]] = {}
         self.recordings: dict[str, bytes] = {}  # client_id -> the spoken description's WAV
         self.posts = 0
+        self.help_calls = 0  # presses of 呼叫工作人员
         self._lock = threading.Lock()
         self._seq = 0
 
@@ -162,7 +163,32 @@ class DemoServer:
             return self._file(json.loads(request.content))
         if request.method == "POST" and path.endswith("/recording"):
             return self._recording(path.split("/")[-2], request.content)
+        if request.method == "POST" and path == "/api/v1/requests/lookup":
+            return self._lookup(json.loads(request.content))
+        if request.method == "POST" and path == "/api/v1/kiosk/help":
+            # 呼叫工作人员: the demo has no staff to tell; it answers as the server would.
+            with self._lock:
+                self.help_calls += 1
+            return httpx.Response(200, json={"called": True, "alerted": self.help_calls == 1,
+                                             "ticket": "M000001", "phone": ""})
         return httpx.Response(404, json={"error": {"code": "not_found", "message": path}})
+
+    def _lookup(self, body: dict[str, Any]) -> httpx.Response:
+        """查进度 over what was filed here: the number and the phone's last four, or none."""
+        with self._lock:
+            found = next((b for b in self.filed.values() if b["number"] == body.get("number")
+                          and b.get("contact_phone", "")[-4:] == body.get("phone_last4", "")),
+                         None)
+        if found is None:
+            return httpx.Response(404, json={"error": {"code": "not_found", "message": "no match"}})
+        category = next((c for c in CATEGORIES["categories"] if c["code"] == found["category"]),
+                        {"name_zh": found["category"], "name_en": found["category"]})
+        return httpx.Response(200, json={
+            "number": found["number"], "status": "new", "status_label_zh": "新建",
+            "status_label_en": "Received", "category_name_zh": category["name_zh"],
+            "category_name_en": category["name_en"], "volunteer_given_name": None,
+            "filed_at": "2026-11-25T01:30:00Z",
+            "status_url": f"{self.public_url}/r/{found['phone_token']}"})
 
     def _file(self, body: dict[str, Any]) -> httpx.Response:
         with self._lock:

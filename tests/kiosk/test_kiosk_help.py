@@ -114,3 +114,10 @@ def test_the_button_is_on_every_screen(make_kiosk) -> None:  # type: ignore[no-u
         if kiosk.tr("call_staff") not in texts:
             missing.append(name)
     assert missing == []
+
+
+def test_the_demo_kiosk_answers_the_press_as_the_server_would(make_kiosk) -> None:  # type: ignore[no-untyped-def]
+    kiosk = make_kiosk()  # the built-in stand-in server of `servicepoint kiosk --demo`
+    kiosk.tap_text(kiosk.tr("call_staff"))
+    kiosk.wait_until(lambda: kiosk.app.help_window.state == "called", what="the answer")
+    assert kiosk.server.help_calls == 1

@@ -195,3 +195,11 @@ def test_an_answer_for_a_query_the_resident_left_is_dropped() -> None:
     assert flow.lookup_digits == "" and flow.lookup_result is None
     with pytest.raises(ValueError):
         parse_lookup({"status": "new"})
+
+
+def test_the_demo_kiosk_finds_what_was_filed_on_it(make_kiosk) -> None:  # type: ignore[no-untyped-def]
+    kiosk = make_kiosk(SERVICEPOINT_KIOSK__KIOSK_ID="K1")  # `servicepoint kiosk --demo`
+    number = file_at_the_kiosk(kiosk, phone="13800001234")
+    look_up(kiosk, number.rsplit("-", 1)[1], "1234")
+    assert kiosk.flow.lookup_outcome is LookupOutcome.FOUND
+    assert shown_lines(kiosk)[0] == kiosk.tr("lookup_found_title", number=number)
