@@ -24,7 +24,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from concurrent.futures import Future
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -97,7 +97,8 @@ class Assist:
     # --- the slip -----------------------------------------------------------------------------
 
     def current_slip(self) -> Slip | None:
-        """The slip for the screen shown: a filed request's, or this visit's loans; else None."""
+        """The slip for the screen shown: a filed request's (just now, or found by 查进度), or
+        this visit's loans; else None."""
         flow, lang, today = self.flow, self.lang, self._wall_clock().date()
         phone = self.site_phone
         if flow.step is Step.DONE and flow.receipt is not None:
@@ -107,6 +108,16 @@ class Assist:
             return request_slip(lang, site_name=self.site_name, phone=phone,
                                 number=receipt.number, category=category,
                                 status_url=receipt.status_url, today=today)
+        found = flow.lookup_result
+        if flow.step is Step.LOOKUP_RESULT and found is not None:
+            # 查进度 found it: the slip again, dated the day it was filed.
+            try:
+                filed_on = date.fromisoformat(found.filed_on)
+            except ValueError:
+                filed_on = today
+            return request_slip(lang, site_name=self.site_name, phone=phone,
+                                number=found.number, category=found.category(lang),
+                                status_url=found.status_url, today=filed_on)
         visit = flow.visit
         if flow.step is Step.LIB_RECEIPT and visit is not None and visit.borrowed:
             return loan_slip(lang, site_name=self.site_name, phone=phone, loans=visit.borrowed,

@@ -16,7 +16,6 @@ from kivy.properties import BooleanProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.modalview import ModalView
 from kivy.uix.screenmanager import Screen
-from kivy.uix.widget import Widget
 
 from kiosk import theme
 from kiosk.flow import Step
@@ -96,11 +95,10 @@ class LookupResultScreen(KioskScreen):
         box = self.ids.lines
         box.clear_widgets()
         sp = sp_scale()
+        # The lines share the panel's height (it is shorter with the print button and at 大字).
         for i, text in enumerate(view.lines):
             box.add_widget(Body(text=text, font_size=(28 if i == 0 else 24) * sp,
-                                color=theme.ERROR if view.is_problem else theme.TEXT,
-                                size_hint_y=None, height=(76 if view.is_problem else 44) * sp))
-        box.add_widget(Widget())
+                                color=theme.ERROR if view.is_problem else theme.TEXT))
         result = app.flow.lookup_result
         self.has_qr = result is not None and bool(result.status_url)
         if result is not None and result.status_url:

@@ -205,3 +205,16 @@ def test_after_borrowing_the_slip_carries_the_readers_page(make_kiosk, tmp_path:
     assert qr_of(printed) == [kiosk.flow.visit.reader.phone_url]
     words = [line.text for line in kiosk.app.current_slip().lines]
     assert any("2026年12月25日" in w for w in words)
+
+
+def test_a_lost_slip_is_printed_again_from_the_lookup(make_kiosk) -> None:
+    from tests.kiosk.test_kiosk_lookup import file_at_the_kiosk, look_up
+
+    kiosk = make_kiosk(SERVICEPOINT_KIOSK__PRINTER="png", SERVICEPOINT_KIOSK__KIOSK_ID="K1")
+    number = file_at_the_kiosk(kiosk, phone="13800001234")
+    look_up(kiosk, number.rsplit("-", 1)[1], "1234")
+    kiosk.tap_text(kiosk.tr("print_slip"))
+    kiosk.wait_until(lambda: kiosk.app.print_state == "printed", what="the slip")
+    [printed] = kiosk.app.helpdesk.printer.printed
+    assert qr_of(printed) == [kiosk.flow.lookup_result.status_url]
+    assert [line.text for line in kiosk.app.current_slip().lines][1] == number

@@ -109,6 +109,11 @@ def _lib_receipt_print(state: str) -> Scene:
     return scene
 
 
+def _lookup_found_print(app: Any, clock: ManualClock) -> None:
+    _lookup_found(app, clock)
+    _printable(app, "printed")
+
+
 ASSIST_SCENES: dict[str, Scene] = {
     "lookup": _lookup,
     "lookup_empty": _lookup_empty,
@@ -126,6 +131,7 @@ ASSIST_SCENES: dict[str, Scene] = {
     "done_printed": _done_print("printed"),
     "done_paper_out": _done_print("paper_out"),
     "done_printer_offline": _done_print("offline"),
+    "lookup_found_print": _lookup_found_print,
     "lib_receipt_print": _lib_receipt_print(""),
     "lib_receipt_paper_out": _lib_receipt_print("paper_out"),
 }
