@@ -32,8 +32,7 @@ from server.api.errors import install_error_handlers
 from server.api.filing import filing_limiters
 from server.api.lookups import lookup_miss_limiter
 from server.api.ratelimit import SlidingWindowLimiter
-from server.api.routes import lookup, open311, public, sensing, staff, triage
-from server.api.routes import kiosk_help
+from server.api.routes import kiosk_help, lookup, open311, public, sensing, staff, triage
 from server.api.routes import recordings as recording_routes
 from server.db import make_engine, session_factory
 from server.library import routes as library_routes
