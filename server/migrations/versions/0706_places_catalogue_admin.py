@@ -2,7 +2,7 @@
 hours, quiet hours), the categories staff took over from the file, a book's publisher and a building's floors
 
 Revision ID: 0706
-Revises: 0705
+Revises: 0705, 0101
 Create Date: 2026-12-03 16:30:00
 """
 
@@ -12,10 +12,11 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0706'
-down_revision: str | None = '0705'
+# The library's tables were on their own branch (0101): a book's publisher needs them, so the two
+# branches meet here and the history has one head again.
+down_revision: str | Sequence[str] | None = ('0705', '0101')
 branch_labels: str | Sequence[str] | None = None
-# The library's tables are on their own branch (0101): a book's publisher needs them first.
-depends_on: str | Sequence[str] | None = '0101'
+depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
