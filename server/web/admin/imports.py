@@ -40,7 +40,7 @@ from server.services.place_admin import KINDS, save_place
 from server.web.admin.forms import AdminForm, WebAdmin
 from server.web.admin.library import LIBRARY_WORDS
 from server.web.admin.refusals import PROBLEM_WORDS, UNKNOWN_PROBLEM
-from server.web.admin.volunteers import _check as check_volunteer
+from server.web.admin.volunteers import check_volunteer_form
 from server.web.common import CsrfChecked, WebRoute, render
 from server.web.words import N_
 
@@ -104,7 +104,7 @@ def _volunteer(db: Session, row: Row, actor: User, now: datetime, out: Outcome) 
                         new_skills=v.get("skills"),
                         party_member="1" if v.get("party_member", "").lower() in _YES else "",
                         channels="", username=v.get("username"))
-    fields = check_volunteer(db, form, [], volunteer=None)
+    fields = check_volunteer_form(db, form, [], volunteer=None)
     checked = Checked(row.line, v, {_VOLUNTEER_FIELDS.get(k, k): m
                                     for k, m in form.errors.items()})
     if fields is not None and not checked.errors:

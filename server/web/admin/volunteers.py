@@ -33,7 +33,7 @@ from server.web.admin.forms import AdminForm, WebAdmin, bump
 from server.web.common import CsrfChecked, WebRoute, redirect, render
 from server.web.words import N_
 
-__all__ = ["router"]
+__all__ = ["check_volunteer_form", "router"]
 
 router = APIRouter(route_class=WebRoute)
 VolunteerId = Annotated[int, Path(ge=1, le=2**31 - 1)]
@@ -88,8 +88,8 @@ def _saved(db: Session, volunteer: Volunteer) -> dict[str, object]:
         "active", "username")}
 
 
-def _check(db: Session, form: AdminForm, skills: list[str], *,
-           volunteer: Volunteer | None) -> people.VolunteerFields | None:
+def check_volunteer_form(db: Session, form: AdminForm, skills: list[str], *,
+                         volunteer: Volunteer | None) -> people.VolunteerFields | None:
     code, given = form.get("code"), form.get("given_name")
     if not code:
         form.refuse("code", REQUIRED)
@@ -172,7 +172,7 @@ def volunteer_add(request: Request, db: SessionDep, now: NowDep, user: WebAdmin,
     form = AdminForm.of(code=code, given_name=given_name, full_name=full_name, phone=phone,
                         squad_id=squad_id, grid_id=grid_id, new_skills=new_skills,
                         party_member=party_member, channels=channels, username=username)
-    fields = _check(db, form, skills[:40], volunteer=None)
+    fields = check_volunteer_form(db, form, skills[:40], volunteer=None)
     if fields is None:
         return _page(request, db, user, form, volunteer=None, status=422)
     volunteer, password = people.add_volunteer(db, fields=fields, username=form.get("username"),
@@ -210,7 +210,7 @@ def volunteer_save(request: Request, db: SessionDep, now: NowDep, user: WebAdmin
     form = AdminForm.of(version=version, code=code, given_name=given_name, full_name=full_name,
                         phone=phone, squad_id=squad_id, grid_id=grid_id, new_skills=new_skills,
                         party_member=party_member, channels=channels)
-    fields = _check(db, form, skills[:40], volunteer=volunteer)
+    fields = check_volunteer_form(db, form, skills[:40], volunteer=volunteer)
     form.values["new_skills"] = ""  # folded into skills by the check
     form.check_version(volunteer.version, saved=_saved(db, volunteer))
     if fields is None or not form.ok:
