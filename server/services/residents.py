@@ -35,7 +35,8 @@ __all__ = ["ERASED_FIELDS", "ResidentRow", "erase_resident", "find_residents", "
 
 log = logging.getLogger(__name__)
 ERASED_FIELDS = ("resident.phone", "resident.address_as", "request.contact_name",
-                 "request.contact_phone", "request.description", "request.floor",
+                 "request.contact_phone", "request.resident_name", "request.description",
+                 "request.floor",
                  "request.room", "ticket.rating_comment", "photos", "recording")
 MAX_FOUND = 50
 
@@ -106,7 +107,8 @@ def held_about(db: Session, *, resident: Resident) -> dict[str, Any]:
             "filed_at": t.created_at.isoformat(), "status": t.status,
             "closed_at": t.closed_at.isoformat() if t.closed_at else None,
             "channel": r.channel, "contact_name": r.contact_name,
-            "contact_phone": r.contact_phone, "description": r.description,
+            "contact_phone": r.contact_phone, "for_someone_else": r.for_someone_else,
+            "resident_name": r.resident_name, "description": r.description,
             "answers": r.answers, "floor": r.floor, "room": r.room,
             "place": _place(db, t.unit_id), "rating": t.rating,
             "rating_comment": t.rating_comment, "photos": photos.get(t.id, 0),
@@ -139,9 +141,7 @@ def erase_resident(db: Session, *, resident: Resident, actor: User, now: datetim
     resident.phone, resident.address_as, resident.erased_at = None, "", now
     for r in requests:
         r.contact_name, r.contact_phone, r.description = "", None, ""
-        r.floor, r.room = "", ""
-        if hasattr(r, "resident_name"):  # filed for someone else (migration 0701): whose home
-            r.resident_name = ""
+        r.floor, r.room, r.resident_name = "", "", ""
         r.ticket.rating_comment = None
     audit.record(db, actor=actor, action="resident.erase", subject=("resident", resident.id),
                  now=now, before={"requests": len(requests), "files": len(files)},
