@@ -189,7 +189,7 @@ fi
 # ------------------------------------------------------------------------------------------------
 step "1/9 Debian packages"
 packages=(python3 python3-venv python3-pip mosquitto mosquitto-clients sqlite3 openssl
-          fonts-wqy-microhei libmtdev1 espeak-ng gpiod logrotate)
+          fonts-wqy-microhei libmtdev1 espeak-ng alsa-utils gpiod logrotate)
 # gpiozero needs lgpio on a Pi 5 (RPi.GPIO does not work there); it is a Pi-only package.
 if [ -n "$pi_model" ]; then packages+=(python3-lgpio); fi
 missing=()
@@ -217,10 +217,11 @@ else
     did "created system user $SP_USER (no login, no password)"
 fi
 if [ "$with_kiosk" -eq 1 ]; then
-    # The kiosk runs as its own user: it needs the display, the touchscreen and the speaker,
-    # and none of the server's files or secrets.
+    # The kiosk runs as its own user: it needs the display, the touchscreen, the speaker and
+    # microphone (audio), a serial or USB slip printer (dialout, lp, plugdev), and none of the
+    # server's files or secrets.
     kiosk_groups=()
-    for group in video render input audio; do
+    for group in video render input audio dialout lp plugdev; do
         getent group "$group" >/dev/null && kiosk_groups+=("$group")
     done
     if getent passwd "$KIOSK_USER" >/dev/null; then
