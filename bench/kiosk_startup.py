@@ -9,6 +9,10 @@ drawn, and the event loop is turning. The catalog comes from the on-disk cache, 
 after the first; the server is the built-in demo (no network). Prints the median, min and max
 start-up time and the resident memory (VmRSS, and the peak VmHWM) at that moment.
 
+The kiosk runs as shipped: the pictograms on the tiles and the voice on (espeak-ng speaks the
+home screen's greeting as the screen comes up; here into a pipe, ``--stdout``, since the machine
+has no sound card). A second kiosk variant with the voice off shows what the voice costs.
+
 The reference, run interleaved with the kiosk: a bare Kivy app (one label in the same CJK font)
 from launch to its first frame, i.e. what Python, Kivy, SDL, GL and the font cost before any of
 the kiosk's own code.
@@ -79,20 +83,28 @@ def _bare_child(started: float, offscreen: bool) -> None:
     os._exit(0)
 
 
-def _child(data_dir: str, started: float, offscreen: bool) -> None:
+def _child(data_dir: str, started: float, offscreen: bool, voice: bool) -> None:
     _prepare_kivy(offscreen)
     from kivy.base import EventLoop
 
     from kiosk.app import KioskApp
     from kiosk.settings import load_kiosk_settings
     from kiosk.tooling.demo import DemoServer
+    from kiosk.voice import EspeakSpeaker, SilentSpeaker
 
     settings = load_kiosk_settings(REPO / "config" / "servicepoint.toml",
-                                   env={"SERVICEPOINT_DATA_DIR": data_dir})
-    app = KioskApp(settings, transport=DemoServer().transport())
+                                   env={"SERVICEPOINT_DATA_DIR": data_dir,
+                                        "SERVICEPOINT_KIOSK__VOICE": str(voice).lower()})
+    kiosk = settings.kiosk
+    # As kiosk/cli.py picks it; --stdout because a machine without a sound card cannot play.
+    speaker = (EspeakSpeaker(kiosk.voice_command + (" --stdout" if offscreen else ""),
+                             speed=kiosk.voice_speed, volume=kiosk.voice_volume)
+               if kiosk.voice else SilentSpeaker())
+    app = KioskApp(settings, transport=DemoServer().transport(), speaker=speaker)
     app.prepare()
     tiles = app.root.get_screen("home").ids.tiles
-    while len(tiles.children) < 8 or tiles.children[0].width <= 0:
+    while (len(tiles.children) < 8 or tiles.children[0].width <= 0
+           or getattr(tiles.children[0], "texture_of_picture", True) is None):  # with pictures
         EventLoop.idle()
     EventLoop.idle()  # one frame drawn with the tiles in place
     ready = time.time() - started
@@ -112,12 +124,14 @@ def main() -> int:
                         help="use the real display (full screen) instead of SDL offscreen")
     parser.add_argument("--child", nargs=2, metavar=("DATA_DIR", "STARTED"), help=argparse.SUPPRESS)
     parser.add_argument("--bare", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--silent", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         if args.bare:
             _bare_child(float(args.child[1]), offscreen=not args.display)
         else:
-            _child(args.child[0], float(args.child[1]), offscreen=not args.display)
+            _child(args.child[0], float(args.child[1]), offscreen=not args.display,
+                   voice=not args.silent)
         return 0
     import _common
 
@@ -126,25 +140,28 @@ def main() -> int:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SERVICEPOINT_")}
     env["KIVY_HOME"] = tempfile.mkdtemp(prefix="sp-kivy-home-")
 
-    def one_run(bare: bool = False) -> dict[str, float]:
+    def one_run(bare: bool = False, silent: bool = False) -> dict[str, float]:
         cmd = [sys.executable, __file__, "--child", data_dir, repr(time.time())]
         if args.display:
             cmd.append("--display")
         if bare:
             cmd.append("--bare")
+        if silent:
+            cmd.append("--silent")
         out = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120,
                              check=True).stdout
         return json.loads(out.strip().splitlines()[-1])
 
     one_run()  # fills the catalog cache and the OS file cache; not counted
     one_run(bare=True)
-    results, bares = [], []
-    for _ in range(args.runs):  # interleaved, so both see the same moments of machine load
+    results, silents, bares = [], [], []
+    for _ in range(args.runs):  # interleaved, so all see the same moments of machine load
         results.append(one_run())
+        silents.append(one_run(silent=True))
         bares.append(one_run(bare=True))
     print(f"kiosk cold start to interactive home, {args.runs} fresh processes each "
           f"({'display' if args.display else 'SDL offscreen, Mesa llvmpipe'}), 800x480:")
-    for name, rows in (("kiosk", results), ("bare Kivy", bares)):
+    for name, rows in (("kiosk", results), ("no voice", silents), ("bare Kivy", bares)):
         ready = [r["ready_s"] for r in rows]
         rss = [r["rss_kb"] / 1024 for r in rows]
         hwm = [r["hwm_kb"] / 1024 for r in rows]

@@ -47,7 +47,8 @@ class HomeScreen(KioskScreen):
         grid.cols = home_columns(len(categories))
         for category in categories:
             grid.add_widget(BigButton(
-                text=category.name(app.lang), key=category.code, font_size=26 * sp_scale(),
+                text=category.name(app.lang), key=category.code,
+                font_size=theme.BUTTON_SP * sp_scale(),
                 picture=pictogram(category.code), tile=True,
                 on_release=lambda button: app.choose_category(button.key)))
 

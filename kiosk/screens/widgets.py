@@ -7,7 +7,7 @@ the journeys' rules build on these). Screens are thin: ``refresh(app)`` copies w
 
 A tile is a :class:`BigButton` that is one choice among several (``tile``: a service, an answer,
 a place); services and answers show a ``picture`` (a pictogram from kiosk/pictograms, drawn
-beside or above its words, never instead of them). Every button tells the app when a finger
+beside its words, never instead of them). Every button tells the app when a finger
 lifts on it (``app.button_touched``) before it acts: the app speaks it, and with two-touch on a
 tile's first touch only speaks and marks it (``armed``); the second chooses. The chrome that
 every screen carries, :class:`TextSizeButton` (大字), sits in the :class:`NavBar` and on the
@@ -16,11 +16,14 @@ home screen's top row; any screen may place one.
 
 from __future__ import annotations
 
+import re
 from typing import Any, Protocol
 
 from kivy.app import App
 from kivy.clock import Clock
 from kivy.core.image import Image as CoreImage
+from kivy.core.text import Label as CoreLabel
+from kivy.graphics import Color, Line, Rectangle
 from kivy.graphics.texture import Texture
 from kivy.metrics import dp
 from kivy.properties import (
@@ -93,15 +96,35 @@ class FitText:
     def _fit(self, *_args: Any) -> None:
         if not getattr(self, "fit", True) or not self.text or self.width <= 1 or self.height <= 1:
             return
+        # Screens not on show are not laid out (Kivy's default 100×100): fitting their words
+        # then would render every label several times at start for nothing. A screen's widgets
+        # are sized again when it is shown, and fitted then.
+        if self.get_root_window() is None:  # type: ignore[attr-defined]
+            return
         if not self._fit_nominal:
             self._fit_nominal = self.font_size
         self.font_size = self._fit_nominal
         floor = dp(self.fit_floor_dp)
         self.texture_update()  # type: ignore[attr-defined]
         while self.font_size > floor and (self.texture_size[0] > self.width + 1
-                                          or self.texture_size[1] > self.height + 1):
+                                          or self.texture_size[1] > self.height + 1
+                                          or self._breaks_a_word()):
             self.font_size = max(floor, self.font_size * 0.92)
             self.texture_update()  # type: ignore[attr-defined]
+
+    def _breaks_a_word(self) -> bool:
+        """Whether a word of a language written with spaces is wider than the line, so Kivy
+        would cut it in two ("Applianc" / "e"). Chinese has no spaces to keep: it wraps
+        anywhere."""
+        words = [w for w in re.sub(r"\[/?[a-z]+(=[^\]]*)?\]", "", self.text).split()
+                 if any("a" <= c.lower() <= "z" for c in w)]
+        if not words:
+            return False
+        padding = getattr(self, "padding", (0, 0, 0, 0))
+        room = self.width - padding[0] - padding[2]
+        measure = CoreLabel(font_size=self.font_size, font_name=getattr(self, "font_name", None),
+                            bold=getattr(self, "bold", False))
+        return max(measure.get_extents(word)[0] for word in words) > room + 1
 
 
 class Title(FitText, Label):
@@ -143,14 +166,12 @@ def picture_texture(path: str) -> Texture | None:
 
 class BigButton(FitText, ButtonBehavior, Label):
     """A tap target: at least 60×60 dp, text on a solid colour. ``key`` says what it chooses;
-    with a ``picture`` it is a tile (the pictogram beside its words, or above with
-    ``picture_top``)."""
+    a ``picture`` is drawn left of the words."""
 
     bg = ColorProperty(theme.PRIMARY)
     border_color = ColorProperty([0, 0, 0, 0])
     key = StringProperty("")
     picture = StringProperty("")
-    picture_top = BooleanProperty(False)
     # A choice among several (a service, an answer, a place): spoken when touched, and with
     # two-touch on, chosen by a second touch.
     tile = BooleanProperty(False)
@@ -159,8 +180,45 @@ class BigButton(FitText, ButtonBehavior, Label):
     armed = BooleanProperty(False)
     is_target = True
 
+    _decor: tuple[Color, Rectangle, Color, Line] | None = None
+
     def on_picture(self, _widget: Any, path: str) -> None:
         self.texture_of_picture = picture_texture(path)
+        self._decorate_soon()
+
+    def on_armed(self, _widget: Any, armed: bool) -> None:
+        if armed or self._decor is not None:
+            self._decorate_soon()
+
+    def _decorate_soon(self) -> None:
+        if self._decor is not None:
+            self._decorate()
+        else:  # once the rules have drawn the background (a picture may come as a keyword)
+            Clock.schedule_once(self._decorate)
+
+    def _decorate(self, *_args: Any) -> None:
+        """Draw the pictogram (tinted to the words' colour, so it has their contrast) and, when
+        armed by a first touch, a thick frame: a change of shape as well as of colour. Made
+        only for the buttons that need them: on all of the kiosk's few hundred buttons the
+        instructions cost some 15 MiB (BENCHMARKS.md)."""
+        if self._decor is None:
+            if self.canvas is None:
+                return
+            with self.canvas.before:  # after the rule's background and border
+                self._decor = (Color(0, 0, 0, 0), Rectangle(), Color(0, 0, 0, 0),
+                               Line(width=dp(3)))
+            self.bind(pos=self._decorate, size=self._decorate, color=self._decorate,
+                      disabled=self._decorate, picture_size=self._decorate)
+        picture_colour, picture, frame_colour, frame = self._decor
+        size = self.picture_size
+        words = self.disabled_color if self.disabled else self.color
+        picture_colour.rgba = (*words[:3], 1 if self.texture_of_picture else 0)
+        picture.texture = self.texture_of_picture
+        picture.size = (size, size)
+        picture.pos = (self.x + dp(10), self.center_y - size / 2)
+        frame_colour.rgba = (*self.color[:3], 1 if self.armed else 0)
+        frame.rounded_rectangle = (self.x + dp(5), self.y + dp(5), self.width - dp(10),
+                                   self.height - dp(10), dp(9))
 
     def on_size(self, *_args: Any) -> None:
         self.fit_later()
