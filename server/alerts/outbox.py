@@ -30,7 +30,7 @@ from typing import Any, Protocol
 from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
 
-from server.alerts.config import AlertsConfig
+from server.alerts.config import AlertsConfig, load_alerts_config
 from server.alerts.contacts import ContactBook
 from server.alerts.model import AlertKind, AlertMessage, NoticeKind, Recipient
 from server.alerts.notices import notice_key
@@ -49,6 +49,7 @@ from server.alerts.rows import AlertDelivery, AlertRow
 from server.lifecycle import OPEN_STATUSES
 from server.models import Ticket
 from server.rules import Condition, ConditionChange, DueCondition, title_of
+from server.settings import ServerSettings
 from server.site_profile import quiet_hours_override
 
 __all__ = ["AlertBook", "AssetNames", "Counters"]
@@ -80,6 +81,19 @@ class AlertBook:
         self.metrics = metrics
         self.asset_names = asset_names
         self.contacts = ContactBook(config=config, site_id=site.id)
+
+    @classmethod
+    def from_settings(cls, settings: ServerSettings, *, metrics: Counters,
+                      asset_names: AssetNames | None = None) -> AlertBook:
+        """The server's own site's book, from ``config/alerts.toml`` (the channels' secrets from
+        the environment, required in production) and the site's settings."""
+        site = settings.site
+        config = load_alerts_config(settings.ingest.alerts_file, timezone=site.timezone,
+                                    require_secrets=settings.environment == "production")
+        return cls(config=config,
+                   site=SiteInfo(id=site.id, name_zh=site.name_zh, name_en=site.name_en),
+                   timezone=site.timezone, public_url=settings.http.public_url,
+                   metrics=metrics, asset_names=asset_names)
 
     def for_site(self, site: SiteInfo) -> AlertBook:
         """The same book for another site of a district (its recipients, its id on alerts)."""

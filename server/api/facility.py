@@ -18,7 +18,6 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
-from server.alerts import SiteInfo, load_alerts_config
 from server.alerts.outbox import AlertBook
 from server.models import ServiceRequest
 from server.sensing.maintenance import asset_name
@@ -33,14 +32,8 @@ def get_facility_desk(request: Request) -> FacilityDesk:
     state = request.app.state
     desk: FacilityDesk | None = getattr(state, "facility_desk", None)
     if desk is None:
-        settings = state.settings
-        site = settings.site
-        config = load_alerts_config(settings.ingest.alerts_file, timezone=site.timezone,
-                                    require_secrets=settings.environment == "production")
-        book = AlertBook(config=config,
-                         site=SiteInfo(id=site.id, name_zh=site.name_zh, name_en=site.name_en),
-                         timezone=site.timezone, public_url=settings.http.public_url,
-                         metrics=state.metrics, asset_names=asset_name)
+        book = AlertBook.from_settings(state.settings, metrics=state.metrics,
+                                       asset_names=asset_name)
         desk = state.facility_desk = FacilityDesk(book=book)
     return desk
 

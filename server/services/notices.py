@@ -44,10 +44,8 @@ from server.alerts import (
     Notifier,
     Recipient,
     RequestFacts,
-    SiteInfo,
     compose_notice,
     due_levels,
-    load_alerts_config,
     notice_key,
     release_at,
 )
@@ -244,13 +242,7 @@ class NoticeCourier:
     def from_settings(cls, settings: ServerSettings, *, sessions: sessionmaker[Session],
                       notifier: Notifier, clock: Callable[[], datetime], metrics: Counters,
                       interval_s: float = 1.0) -> NoticeCourier:
-        site = settings.site
-        config = load_alerts_config(settings.ingest.alerts_file, timezone=site.timezone,
-                                    require_secrets=settings.environment == "production")
-        book = AlertBook(config=config,
-                         site=SiteInfo(id=site.id, name_zh=site.name_zh, name_en=site.name_en),
-                         timezone=site.timezone, public_url=settings.http.public_url,
-                         metrics=metrics)
+        book = AlertBook.from_settings(settings, metrics=metrics)
         desk = NoticeDesk(book=book, public_url=settings.http.public_url)
         return cls(desk=desk, sessions=sessions, notifier=notifier, clock=clock,
                    interval_s=interval_s)

@@ -20,7 +20,6 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from server.alerts import SiteInfo, load_alerts_config
 from server.alerts.outbox import AlertBook
 from server.api import schemas
 from server.api.deps import KioskOrStaff, NowDep, SessionDep, SettingsDep
@@ -52,13 +51,7 @@ def get_help_book(request: Request) -> AlertBook:
     state = request.app.state
     book: AlertBook | None = getattr(state, "help_book", None)
     if book is None:
-        settings = state.settings
-        site = settings.site
-        config = load_alerts_config(settings.ingest.alerts_file, timezone=site.timezone,
-                                    require_secrets=settings.environment == "production")
-        book = state.help_book = AlertBook(
-            config=config, site=SiteInfo(id=site.id, name_zh=site.name_zh, name_en=site.name_en),
-            timezone=site.timezone, public_url=settings.http.public_url, metrics=state.metrics)
+        book = state.help_book = AlertBook.from_settings(state.settings, metrics=state.metrics)
     return book
 
 
