@@ -42,7 +42,7 @@ def test_large_text_is_larger_on_every_screen_and_keeps_what_was_entered(make_ki
     assert title.font_size == pytest.approx(normal * theme.LARGE_TEXT_SCALE)
     # The tiles' and the chrome's words reach large text's 30 dp (MIIT 适老化).
     nav = kiosk.app.root.current_screen.ids.nav.ids
-    assert min(b.font_size for b in kiosk.buttons() if b.picture) >= 30 - 0.01
+    assert min(b.font_size for b in kiosk.buttons() if b.tile) >= 30 - 0.01
     assert min(nav.back.font_size, nav.home.font_size, nav.text_size.font_size) >= 30 - 0.01
     assert kiosk.button(key="leak").picture  # the tiles keep their pictures
     toggle = kiosk.app.root.current_screen.ids.nav.ids.text_size
