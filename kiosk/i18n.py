@@ -80,8 +80,6 @@ SOURCE: dict[str, str] = dict((
     pgettext_noop("review_room", "门牌号：{value}"),
     pgettext_noop("review_add_door", "填门牌号"),
     pgettext_noop("review_change_door", "改门牌号"),
-    pgettext_noop("review_add_door", "填门牌号"),
-    pgettext_noop("review_change_door", "改门牌号"),
     pgettext_noop("door_title", "您家的门牌号是多少？"),
     pgettext_noop("door_hint", "例如 502，填好后点确定"),
     pgettext_noop("review_no_phone", "电话：不留，我会再来"),
