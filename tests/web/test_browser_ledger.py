@@ -10,11 +10,10 @@ import pytest
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 
+from tests.web.test_browser import AUDIT
 from tests.web.test_records import _served
 
 pytestmark = pytest.mark.browser
-
-AUDIT = (Path(__file__).with_name("audit.js")).read_text(encoding="utf-8")
 
 
 def test_staff_download_the_months_ledger_from_the_figures_page(

@@ -4,25 +4,14 @@ audit (body text, touch targets, contrast) and the CSP. WEB_SCREENSHOTS=1 saves 
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from fastapi.testclient import TestClient
 
 from tests.web.conftest import shoot
+from tests.web.test_browser import AUDIT, _sign_in
 from tests.web.test_records import _served
 
 pytestmark = pytest.mark.browser
-
-AUDIT = (Path(__file__).with_name("audit.js")).read_text(encoding="utf-8")
-
-
-def _sign_in(page, base: str, username: str, password: str) -> None:  # type: ignore[no-untyped-def]
-    page.goto(f"{base}/login")
-    page.fill("#username", username)
-    page.fill("#password", password)
-    page.click("form[action='/login'] button[type=submit]")
-    page.wait_for_load_state()
 
 
 def test_hours_on_the_phone_and_a_certificate_from_the_staff_page(
