@@ -273,14 +273,6 @@ class ServerClient:
                           headers={"X-Kiosk-Key": self._kiosk_key,
                                    "Content-Type": "audio/wav"})[1]
 
-    def send_recording(self, client_id: str, wav: bytes) -> Any:
-        """``POST /api/v1/requests/<client id>/recording``: a request's spoken description,
-        after its filing (kiosk/recorder.py's spool retries it); ServerRefused 404 while the
-        request has not reached the server."""
-        return self._call("POST", f"/api/v1/requests/{client_id}/recording", content=wav,
-                          headers={"X-Kiosk-Key": self._kiosk_key,
-                                   "Content-Type": "audio/wav"})[1]
-
     # --- the library (docs/LIBRARY.md) -----------------------------------------------------
 
     _LIBRARY = "/api/v1/library"

@@ -127,9 +127,9 @@ class KioskApp(Taps, Assist, Access, Recorder, App):
         self.errands = Errands(self.client, self.courier, folder=folder,
                                on_ui=lambda run: Clock.schedule_once(lambda _dt: run()))
         self.setup_assist(self.client, folder)  # the slip, 呼叫工作人员, 查进度 (kiosk/assist.py)
+        self.setup_access()  # voice for tiles, two-touch, 大字 (kiosk/access.py)
         # 说一说, the spoken description (kiosk/recorder.py)
         self.setup_recorder(microphone_from_settings(kiosk.microphone), self.client, folder)
-        self.setup_access()  # voice for tiles, two-touch, 大字 (kiosk/access.py)
         self.window_input = WindowInput(on_touch=self.flow.touched, on_scan=self.scanned)
         self.draft_file = JsonFile(folder / "draft.json")
         self.page = 0

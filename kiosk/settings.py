@@ -75,9 +75,6 @@ class KioskSettings(Section):
     # 说一说, the spoken description (kiosk/microphone.py): "auto" offers it when arecord lists
     # a capture device (a USB microphone), "off" never; or an ALSA device name ("plughw:1,0").
     microphone: str = Field(default="auto", pattern=r"^(auto|off|[A-Za-z0-9:,=_.-]{1,60})$")
-    # 说一说, the spoken description (kiosk/microphone.py): "auto" offers it when arecord lists
-    # a capture device (a USB microphone), "off" never; or an ALSA device name ("plughw:1,0").
-    microphone: str = Field(default="auto", pattern=r"^(auto|off|[A-Za-z0-9:,=_.-]{1,60})$")
 
     @model_validator(mode="after")
     def _usb_printer_needs_ids(self) -> KioskSettings:

@@ -31,7 +31,6 @@ def reset(app: Any) -> None:
     """The home screen, empty and online, the resident just arrived (the Home button's way)."""
     app.reset_assist()  # no help window or print note left over from the scene before
     app.reset_recorder()  # nor a 说一说 window
-    app.reset_recorder()  # no 说一说 window left over from the scene before
     app.go_home()
     app.offline = False
     app.flow.touched()
