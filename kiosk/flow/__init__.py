@@ -31,8 +31,8 @@ import uuid
 from collections.abc import Callable
 
 from kiosk.flow.draft import Draft
-from kiosk.flow.library import LIBRARY_CATEGORY, LibraryCall, LibraryJourney
 from kiosk.flow.help import HelpWait
+from kiosk.flow.library import LIBRARY_CATEGORY, LibraryCall, LibraryJourney
 from kiosk.flow.lookup import LookupJourney
 from kiosk.flow.request import Receipt, RequestJourney
 from kiosk.flow.staff import StaffJourney
