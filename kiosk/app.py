@@ -9,6 +9,10 @@ answers come back on the UI thread and are handed to the flow in the ``_…answe
 :class:`kiosk.window_input.WindowInput`; the half-second :meth:`KioskApp.tick` runs the clock on
 screen and the idle timeout.
 
+A little over the house's 400 lines: what each feature adds lives in its own part (taps,
+access, assist, recorder), mixed in; what stays here is the one lifecycle they share (start,
+sync, the server's answers, shutdown), which reads best in one place.
+
 In tests and for screenshots (PLATFORM.md) the app is driven without ``run()``::
 
     app = KioskApp(settings, transport=httpx.MockTransport(handler), speaker=RecordingSpeaker())
