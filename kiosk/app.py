@@ -114,6 +114,7 @@ class KioskApp(Taps, Assist, Access, Recorder, App):
         self.settings = settings
         kiosk = settings.kiosk
         self.lang = kiosk.language
+        self.contact_days = settings.retention.contact_days  # said beside the phone keypad
         self.speaker: Speaker = speaker or SilentSpeaker()
         self._wall_clock = wall_clock
         self.flow = Flow(idle_seconds=kiosk.idle_seconds,

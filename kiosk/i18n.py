@@ -68,6 +68,8 @@ SOURCE: dict[str, str] = dict((
     pgettext_noop("contact_change_phone", "改电话号码"),
     pgettext_noop("phone_title", "请输入手机号码"),
     pgettext_noop("phone_hint", "11 位手机号码"),
+    # TRANSLATORS: the privacy notice beside the phone keypad; {days} from [retention].
+    pgettext_noop("privacy_phone", "号码只给工作人员和接单的志愿者看，\n办完 {days} 天后删除"),
     pgettext_noop("phone_invalid", "号码要 11 位，以 1 开头"),
     pgettext_noop("keypad_delete", "删除"),
     pgettext_noop("keypad_clear", "清空"),

@@ -33,7 +33,7 @@ from foundation.settings import (
     refuse_weak_secrets,
 )
 
-__all__ = ["DEVELOPMENT_STAFF_PIN", "KioskAppSettings", "KioskKey", "KioskSettings",
+__all__ = ["DEVELOPMENT_STAFF_PIN", "KeptFor", "KioskAppSettings", "KioskKey", "KioskSettings",
            "PublicAddress", "load_kiosk_settings"]
 
 
@@ -95,10 +95,18 @@ class PublicAddress(BorrowedSection):
     public_url: PublicUrl = "http://127.0.0.1:8080"
 
 
+class KeptFor(BorrowedSection):
+    """``[retention]`` as the kiosk sees it: how long a request's phone number is kept (the
+    server erases it; the kiosk says so beside the phone keypad)."""
+
+    contact_days: int = Field(default=180, ge=1, le=3650)
+
+
 class KioskAppSettings(AppSettings):
     kiosk: KioskSettings = KioskSettings()
     security: KioskKey = KioskKey()
     http: PublicAddress = PublicAddress()
+    retention: KeptFor = KeptFor()
 
 
 def load_kiosk_settings(path: Path | str | None = None,

@@ -45,14 +45,17 @@ class KeypadView:
     hint_is_problem: bool
 
 
-def keypad_view(flow: Flow, lang: str) -> KeypadView:
-    """What the keypad screen of the current step shows above and beside the keys."""
+def keypad_view(flow: Flow, lang: str, *, contact_days: int = 180) -> KeypadView:
+    """What the keypad screen of the current step shows above and beside the keys. Where a
+    request's phone is asked, the hint also says who sees it and when it is erased
+    (``contact_days``, the server's [retention])."""
     step, visit = flow.step, flow.visit
     problem = problem_text(flow, lang)
     if step is Step.PHONE:
         digits = flow.draft.phone if flow.draft else ""
+        kept = tr(lang, "privacy_phone", days=contact_days)
         return KeypadView(tr(lang, "phone_title"), format_phone(digits),
-                          problem or tr(lang, "phone_hint"), bool(problem))
+                          problem or tr(lang, "phone_hint") + "\n" + kept, bool(problem))
     if step is Step.DOOR:
         room = flow.draft.room if flow.draft else ""
         return KeypadView(tr(lang, "door_title"), room, tr(lang, "door_hint"), False)

@@ -60,6 +60,7 @@ class ScreenHost(Protocol):
     status_state: str
     outbox_damaged: str
     shown_qr: str
+    contact_days: int  # how long a request's phone is kept ([retention]), said at the keypad
 
     def choose_category(self, code: str) -> None: ...
 
@@ -297,7 +298,7 @@ class KeypadScreen(KioskScreen):
         self.set_progress(app)
         for button in self.ids.keypad.children:
             button.text = keypad_label(app.lang, button.key)
-        view = keypad_view(app.flow, app.lang)
+        view = keypad_view(app.flow, app.lang, contact_days=app.contact_days)
         self.ids.title.text = view.title
         self.ids.display.text = view.display
         self.ids.hint.text = view.hint

@@ -116,7 +116,8 @@ def test_the_keypads_show_what_was_typed_and_why_it_was_refused(flow):
     flow.leave_phone()
     for digit in "2380":
         flow.press_digit(digit)
-    assert keypad_view(flow, "zh_CN").hint == tr("zh_CN", "phone_hint")
+    hint = keypad_view(flow, "zh_CN", contact_days=90).hint
+    assert hint == tr("zh_CN", "phone_hint") + "\n" + tr("zh_CN", "privacy_phone", days=90)
     flow.confirm_phone()
     view = keypad_view(flow, "zh_CN")
     assert view.display == "238 0" and view.hint == "号码要 11 位，以 1 开头"
