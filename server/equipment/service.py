@@ -36,7 +36,7 @@ from server.errors import Conflict, Invalid, NotFound
 from server.lifecycle import OPEN_STATUSES, Action, HistoryAction, Status
 from server.models import Building, Ticket, User
 from server.sensing.maintenance import record_cleaning as log_cleaning
-from server.sensing.models import ExtinguisherBay, Tank, TankCleaning
+from server.sensing.models import TANK_LEVELS, ExtinguisherBay, Tank, TankCleaning
 from server.services import audit
 from server.ticketing import Actor, apply_action, record
 
@@ -67,7 +67,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 BAY_FIELDS = ("name", "building_code", "extinguisher_type", "manufactured_on",
               "last_maintained_on", "last_inspected_on", "retired_on")
-TANK_FIELDS = ("name", "building_code", "capacity_l", "cleaning_interval_days")
+TANK_FIELDS = ("name", "building_code", "capacity_l", "cleaning_interval_days", *TANK_LEVELS)
 # One open "failed inspection" ticket per extinguisher (the tickets' unique open_key).
 FAILED_KEY = "{asset_id}|inspection_failed"
 
@@ -199,12 +199,18 @@ def retire_extinguisher(db: Session, *, asset_id: str, on: date, version: int, u
 
 def edit_tank(db: Session, *, asset_id: str, name: str, building_code: str | None,
               capacity_l: float | None, cleaning_interval_days: int | None, version: int,
-              user: User, now: datetime) -> Tank:
+              user: User, now: datetime, levels: Mapping[str, float | None] | None = None
+              ) -> Tank:
+    """Save the tank's register row; ``levels`` are its level alarm lines (None: the file's),
+    checked by the caller against the rules (RulesConfig.with_tank_levels)."""
     row = tank(db, asset_id)
     _check_version(row, version, TANK_FIELDS)
     before = audit.snapshot(row, *TANK_FIELDS)
     row.name, row.building_code = name, building_code
     row.capacity_l, row.cleaning_interval_days = capacity_l, cleaning_interval_days
+    for name_, value in (levels or {}).items():
+        if name_ in TANK_LEVELS:
+            setattr(row, name_, value)
     _bump(db, row)
     audit.record(db, actor=user, action="tank.edit", subject=("tank", asset_id), before=before,
                  after=audit.snapshot(row, *TANK_FIELDS), now=now)

@@ -14,7 +14,7 @@ the schedules.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
@@ -231,6 +231,19 @@ class RulesConfig:
 
     def tank_rules(self, asset_id: str) -> TankRules:
         return self.tank_overrides.get(asset_id, self.tank)
+
+    def with_tank_levels(self, levels: Mapping[str, Mapping[str, float]]) -> RulesConfig:
+        """This config with each tank's level alarm lines as staff set them in the register
+        (``{"tank-1": {"low_raise_percent": 30.0, ...}}``), over the file's; an impossible set
+        (a clear line on the wrong side of its raise line) is a ConfigError naming the tank."""
+        if not levels:
+            return self
+        merged = dict(self.tank_overrides)
+        for asset_id, patch in levels.items():
+            base = self.tank_rules(asset_id)
+            merged[asset_id] = _section(TankRules, {**base.model_dump(), **patch},
+                                        f"tanks.{asset_id}", "the register")
+        return replace(self, tank_overrides=merged)
 
     def extinguisher_rules(self, asset_id: str) -> ExtinguisherRules:
         return self.extinguisher_overrides.get(asset_id, self.extinguisher)

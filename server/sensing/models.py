@@ -29,9 +29,15 @@ __all__ = [
     "ReadingRow",
     "RuleStateRow",
     "SensorNode",
+    "TANK_LEVELS",
     "Tank",
     "TankCleaning",
 ]
+
+
+# The level alarm lines a tank's register row may set over config/rules.toml's.
+TANK_LEVELS = ("low_raise_percent", "low_clear_percent", "high_raise_percent",
+               "high_clear_percent")
 
 
 class Tank(Base):
@@ -49,6 +55,11 @@ class Tank(Base):
     # first node that reported it). Readings from any other login are dead-lettered.
     node_id: Mapped[str | None] = mapped_column(String(40))
     cleaning_interval_days: Mapped[int | None] = mapped_column(Integer)
+    # The level alarm lines staff set in the browser, over config/rules.toml's (None: the file's).
+    low_raise_percent: Mapped[float | None] = mapped_column(Float)
+    low_clear_percent: Mapped[float | None] = mapped_column(Float)
+    high_raise_percent: Mapped[float | None] = mapped_column(Float)
+    high_clear_percent: Mapped[float | None] = mapped_column(Float)
     last_cleaned_on: Mapped[date | None] = mapped_column(Date)
     last_passed_test_on: Mapped[date | None] = mapped_column(Date)
 

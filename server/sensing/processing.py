@@ -23,9 +23,10 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from foundation.errors import ConfigError
 from sensors import contract
 from server.alerts.outbox import AlertBook
 from server.rules import (
@@ -43,7 +44,7 @@ from server.rules import (
 )
 from server.sensing.maintenance import MaintenanceDesk
 from server.sensing.metrics import Metrics
-from server.sensing.models import ExtinguisherBay, SensorNode, Tank
+from server.sensing.models import TANK_LEVELS, ExtinguisherBay, SensorNode, Tank
 from server.sensing.readings import Inbound, ReadingStore, Rejected
 from server.sensing.rule_state import RuleStates, observation_of
 
@@ -73,6 +74,24 @@ class Processor:
             evidence_interval_s=evidence_interval_s, auto_resolve=auto_resolve,
             all_sites=all_sites)
 
+    def _rules(self, db: Session) -> RulesConfig:
+        """The file's rules with each tank's level alarm lines as staff set them in the register
+        (read once a batch: a change on the tank's page holds from the next batch). A set that
+        no longer fits the file's other lines is logged and the file's lines kept."""
+        columns = [getattr(Tank, name) for name in TANK_LEVELS]
+        levels: dict[str, dict[str, float]] = {}
+        for asset_id, *values in db.execute(select(Tank.asset_id, *columns).where(
+                or_(*(column.is_not(None) for column in columns)))):
+            patch = {n: v for n, v in zip(TANK_LEVELS, values, strict=True) if v is not None}
+            try:
+                self.rules.with_tank_levels({asset_id: patch})
+            except ConfigError as exc:
+                log.error("tank %s: the level lines set in the register are ignored: %s",
+                          asset_id, exc)
+                continue
+            levels[asset_id] = patch
+        return self.rules.with_tank_levels(levels)
+
     def _site_of(self, message: contract.Message) -> str:
         return message.site_id if self.all_sites else self.site_id
 
@@ -86,10 +105,11 @@ class Processor:
         sites = sorted({self._site_of(i.message) for i in fresh} | (
             set() if self.all_sites else {self.site_id}))
         states = {site: self.states.load(db, site) for site in sites}
+        rules = self._rules(db)
         for item in fresh:
             site = self._site_of(item.message)
             row, state = states[site]
-            states[site] = (row, self._evaluate(db, state, item, now, site))
+            states[site] = (row, self._evaluate(db, state, item, now, site, rules))
         for row, state in states.values():
             self.states.save(row, state, now)
         db.commit()
@@ -99,7 +119,7 @@ class Processor:
         return stored
 
     def _evaluate(self, db: Session, state: EngineState, item: Inbound, now: datetime,
-                  site_id: str) -> EngineState:
+                  site_id: str, rules: RulesConfig) -> EngineState:
         message = item.message
         observation: TankReading | ExtinguisherBayReading | NodeStatus | None
         if isinstance(message, contract.Availability):
@@ -112,7 +132,7 @@ class Processor:
             observation = observation_of(message)
         if observation is None:
             return state
-        state, changes = evaluate(state, observation, now=now, config=self.rules)
+        state, changes = evaluate(state, observation, now=now, config=rules)
         self.maintenance.apply_changes(db, changes, now=now, site_id=site_id)
         return state
 
@@ -121,15 +141,16 @@ class Processor:
     def tick(self, db: Session) -> None:
         """Fire pending raises and clears, and notice nodes that went silent."""
         now = self.clock()
+        rules = self._rules(db)
         for site_id in self.states.sites(db):  # one transaction per site: one row lock at a time
             row, state = self.states.load(db, site_id)
             for node in db.scalars(select(SensorNode).where(SensorNode.site_id == site_id)):
                 state, changes = evaluate(state, NodeStatus(
                     node.node_id, online=node.online, availability_at=node.availability_at,
                     last_state_at=node.last_state_at, report_interval_s=node.report_interval_s),
-                    now=now, config=self.rules)
+                    now=now, config=rules)
                 self.maintenance.apply_changes(db, changes, now=now, site_id=site_id)
-            state, changes = tick(state, now=now, config=self.rules)
+            state, changes = tick(state, now=now, config=rules)
             self.maintenance.apply_changes(db, changes, now=now, site_id=site_id)
             self.states.save(row, state, now)
             db.commit()

@@ -179,7 +179,7 @@ def test_the_admin_edits_a_tank_and_a_bad_interval_is_answered_beside_it(
     cookie_sign_in(client, "admin")
     url = "/admin/equipment/tanks/tank-1"
     page = client.get(url).text
-    assert 'value="20000"' in page and "低于 20% 报警" in page  # the rules' thresholds, shown
+    assert 'value="20000"' in page and "默认 20" in page  # the file's line, beside its field
     form = {"version": "1", "name": "1号二次供水蓄水池", "building_code": "C01-B01",
             "capacity_l": "18000", "cleaning_interval_days": "400"}
     bad = _post(client, url, url, form)

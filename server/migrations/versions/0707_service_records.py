@@ -1,6 +1,6 @@
 """volunteer service records: leaders' corrections of a job's hours, group activities and who
 signed in and out of them, and issued certificates with the token of their public verification
-page
+page; and each tank's level alarm lines as staff set them in the browser
 
 Revision ID: 0707
 Revises: 0706
@@ -16,6 +16,8 @@ revision: str = '0707'
 down_revision: str | None = '0706'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
+
+LEVELS = ('low_raise_percent', 'low_clear_percent', 'high_raise_percent', 'high_clear_percent')
 
 
 def upgrade() -> None:
@@ -107,9 +109,15 @@ def upgrade() -> None:
                               unique=False)
         batch_op.create_index(batch_op.f('ix_service_attendance_volunteer_id'),
                               ['volunteer_id'], unique=False)
+    with op.batch_alter_table('tanks', schema=None) as batch_op:
+        for name in LEVELS:
+            batch_op.add_column(sa.Column(name, sa.Float(), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('tanks', schema=None) as batch_op:
+        for name in LEVELS:
+            batch_op.drop_column(name)
     op.drop_table('service_attendance')
     op.drop_table('service_activities')
     op.drop_table('service_certificates')

@@ -29,6 +29,7 @@ from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup
 
+from foundation.errors import ConfigError
 from server.api.deps import NowDep, SessionDep, SettingsDep
 from server.dates import in_range
 from server.equipment import ledger, service
@@ -36,6 +37,7 @@ from server.equipment.due import due_lists
 from server.equipment.labels import inspection_path, qr_svg
 from server.errors import Conflict, Invalid
 from server.rules import ExtinguisherRecord, ExtinguisherType, RulesError
+from server.sensing.models import TANK_LEVELS
 from server.services import audit
 from server.web.admin.forms import AdminForm, WebAdmin
 from server.web.common import AGENT_WORDS, CsrfChecked, WebRoute, WebStaff, redirect, render
@@ -260,7 +262,34 @@ def retire(request: Request, db: SessionDep, now: NowDep, settings: SettingsDep,
 
 # --- a tank ---------------------------------------------------------------------------------------
 
-TANK_FORM = ("name", "building_code", "capacity_l", "cleaning_interval_days")
+TANK_FORM = ("name", "building_code", "capacity_l", "cleaning_interval_days", *TANK_LEVELS)
+LEVEL_ORDER = N_("报警线要按顺序：低水位报警 < 低水位解除 < 高水位解除 < 高水位报警")
+
+
+def _tank_form(row: Any) -> dict[str, str]:
+    """The tank's saved values as the form shows them (numbers without a trailing .0)."""
+    saved = {k: getattr(row, k) for k in TANK_FORM}
+    for name in ("capacity_l", *TANK_LEVELS):
+        if saved[name] is not None:
+            saved[name] = f"{saved[name]:g}"
+    return saved
+
+
+def _levels(form: AdminForm) -> dict[str, float | None]:
+    """The level alarm lines as typed (blank: the file's line), each 0 to 100 percent."""
+    levels: dict[str, float | None] = {}
+    for name in TANK_LEVELS:
+        text = form.get(name)
+        levels[name] = None
+        if not text:
+            continue
+        try:
+            levels[name] = float(text.rstrip("%"))
+            if not 0 <= levels[name] <= 100:  # type: ignore[operator]
+                raise ValueError
+        except ValueError:
+            form.refuse(name, N_("请填写 0 到 100 之间的百分数，或留空按默认"))
+    return levels
 
 
 def _tank_page(request: Request, db: Any, user: Any, form: AdminForm, tank: Any, *,
@@ -274,9 +303,7 @@ def _tank_page(request: Request, db: Any, user: Any, form: AdminForm, tank: Any,
 @router.get("/admin/equipment/tanks/{asset_id}", response_class=HTMLResponse)
 def tank(request: Request, db: SessionDep, user: WebAdmin, asset_id: AssetId) -> Response:
     row = service.tank(db, asset_id)
-    form = AdminForm.showing(row, **{k: getattr(row, k) for k in TANK_FORM})
-    if row.capacity_l is not None:
-        form.values["capacity_l"] = f"{row.capacity_l:g}"
+    form = AdminForm.showing(row, **_tank_form(row))
     return _tank_page(request, db, user, form, row)
 
 
@@ -284,10 +311,15 @@ def tank(request: Request, db: SessionDep, user: WebAdmin, asset_id: AssetId) ->
 def save_tank(request: Request, db: SessionDep, now: NowDep, user: WebAdmin,
               _csrf: CsrfChecked, asset_id: AssetId, version: Text = "", name: Text = "",
               building_code: Text = "", capacity_l: Text = "",
-              cleaning_interval_days: Text = "") -> Response:
+              cleaning_interval_days: Text = "", low_raise_percent: Text = "",
+              low_clear_percent: Text = "", high_raise_percent: Text = "",
+              high_clear_percent: Text = "") -> Response:
     row = service.tank(db, asset_id)
     form = AdminForm.of(version=version, name=name, building_code=building_code,
-                        capacity_l=capacity_l, cleaning_interval_days=cleaning_interval_days)
+                        capacity_l=capacity_l, cleaning_interval_days=cleaning_interval_days,
+                        low_raise_percent=low_raise_percent, low_clear_percent=low_clear_percent,
+                        high_raise_percent=high_raise_percent,
+                        high_clear_percent=high_clear_percent)
     if not form.get("name"):
         form.refuse("name", N_("请填写名称"))
     code = form.get("building_code") or None
@@ -309,20 +341,25 @@ def save_tank(request: Request, db: SessionDep, now: NowDep, user: WebAdmin,
                 raise ValueError
         except ValueError:
             form.refuse("cleaning_interval_days", N_("请填写 90 到 365 之间的天数，或留空按默认"))
-    saved = {k: getattr(row, k) for k in TANK_FORM}
-    if row.capacity_l is not None:
-        saved["capacity_l"] = f"{row.capacity_l:g}"
-    form.check_version(row.version, saved=saved)
+    levels = _levels(form)
+    if form.ok:
+        try:  # the lines must keep their order with the file's where one is left blank
+            request.app.state.rules.with_tank_levels(
+                {asset_id: {k: v for k, v in levels.items() if v is not None}})
+        except ConfigError as exc:
+            field = exc.key.rsplit(".", 1)[-1]
+            form.refuse(field if field in TANK_LEVELS else "low_raise_percent", LEVEL_ORDER)
+    form.check_version(row.version, saved=_tank_form(row))
     if not form.ok:
         return _tank_page(request, db, user, form, row, status=form.status)
     try:
         service.edit_tank(db, asset_id=asset_id, name=form.get("name"), building_code=code,
                           capacity_l=capacity, cleaning_interval_days=interval,
-                          version=row.version, user=user, now=now)
+                          version=row.version, user=user, now=now, levels=levels)
     except Conflict:
         db.rollback()
         fresh = service.tank(db, asset_id)
-        form.check_version(-1, saved={k: getattr(fresh, k) for k in TANK_FORM})
+        form.check_version(-1, saved=_tank_form(fresh))
         form.version = str(fresh.version)
         return _tank_page(request, db, user, form, fresh, status=409)
     return redirect("/staff/equipment?done=tank#tanks-h")
