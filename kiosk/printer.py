@@ -234,9 +234,17 @@ def printer_from_settings(settings: KioskSettings, *, folder: Path) -> SlipPrint
 
             if not Usb.is_usable():
                 raise RuntimeError("USB printing needs pyusb (python-escpos[usb])")
+            import usb.core
+
             device = Usb(idVendor=settings.printer_usb_vendor,
                          idProduct=settings.printer_usb_product)
-            device.open()
+            try:
+                device.open()
+            except usb.core.NoBackendError as exc:  # pyusb without libusb: no USB at all
+                raise RuntimeError("USB printing needs libusb (apt-get install "
+                                   "libusb-1.0-0)") from exc
+            except usb.core.USBError as exc:
+                raise OSError(f"USB printer: {exc}") from exc
             return device
     else:
         def connect() -> Any:

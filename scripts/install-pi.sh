@@ -189,7 +189,7 @@ fi
 # ------------------------------------------------------------------------------------------------
 step "1/9 Debian packages"
 packages=(python3 python3-venv python3-pip mosquitto mosquitto-clients sqlite3 openssl
-          fonts-wqy-microhei libmtdev1 espeak-ng alsa-utils gpiod logrotate)
+          fonts-wqy-microhei libmtdev1 espeak-ng alsa-utils libusb-1.0-0 gpiod logrotate)
 # gpiozero needs lgpio on a Pi 5 (RPi.GPIO does not work there); it is a Pi-only package.
 if [ -n "$pi_model" ]; then packages+=(python3-lgpio); fi
 missing=()
