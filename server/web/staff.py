@@ -47,6 +47,7 @@ from server.web.common import (
     lang_of,
     redirect,
     render,
+    spreadsheet_cell,
 )
 from server.web.photos import photo_links
 from server.web.views import answer_lines
@@ -268,13 +269,6 @@ def _csv_head(words: Words) -> list[str]:
             words.pgettext("CSV column", "完成用时中位数（小时）")]
 
 
-def _cell(value: object) -> object:
-    """Keep a spreadsheet from reading text as a formula (CSV injection)."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
 def figures_csv(rows: list[MonthlyFigure], *, lang: str, category_names: dict[str, str],
                 squad_names: dict[str, str]) -> bytes:
     """The figures as CSV in UTF-8 with a BOM, so Excel on Chinese Windows opens it right."""
@@ -282,7 +276,7 @@ def figures_csv(rows: list[MonthlyFigure], *, lang: str, category_names: dict[st
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(_csv_head(words_for(lang)))
     for r in rows:
-        writer.writerow([_cell(v) for v in (
+        writer.writerow([spreadsheet_cell(v) for v in (
             r.month, category_names.get(r.category, r.category), r.category,
             squad_names.get(r.squad, r.squad) if r.squad else "", r.requests, r.residents,
             r.completed,
