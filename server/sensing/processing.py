@@ -63,6 +63,9 @@ class Processor:
         self.site_id = site_id
         self.all_sites = all_sites
         self.rules = rules
+        # The register's level lines last read, and the rules made of them (see _rules).
+        self._levels_read: tuple[tuple[Any, ...], ...] = ()
+        self._levels_rules = rules
         self.metrics = metrics
         self.node_interval = node_report_interval_s
         self.clock = clock
@@ -77,20 +80,24 @@ class Processor:
     def _rules(self, db: Session) -> RulesConfig:
         """The file's rules with each tank's level alarm lines as staff set them in the register
         (read once a batch: a change on the tank's page holds from the next batch). A set that
-        no longer fits the file's other lines is logged and the file's lines kept."""
+        no longer fits the file's other lines is logged and the file's lines kept. The lines
+        are checked only when they change, not on every batch."""
         columns = [getattr(Tank, name) for name in TANK_LEVELS]
-        levels: dict[str, dict[str, float]] = {}
-        for asset_id, *values in db.execute(select(Tank.asset_id, *columns).where(
-                or_(*(column.is_not(None) for column in columns)))):
+        rows = tuple(tuple(row) for row in db.execute(
+            select(Tank.asset_id, *columns).where(or_(*(c.is_not(None) for c in columns)))
+            .order_by(Tank.asset_id)))
+        if rows == self._levels_read:
+            return self._levels_rules
+        rules = self.rules
+        for asset_id, *values in rows:
             patch = {n: v for n, v in zip(TANK_LEVELS, values, strict=True) if v is not None}
             try:
-                self.rules.with_tank_levels({asset_id: patch})
+                rules = rules.with_tank_levels({asset_id: patch})
             except ConfigError as exc:
                 log.error("tank %s: the level lines set in the register are ignored: %s",
                           asset_id, exc)
-                continue
-            levels[asset_id] = patch
-        return self.rules.with_tank_levels(levels)
+        self._levels_read, self._levels_rules = rows, rules
+        return rules
 
     def _site_of(self, message: contract.Message) -> str:
         return message.site_id if self.all_sites else self.site_id
