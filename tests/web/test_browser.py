@@ -32,7 +32,7 @@ def fake(monkeypatch: pytest.MonkeyPatch, clock: FakeClock) -> FakeSensing:
 
 def _audit(page) -> None:  # type: ignore[no-untyped-def]
     result = page.evaluate(AUDIT)
-    assert result["problems"] == []
+    assert result["problems"] == [], result["problems"]
     return result
 
 

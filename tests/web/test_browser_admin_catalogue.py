@@ -10,35 +10,19 @@ With WEB_SCREENSHOTS=1 the pages are saved as docs/screenshots/web/admin-*.png.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from fastapi.testclient import TestClient
 
 from tests.web.conftest import PASSWORDS, file_request, shoot
+from tests.web.test_browser import _audit, _sign_in
 
 pytestmark = pytest.mark.browser
-
-AUDIT = (Path(__file__).with_name("audit.js")).read_text(encoding="utf-8")
-
-
-def _audit(page) -> None:  # type: ignore[no-untyped-def]
-    result = page.evaluate(AUDIT)
-    assert result["problems"] == [], result["problems"]
-
-
-def _sign_in(page, base: str) -> None:  # type: ignore[no-untyped-def]
-    page.goto(f"{base}/login")
-    page.fill("#username", "admin")
-    page.fill("#password", PASSWORDS["admin"])
-    page.click("form[action='/login'] button[type=submit]")
-    page.wait_for_load_state()
 
 
 def test_an_admin_runs_places_categories_settings_and_the_library_in_a_browser(
         client: TestClient, live_url: str, desktop, phone) -> None:  # type: ignore[no-untyped-def]
     page = desktop
-    _sign_in(page, live_url)
+    _sign_in(page, live_url, "admin", PASSWORDS["admin"])
     page.click("nav >> text=管理")
     page.click(".admin-sections >> text=地点和网格")
     assert page.url.endswith("/admin/places")
@@ -130,7 +114,7 @@ def test_an_admin_runs_places_categories_settings_and_the_library_in_a_browser(
     shoot(page, "admin-library")
 
     # On a phone, in English: the category list reads as a stack, nothing cut off.
-    _sign_in(phone, live_url)
+    _sign_in(phone, live_url, "admin", PASSWORDS["admin"])
     phone.goto(f"{live_url}/admin/categories?lang=en")
     assert "Service categories" in phone.inner_text("h1")
     _audit(phone)

@@ -23,23 +23,9 @@ from tests.web.conftest import (
     shoot,
     ticket_id_of,
 )
+from tests.web.test_browser import _audit, _sign_in
 
 pytestmark = pytest.mark.browser
-
-AUDIT = (Path(__file__).with_name("audit.js")).read_text(encoding="utf-8")
-
-
-def _audit(page) -> None:  # type: ignore[no-untyped-def]
-    result = page.evaluate(AUDIT)
-    assert result["problems"] == [], result["problems"]
-
-
-def _sign_in(page, base: str, username: str, password: str) -> None:  # type: ignore[no-untyped-def]
-    page.goto(f"{base}/login")
-    page.fill("#username", username)
-    page.fill("#password", password)
-    page.click("form[action='/login'] button[type=submit]")
-    page.wait_for_load_state()
 
 
 def test_an_admin_runs_the_people_pages_in_a_browser(

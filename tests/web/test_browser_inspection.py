@@ -20,10 +20,10 @@ from sqlalchemy import select
 from server.attachments import MemoryAttachmentStore
 from server.models import Ticket
 from tests.web.conftest import DESKTOP, session_for, shoot
+from tests.web.test_browser import AUDIT
 
 pytestmark = pytest.mark.browser
 
-AUDIT = (Path(__file__).with_name("audit.js")).read_text(encoding="utf-8")
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 
 

@@ -18,15 +18,10 @@ from fastapi.testclient import TestClient
 from tests.server.conftest import PASSWORDS
 from tests.server.test_photos import assert_clean, phone_photo
 from tests.web.conftest import advance, shoot, ticket_id_of
-from tests.web.test_browser import AUDIT, _sign_in
+from tests.web.test_browser import _audit, _sign_in
 from tests.web.test_task_link import _link
 
 pytestmark = pytest.mark.browser
-
-
-def _audit(page) -> None:  # type: ignore[no-untyped-def]
-    """The elder-friendly checks (tests/web/audit.js): text size, touch targets, contrast."""
-    assert page.evaluate(AUDIT)["problems"] == []
 
 
 def _shows_picture(page, img) -> None:  # type: ignore[no-untyped-def]
