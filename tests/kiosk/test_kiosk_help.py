@@ -16,6 +16,7 @@ from kiosk.flow import IdlePhase
 from tests.kiosk.assist_support import DUTY_URL_ENV, FakeClock, live_server, prepared_database
 from tests.kiosk.kiosk_support import walk_to_review
 from tests.support.ports import free_port
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -39,13 +40,6 @@ def urgent_alerts(notifier: object) -> list[object]:
     return [alert for alert, _recipient in notifier.sent if alert.urgent]  # type: ignore[attr-defined]
 
 
-def wait_for(check, within: float = 10.0):  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + within
-    while not (found := check()) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    return found
-
-
 def test_the_press_reaches_the_duty_staff_and_the_half_filed_request_waits(
         make_kiosk, server) -> None:  # type: ignore[no-untyped-def]
     url, notifier = server
@@ -59,7 +53,7 @@ def test_the_press_reaches_the_duty_staff_and_the_half_filed_request_waits(
     assert window.ids.title.text == kiosk.tr("help_called_title")
     assert kiosk.app.site_phone in window.ids.body.text
     assert (kiosk.tr("say_help_called"), "zh_CN") in kiosk.speaker.said
-    [alert] = wait_for(lambda: urgent_alerts(notifier))
+    [alert] = wait_for(lambda: urgent_alerts(notifier), within=10.0)
     assert "K1" in alert.title and PLACE in alert.body and "【紧急】" in alert.title
 
     # Waiting for a person is not being idle: the screen is not cleared under the window.

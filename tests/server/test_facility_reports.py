@@ -5,9 +5,8 @@ itself keeps its number and its status page."""
 
 from __future__ import annotations
 
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -25,17 +24,9 @@ from server.resident_reports import FacilityReport
 from server.settings import ServerSettings
 from tests.server.conftest import FakeClock, sign_in
 from tests.server.conftest import file_request as file
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.timeout(120)
-
-
-def wait_for(check: Callable[[], Any], *, within: float = 5.0) -> Any:
-    deadline = time.monotonic() + within
-    while True:
-        found = check()
-        if found or time.monotonic() > deadline:
-            return found
-        time.sleep(0.05)
 
 
 @pytest.fixture

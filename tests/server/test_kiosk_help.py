@@ -5,8 +5,7 @@ child presses it; with nobody on duty for urgent alerts the kiosk is told so (50
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Iterator
 
 import pytest
 from fastapi import FastAPI
@@ -21,6 +20,7 @@ from server.services.tickets import get_ticket, staff_action
 from server.settings import ServerSettings
 from tests.server.alerts.robots import RobotApi, robot_api
 from tests.server.conftest import FakeClock, sign_in
+from tests.support.waiting import wait_for
 
 __all__ = ["robot_api"]  # the fixture used here
 
@@ -28,15 +28,6 @@ pytestmark = pytest.mark.timeout(120)
 
 DUTY = "dutykey"
 PRESS = {"kiosk_id": "K1", "place": "劳动路服务站门口", "screen": "review"}
-
-
-def wait_for(check: Callable[[], Any], *, within: float = 5.0) -> Any:
-    deadline = time.monotonic() + within
-    while True:
-        found = check()
-        if found or time.monotonic() > deadline:
-            return found
-        time.sleep(0.05)
 
 
 @pytest.fixture

@@ -10,9 +10,8 @@ config/alerts.toml's. The tests set those variables to robots on loopback.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
-from typing import Any
 
 import pytest
 from fastapi import FastAPI
@@ -23,21 +22,13 @@ from server.settings import ServerSettings
 from tests.server.alerts.robots import Mailbox, RobotApi, mailbox, robot_api
 from tests.server.conftest import FakeClock, sign_in
 from tests.server.conftest import file_request as file
+from tests.support.waiting import wait_for
 
 __all__ = ["mailbox", "robot_api"]  # fixtures used here
 
 pytestmark = pytest.mark.timeout(120)
 
 SQUAD1, V01, DUTY = "squad1key", "v01token", "dutykey"
-
-
-def wait_for(check: Callable[[], Any], *, within: float = 5.0) -> Any:
-    deadline = time.monotonic() + within
-    while True:
-        found = check()
-        if found or time.monotonic() > deadline:
-            return found
-        time.sleep(0.05)
 
 
 @pytest.fixture
