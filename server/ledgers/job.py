@@ -84,15 +84,16 @@ def run_monthly_ledger(db: Session, *, settings: ServerSettings, rules: RulesCon
 def announcer(settings: ServerSettings, notifier: Notifier | None,
               clock: Callable[[], datetime]) -> Announce | None:
     """Send a message to the duty staff's channels (the first level of the alerts' ladder that
-    takes ordinary, not only urgent, messages) through the app's notifier."""
+    takes ordinary, not only urgent, messages) through the app's notifier. The alerts file is
+    read when a message is sent (once a month), not each hour the job wakes."""
     if notifier is None:
         return None
     site = settings.site
-    config = load_alerts_config(settings.ingest.alerts_file, timezone=site.timezone,
-                                require_secrets=settings.environment == "production")
-    recipients = config.recipients(site.id, level=0, urgent=False)
 
     def announce(title: str, body: str) -> int:
+        config = load_alerts_config(settings.ingest.alerts_file, timezone=site.timezone,
+                                    require_secrets=settings.environment == "production")
+        recipients = config.recipients(site.id, level=0, urgent=False)
         message = AlertMessage(key=f"ledger:{site.id}:{title}", kind=NoticeKind.LEDGER,
                                urgent=False, level=0, site_id=site.id, ticket_id="",
                                title=title, body=body, created_at=clock())
