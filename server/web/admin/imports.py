@@ -185,8 +185,8 @@ def import_page(request: Request, user: WebAdmin) -> HTMLResponse:
 
 @router.get("/admin/import/{kind}.xlsx")
 def template(user: WebAdmin, kind: Kind) -> Response:
-    heads = [column.names[0] + ("*" if column.required else "") for column in COLUMNS[kind]]
-    data = workbook([(str(KIND_WORDS[kind]), [h.rstrip("*") for h in heads], [])])
+    heads = [column.names[0] for column in COLUMNS[kind]]
+    data = workbook([(str(KIND_WORDS[kind]), heads, [])])
     return Response(data, media_type=XLSX, headers={
         "Content-Disposition": f'attachment; filename="import-{kind}.xlsx"'})
 
