@@ -75,9 +75,16 @@ def spread(values: Sequence[float], fmt: str = "{:.0f}") -> str:
             f"{fmt.format(max(values))}, {len(values)} runs)")
 
 
+# The publishers' node ids (bench/_mqtt.py: ``<prefix>-00`` … ``-09``), each with its own tank.
+LOAD_NODES = [f"{prefix}-{i:02d}" for prefix in ("load", "bg") for i in range(10)]
+
+
 def prepare_database(url: str) -> None:
-    """Migrate and load the demo site (tank-1, ext-1..3, squads, users) into ``url``."""
+    """Migrate and load the demo site (tank-1, ext-1..3, squads, users) into ``url``, and a
+    tank per load publisher's node (``tank-load-00`` … owned by ``load-00`` …): the server takes
+    an asset's readings only from the node that owns it."""
     from server.db import make_engine, session_factory, upgrade
+    from server.sensing.models import Tank
     from server.services.categories import load_category_specs, sync_categories
     from server.services.site_data import apply_site_data, load_site_data
 
@@ -86,6 +93,10 @@ def prepare_database(url: str) -> None:
     with session_factory(engine)() as db:
         sync_categories(db, specs=load_category_specs(CONFIG / "categories.toml"))
         apply_site_data(db, data=load_site_data(CONFIG / "demo-site.toml"))
+        for node in LOAD_NODES:
+            db.add(Tank(asset_id=f"tank-{node}", site_id="site-01", name=f"bench {node}",
+                        node_id=node, capacity_l=20000.0))
+        db.commit()
     engine.dispose()
 
 

@@ -5,8 +5,10 @@
     python bench/_mqtt.py subscribe --url ... --count 20000 --qos 1    # the raw paho reference
     python bench/_mqtt.py replica --url ... --db URL --client-id a [--group g]   # server ingest
 
-The publisher sends valid contract readings (``tank_state`` of the demo site's ``tank-1``) from
-``--nodes`` node ids in turn, each with its own rising ``seq``, as sensor nodes do. The raw
+The publisher sends valid contract readings (``tank_state``) from ``--nodes`` node ids in turn,
+each with its own rising ``seq`` and its own tank (``tank-<node id>``, registered by
+``_common.prepare_database``: the server takes an asset's readings only from its own node), as
+sensor nodes do. The raw
 subscriber is the ceiling: paho receiving and decoding JSON, nothing else (it counts readings;
 a node's plain-text availability messages are skipped). The replica is the
 server's own ingest (``server.sensing.ingest.Ingest``) on a database, as ``servicepoint server``
@@ -42,8 +44,9 @@ def wait_for_stdin_close() -> None:
 
 
 def reading(node: str, seq: int, at: datetime, level: float = 60.0) -> tuple[str, bytes]:
-    message = contract.TankState(site_id=SITE, node_id=node, seq=seq, ts=at, asset_id="tank-1",
-                                 level_percent=level, volume_l=level * 200, capacity_l=20000.0,
+    message = contract.TankState(site_id=SITE, node_id=node, seq=seq, ts=at,
+                                 asset_id=f"tank-{node}", level_percent=level,
+                                 volume_l=level * 200, capacity_l=20000.0,
                                  overflow=False, low_level=False, turbidity_ntu=0.4)
     return contract.topic_for(message, prefix="servicepoint"), contract.encode(message)
 
