@@ -202,3 +202,59 @@ def stop(proc: subprocess.Popen[str], timeout: float = 15) -> None:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+# --- One machine-readable line per figure, gathered by bench/summary.py into `make bench`'s table.
+#
+#   SUMMARY figure=<slug> value=<v> unit=<u> reference=<r|-> ratio=<v/r|-> target=<m><op><t>
+#           met=<yes|no> what=<free text to the end of the line>
+#
+# <m> is the measure the target judges: ``value`` itself, ``ratio`` (value / reference) or
+# ``over`` (value - reference, e.g. MiB over bare Kivy); <op> is ``>=`` or ``<=``.
+
+SUMMARY_PREFIX = "SUMMARY "
+_MEASURES = ("value", "ratio", "over")
+
+
+def summary_line(figure: str, value: float, unit: str, *, what: str,
+                 reference: float | None = None, measure: str = "ratio",
+                 at_least: float | None = None, at_most: float | None = None) -> str:
+    """The SUMMARY line for one figure of issue 21; print it as it is.
+
+    ``figure`` is a short slug without spaces (``http-filing-throughput``); ``what`` says it for
+    people. Give exactly one of ``at_least``/``at_most``: the target on ``measure`` (``"value"``,
+    ``"ratio"`` = value/reference, ``"over"`` = value - reference; the last two need a reference).
+    """
+    if measure not in _MEASURES:
+        raise ValueError(f"measure must be one of {_MEASURES}")
+    if (at_least is None) == (at_most is None):
+        raise ValueError("give exactly one of at_least, at_most")
+    if measure != "value" and not reference:
+        raise ValueError(f"measure {measure!r} needs a non-zero reference")
+    if " " in figure or "=" in figure:
+        raise ValueError("figure is a slug: no spaces, no '='")
+    ratio = value / reference if reference else None
+    judged = {"value": value, "ratio": ratio,
+              "over": value - reference if reference is not None else None}[measure]
+    assert judged is not None
+    if at_least is not None:
+        target, met = f"{measure}>={at_least:g}", judged >= at_least
+    else:
+        assert at_most is not None
+        target, met = f"{measure}<={at_most:g}", judged <= at_most
+    ref_text = f"{reference:.4g}" if reference is not None else "-"
+    ratio_text = f"{ratio:.3g}" if ratio is not None else "-"
+    return (f"{SUMMARY_PREFIX}figure={figure} value={value:.4g} unit={unit or '-'} "
+            f"reference={ref_text} ratio={ratio_text} target={target} "
+            f"met={'yes' if met else 'no'} what={' '.join(what.split())}")
+
+
+def parse_summary_line(line: str) -> dict[str, str] | None:
+    """The fields of a SUMMARY line (as strings), or None for any other line."""
+    line = line.strip()
+    if not line.startswith(SUMMARY_PREFIX):
+        return None
+    head, _, what = line[len(SUMMARY_PREFIX):].partition(" what=")
+    fields = dict(token.split("=", 1) for token in head.split() if "=" in token)
+    fields["what"] = what.strip()
+    return fields
