@@ -10,6 +10,7 @@ Each check looks at one thing an installer can get wrong on a Pi and returns one
     font      the kiosk's CJK font exists and is a font
     clock     the year is plausible, time sync is on, the Pi's time zone is the site's
     disk      free space in the data folder
+    public_url  phones anywhere can open the QR codes' links (servicepoint/public_url.py)
 
 Wiring: this module is the command and the order of the checks; the checks are in
 ``servicepoint.checks``, and what they share (CheckResult, Probes, each program's settings as
@@ -46,6 +47,7 @@ from servicepoint.checks import (
     check_pins,
 )
 from servicepoint.probes import ENV_FILE, CheckResult, Deployment, Probes, load_deployment
+from servicepoint.public_url import check_public_url
 
 __all__ = ["CHECKS", "CheckResult", "Deployment", "Probes", "load_deployment", "main",
            "run_checks"]
@@ -63,6 +65,7 @@ CHECKS: dict[str, Check] = {
     "font": check_font,
     "clock": check_clock,
     "disk": check_disk,
+    "public_url": check_public_url,
 }
 
 

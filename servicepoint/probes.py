@@ -51,6 +51,20 @@ def _run_command(argv: Sequence[str]) -> str | None:
     return done.stdout if done.returncode == 0 else None
 
 
+def _http_get(url: str, timeout: float) -> tuple[int | None, str]:
+    """The HTTP status of a GET of ``url`` (certificates verified), or None and why not."""
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as reply:  # noqa: S310 (http(s) only)
+            return reply.status, ""
+    except urllib.error.HTTPError as exc:
+        return exc.code, ""
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        return None, str(getattr(exc, "reason", exc))
+
+
 def _pi_model() -> str | None:
     try:
         model = Path("/proc/device-tree/model").read_bytes().decode(errors="replace")
@@ -72,6 +86,8 @@ class Probes:
         default=lambda name: importlib.util.find_spec(name) is not None)
     path_exists: Callable[[Path], bool] = field(default=lambda path: path.exists())
     broker_timeout: float = 3.0
+    # GET a URL: (status, "") or (None, why not); the public_url check asks <public_url>/health.
+    http_get: Callable[[str, float], tuple[int | None, str]] = _http_get
 
 
 @dataclass(frozen=True)

@@ -36,10 +36,11 @@ class Usage:
 
 
 def quiet_probes(**overrides: object) -> Probes:
-    """Answers of a healthy machine that is not a Pi and has no timedatectl."""
+    """Answers of a healthy machine that is not a Pi and has no timedatectl, whose public
+    address answers (the real GET is tested in test_doctor_public_url.py, on loopback)."""
     probes = Probes(now=lambda: NOW, command=lambda argv: None, pi_model=lambda: None,
                     disk_usage=lambda path: Usage(32 * 2**30, 8 * 2**30, 24 * 2**30),
-                    broker_timeout=2.0)
+                    broker_timeout=2.0, http_get=lambda url, timeout: (200, ""))
     for name, value in overrides.items():
         setattr(probes, name, value)
     return probes
@@ -86,6 +87,8 @@ class Site:
             f'data_dir = "{self.data}"\n'
             f'sensors_file = "{self.sensors}"\n'
             f'categories_file = "{REPO / "config" / "categories.toml"}"\n'
+            "[http]\n"
+            'public_url = "https://sp.example.cn"\n'
             "[kiosk]\n"
             f'font_path = "{self.font}"\n')
         self.env = {
@@ -118,7 +121,8 @@ def only_failure(results: dict[str, CheckResult]) -> CheckResult:
 
 def test_a_healthy_deployment_is_all_ok(site: Site) -> None:
     results = site.check()
-    assert list(results) == ["config", "broker", "database", "pins", "font", "clock", "disk"]
+    assert list(results) == ["config", "broker", "database", "pins", "font", "clock", "disk",
+                            "public_url"]
     assert {r.status for r in results.values()} == {"OK"}, [r.line() for r in results.values()]
     assert "logged in" in results["broker"].message
 
@@ -304,9 +308,9 @@ def test_cli_prints_one_line_per_check_and_a_summary(site_env: Site,
     code = doctor.main([], probes=quiet_probes())
     lines = capsys.readouterr().out.splitlines()
     assert code == 1
-    assert len(lines) == 8
+    assert len(lines) == 9
     assert lines[4].startswith("FAIL font") and "Fix:" in lines[4]
-    assert lines[-1] == "doctor: 7 checks, 6 OK, 0 WARN, 1 FAIL: problems found."
+    assert lines[-1] == "doctor: 8 checks, 7 OK, 0 WARN, 1 FAIL: problems found."
 
 
 def test_cli_json_for_machines(site_env: Site, capsys: pytest.CaptureFixture[str]) -> None:
