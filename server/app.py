@@ -33,6 +33,7 @@ from server.api.filing import filing_limiters
 from server.api.lookups import lookup_miss_limiter
 from server.api.ratelimit import SlidingWindowLimiter
 from server.api.routes import kiosk_help, lookup, open311, public, sensing, staff, triage
+from server.api.routes import appointments as appointment_routes
 from server.api.routes import recordings as recording_routes
 from server.db import make_engine, session_factory
 from server.library import routes as library_routes
@@ -195,6 +196,7 @@ def create_app(settings: ServerSettings, *, engine: Engine | None = None,
     app.include_router(lookup.router)  # before public's /api/v1/requests routes
     app.include_router(kiosk_help.router)  # 呼叫工作人员 (server/services/kiosk_help.py)
     app.include_router(public.router)
+    app.include_router(appointment_routes.router)  # the slots of services by appointment
     app.include_router(recording_routes.router)  # a request's spoken description, from the kiosk
     app.include_router(staff.router)
     app.include_router(open311.router)

@@ -273,6 +273,8 @@ class Category(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     sort_order: Mapped[int] = mapped_column(Integer, default=0)
     questions: Mapped[list[Any]] = mapped_column(default=list)
+    # Done at a time the resident picks from published slots (server/appointments/; 0708).
+    by_appointment: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class Ticket(Base):

@@ -70,10 +70,26 @@ class CategoryPublic(BaseModel):
     target_hours: int
     kiosk: bool
     questions: list[QuestionPublic]
+    # Done at a time the resident picks: GET /api/v1/slots?category=<code> lists them.
+    by_appointment: bool = False
 
 
 class CategoriesPublic(BaseModel):
     categories: list[CategoryPublic]
+
+
+class SlotPublic(BaseModel):
+    """A published appointment slot; a full one has ``remaining`` 0 (shown greyed, 已满)."""
+
+    id: int
+    starts_at: datetime  # aware, UTC
+    ends_at: datetime
+    capacity: int
+    remaining: int
+
+
+class SlotsPublic(BaseModel):
+    slots: list[SlotPublic]
 
 
 class UnitPublic(BaseModel):
@@ -113,6 +129,8 @@ class RequestCreate(_In):
     room: Annotated[str, StringConstraints(max_length=20, strip_whitespace=True)] = ""
     number: Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9]{0,3}-\d{4,8}$")] | None = None
     phone_token: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{32,64}$")] | None = None
+    # Required for a category by appointment (422 slot_required / slot_invalid, 409 slot_full).
+    slot_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
 
 
 class HistoryEntryPublic(BaseModel):
@@ -136,6 +154,8 @@ class RequestPublic(BaseModel):
     rating: int | None
     phone_token: str | None = None
     status_url: str | None = None
+    # The booked slot's start, for a request by appointment (None once the place is given back).
+    appointment_at: datetime | None = None
 
 
 class ConfirmCreate(_In):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from server.api import schemas
+from server.appointments.booking import appointment_at
 from server.lifecycle import allowed_actions
 from server.models import Category, Ticket
 from server.services.privacy import ShownPhone
@@ -17,6 +18,7 @@ def category_public(category: Category) -> schemas.CategoryPublic:
         code=category.code, name_zh=category.name_zh, name_en=category.name_en,
         skill=category.skill, target_hours=category.target_hours, kiosk=category.kiosk,
         questions=[schemas.QuestionPublic.model_validate(q) for q in category.questions],
+        by_appointment=category.by_appointment,
     )
 
 
@@ -33,6 +35,7 @@ def request_public(ticket: Ticket, now: datetime, *, token: str | None = None,
         rating=ticket.rating,
         phone_token=token,
         status_url=f"{public_url}/r/{token}" if token and public_url else None,
+        appointment_at=appointment_at(ticket),
     )
 
 

@@ -22,9 +22,16 @@ from uuid import uuid4
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import Session, joinedload, object_session, selectinload
 
 from foundation.redact import short_hash
+from server.appointments.booking import (
+    SlotFull,
+    booking_of,
+    chosen_slot,
+    release_place,
+    take_place,
+)
 from server.errors import Conflict, IllegalTransition, Invalid, NotFound
 from server.lifecycle import Action, HistoryAction, Status
 from server.models import (
@@ -68,6 +75,8 @@ class NewRequest:
     for_someone_else: bool = False
     resident_name: str = ""
     filed_by: User | None = None
+    # The slot picked for a category by appointment (server/appointments/).
+    slot_id: int | None = None
 
 
 def mask_phone(phone: str | None) -> str | None:
@@ -168,6 +177,7 @@ def file_request(db: Session, *, new: NewRequest, now: datetime, site_id: str
     if category is None or not category.active:
         raise Invalid(f"category {new.category!r}: no such service")
     _check_answers(category, new.answers)
+    slot = chosen_slot(db, category=category, slot_id=new.slot_id, now=now)
     unit, building, compound = find_place(db, new.place_code)
     number = new.number
     if number is not None:
@@ -206,7 +216,12 @@ def file_request(db: Session, *, new: NewRequest, now: datetime, site_id: str
         db.flush()
         if number is None:
             ticket.number = f"{ticket.id:06d}"
+        if slot is not None:  # the place, atomically, in this same transaction
+            take_place(db, slot=slot, ticket=ticket, now=now)
         db.commit()
+    except SlotFull:
+        db.rollback()
+        raise
     except IntegrityError:
         # Two deliveries of the same request raced; the other one won. Answer with it.
         db.rollback()
@@ -227,6 +242,12 @@ def _place_code(ticket: Ticket) -> str | None:
     return None
 
 
+def _booked_slot(existing: ServiceRequest) -> int | None:
+    db = object_session(existing)
+    booking = booking_of(db, ticket_id=existing.ticket_id) if db is not None else None
+    return booking.slot_id if booking is not None else None
+
+
 def _replayed(existing: ServiceRequest, new: NewRequest) -> ServiceRequest:
     """The first filing, if ``new`` is a retry of it; else a 409 that reveals nothing of it
     (not its number, its status or its token). The kiosk's number is not compared: the
@@ -242,7 +263,8 @@ def _replayed(existing: ServiceRequest, new: NewRequest) -> ServiceRequest:
             and existing.room == new.room.strip()[:20]
             and existing.for_someone_else == new.for_someone_else
             and existing.resident_name == new.resident_name.strip()[:40]
-            and new.phone_token in (None, existing.phone_token))
+            and new.phone_token in (None, existing.phone_token)
+            and _booked_slot(existing) == new.slot_id)
     if not same:
         log.warning("client id %s reused with a different body: refused",
                     short_hash(new.client_id))
@@ -291,6 +313,7 @@ def cancel_by_resident(db: Session, *, token: str, now: datetime, reason: str = 
     request = request_by_token(db, token=token)
     apply_action(db, ticket=request.ticket, action=Action.CANCEL, actor=RESIDENT, now=now,
                  note=reason)
+    release_place(db, ticket=request.ticket, now=now)  # an appointment's place is free again
     db.commit()
     return request
 

@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import CursorResult, Select, func, select, update
 from sqlalchemy.orm import Session, selectinload
 
+from server.appointments.booking import release_place
 from server.errors import Forbidden, Invalid, NotFound
 from server.lifecycle import OPEN_STATUSES, Action, HistoryAction, Status
 from server.models import (
@@ -198,6 +199,8 @@ def staff_action(db: Session, *, ticket: Ticket, user: User, action: Action, now
         raise Forbidden("only staff may do this")
     apply_action(db, ticket=ticket, action=action, actor=Actor.of(user), now=now, note=note,
                  staff=is_staff(user))
+    if action in (Action.CANCEL, Action.DUPLICATE):  # an appointment's place is free again
+        release_place(db, ticket=ticket, now=now, user_id=user.id)
     db.commit()
     return ticket
 

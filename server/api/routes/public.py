@@ -99,7 +99,7 @@ def create_request(body: schemas.RequestCreate, db: SessionDep, now: NowDep,
         contact_name=body.contact_name, contact_phone=body.contact_phone,
         channel=caller.channel(body.channel),
         number=body.number, phone_token=body.phone_token, floor=body.floor, room=body.room,
-        filed_by=caller.user,
+        filed_by=caller.user, slot_id=body.slot_id,
     ), now=now, site_id=settings.site.id)
     # About the water or a shared facility: onto the asset's maintenance ticket, staff alerted.
     link_facility_report(desk, db, request=request, now=now)
