@@ -13,7 +13,7 @@ log() { printf '[bootstrap] %s\n' "$*" >&2; }
 # systemd-analyze (to check the install script and the units) and pdftoppm (to look at the
 # PDFs the server prints).
 run_packages=(mosquitto fonts-wqy-microhei libmtdev1 espeak-ng)
-test_packages=(postgresql libzbar0 chromium shellcheck systemd poppler-utils)
+test_packages=(postgresql libzbar0 chromium shellcheck systemd poppler-utils caddy)
 packages=("${run_packages[@]}")
 [ "$purpose" = test ] && packages+=("${test_packages[@]}")
 

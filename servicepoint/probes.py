@@ -86,7 +86,7 @@ class Probes:
         default=lambda name: importlib.util.find_spec(name) is not None)
     path_exists: Callable[[Path], bool] = field(default=lambda path: path.exists())
     broker_timeout: float = 3.0
-    # GET a URL: (status, "") or (None, why not); the public_url check asks <public_url>/health.
+    # GET a URL: (status, "") or (None, why not); the public_url check asks <public_url>/healthz.
     http_get: Callable[[str, float], tuple[int | None, str]] = _http_get
 
 

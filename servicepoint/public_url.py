@@ -7,7 +7,7 @@ production setting:
 
 - a loopback or private host (foundation/reach.py says which) FAILs, naming ``http.public_url``;
 - a plain ``http://`` address FAILs too (the pages carry sign-ins and phone numbers);
-- ``<public_url>/health`` must answer 200 within a short timeout (``Probes.http_get``).
+- ``<public_url>/healthz`` must answer 200 within a short timeout (``Probes.http_get``).
 
 A lone Pi that serves its own Wi-Fi on purpose sets ``http.lan_only = true``: the first two
 become a warning that says what it costs. In development nothing here fails; the config check
@@ -40,11 +40,11 @@ def check_public_url(settings: Deployment, probes: Probes) -> CheckResult:
                         "point's Wi-Fi can open the QR codes' links")
     if not url.startswith("https://"):
         problems.append(f"http.public_url {url} is not https")
-    status, why_not = probes.http_get(f"{url}/health", HEALTH_TIMEOUT_S)
+    status, why_not = probes.http_get(f"{url}/healthz", HEALTH_TIMEOUT_S)
     answer = None
     if status != 200:
         said = f"HTTP {status}" if status is not None else why_not or "no answer"
-        answer = f"{url}/health does not answer ({said})"
+        answer = f"{url}/healthz does not answer ({said})"
     production = settings.server.environment == "production"
     if answer is not None:
         # Nobody, on any network, opens the links: a failure even for a LAN-only Pi.

@@ -2,7 +2,7 @@
 anywhere (issue 19), says what to set, and checks that the address answers.
 
 The address is only ever fetched on loopback here: a real small HTTP server in a thread stands
-in for the server's ``/health`` (the doctor's GET seam itself), or nothing listens at all.
+in for the server's ``/healthz`` (the doctor's GET seam itself), or nothing listens at all.
 """
 
 from __future__ import annotations
@@ -96,7 +96,7 @@ def test_a_public_https_address_that_answers_is_ok(tmp_path: Path) -> None:
     result = check_public_url(deployment(tmp_path, "https://sp.example.cn/"), Probes(http_get=get))
     assert result == CheckResult("public_url", "OK", "phones reach https://sp.example.cn; it "
                                                       "answers.")
-    assert asked[0][0] == "https://sp.example.cn/health" and asked[0][1] <= 5
+    assert asked[0][0] == "https://sp.example.cn/healthz" and asked[0][1] <= 5
 
 
 def test_lan_only_on_purpose_is_a_warning_that_says_what_it_costs(tmp_path: Path) -> None:
@@ -144,7 +144,7 @@ def health_server() -> Iterator[str]:
 
 def test_a_lan_only_pi_that_answers_is_only_a_warning(tmp_path: Path, health_server: str) -> None:
     result = check_public_url(deployment(tmp_path, health_server, lan_only=True), Probes())
-    assert Health.paths == ["/health"]
+    assert Health.paths == ["/healthz"]
     assert result.status == "WARN" and "does not answer" not in result.message
 
 
@@ -152,12 +152,12 @@ def test_an_address_that_answers_with_an_error_fails(tmp_path: Path, health_serv
     Health.status = 503
     result = check_public_url(deployment(tmp_path, health_server, lan_only=True), Probes())
     assert result.status == "FAIL"
-    assert f"{health_server}/health does not answer (HTTP 503)" in result.message
+    assert f"{health_server}/healthz does not answer (HTTP 503)" in result.message
 
 
 def test_an_address_where_nothing_listens_fails_even_when_lan_only(tmp_path: Path) -> None:
     url = f"http://127.0.0.1:{free_port()}"
     result = check_public_url(deployment(tmp_path, url, lan_only=True), Probes())
     assert result.status == "FAIL"
-    assert f"{url}/health does not answer (" in result.message
+    assert f"{url}/healthz does not answer (" in result.message
     assert "systemctl start servicepoint-server" in result.fix
