@@ -66,28 +66,31 @@ def serve(argv: list[str]) -> int:
     parser.add_argument("--port", type=int, help="port to listen on (default: http.port)")
     parser.add_argument("--no-upgrade", action="store_true",
                         help="do not migrate the database at start-up")
+    parser.add_argument("--workers", type=int,
+                        help="server processes (default: http.workers; 0 there: one per core, "
+                             "at most 2)")
     args = parser.parse_args(argv)
     settings = load_server_settings()
     check_config_files(settings)
-    from server.app import create_app, serve
+    from server.app import serve
+    from server.workers import build_app, serve_workers, worker_count
 
     engine = make_engine(settings.database_url)
     if not args.no_upgrade:
-        upgrade(engine)
+        upgrade(engine)  # here, once, before any worker starts
     refuse_demo_signins(settings, engine)
-    ingest_factory = None
-    from server.alerts import AppriseNotifier
-
-    notifier = AppriseNotifier()
-    if settings.ingest.enabled:
-        from server.sensing.ingest import Ingest
-
-        def ingest_factory(**kwargs):  # type: ignore[no-untyped-def]
-            return Ingest.from_settings(settings, notifier=notifier, **kwargs)
-    app = create_app(settings, engine=engine, ingest_factory=ingest_factory, notifier=notifier)
     host, port = args.host or settings.http.host, args.port or settings.http.port
-    log.info("listening on http://%s:%s (phone links: %s)", host, port, settings.http.public_url)
-    serve(app, host=host, port=port)
+    workers = args.workers if args.workers else worker_count(settings)
+    log.info("listening on http://%s:%s with %d worker process%s (phone links: %s)", host, port,
+             workers, "" if workers == 1 else "es", settings.http.public_url)
+    if workers == 1:
+        serve(build_app(settings, duties=True, engine=engine), host=host, port=port)
+        return 0
+    # Each worker syncs the categories as it starts; done here first, they find nothing to write.
+    with session_factory(engine)() as session:
+        sync_categories(session, specs=load_category_specs(settings.categories_file))
+    engine.dispose()  # the workers open their own connections
+    serve_workers(settings, host=host, port=port, workers=workers)
     return 0
 
 

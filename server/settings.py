@@ -54,6 +54,8 @@ class HttpSettings(Section):
     port: int = Field(default=8080, ge=1, le=65535)
     # The address phones reach the server at; printed in QR codes.
     public_url: PublicUrl = "http://127.0.0.1:8080"
+    # Server processes sharing the port (server/workers.py); 0: one per core, at most 2.
+    workers: int = Field(default=0, ge=0, le=16)
     # A lone Pi that serves only its own Wi-Fi on purpose: a private public_url is then a doctor
     # warning, not a failure (servicepoint/public_url.py).
     lan_only: bool = False
