@@ -27,6 +27,7 @@ from kivy.properties import BooleanProperty
 
 from kiosk import theme
 from kiosk.i18n import tr
+from kiosk.presenters.appointment import appointment_text
 from kiosk.presenters.speech import plain_label, spoken_number, tile_words
 from kiosk.screens import build_screens
 from kiosk.screens.widgets import BigButton
@@ -125,5 +126,9 @@ class Access:
         """What the done screen says: the request number, sign by sign."""
         receipt = self.flow.receipt
         number = spoken_number(self.lang, receipt.number) if receipt is not None else ""
-        return tr(self.lang, "say_done", number=number)
+        words = tr(self.lang, "say_done", number=number)
+        if receipt is not None and receipt.appointment_at is not None:  # a booked time
+            when = appointment_text(self.lang, receipt.appointment_at, self.flow.site_zone)
+            words += " " + tr(self.lang, "say_done_appointment", when=when)
+        return words
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from typing import Any
+from datetime import datetime
 
 import httpx
 
@@ -62,6 +63,19 @@ class WaterTank:
     asset_id: str
     name: str
     level_percent: float | None
+    appointment_at: datetime | None = None  # a by-appointment request's booked time (aware)
+
+
+def _appointment(value: object) -> datetime | None:
+    """The filed request's ``appointment_at``; missing, null or unreadable is None (the kiosk
+    then shows the slot it booked)."""
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return moment if moment.utcoffset() is not None else None
     cleaning_due: str | None
     conditions: tuple[str, ...]
 
@@ -222,6 +236,10 @@ class ServerClient:
         own limit (not its address's) and answers a replay only to the kiosk that filed it.
         A refused key is the installer's mistake, not the request's: it is kept and retried
         (ServerUnavailable), never set aside as refused."""
+    def get_slots(self, category: str) -> Any:
+        """The raw JSON of ``GET /api/v1/slots?category=…`` (parse it with kiosk.catalog)."""
+        return self._call("GET", "/api/v1/slots", params={"category": category})[1]
+
         try:
             status, reply = self._call("POST", "/api/v1/requests", json=body,
                                        headers={"X-Kiosk-Key": self._kiosk_key})
@@ -247,6 +265,7 @@ class ServerClient:
                            headers={"X-Kiosk-Key": self._kiosk_key})[1]
         return parse_site_status(reply)
 
+            appointment_at=_appointment(reply.get("appointment_at")),
     def track(self, phone_token: str) -> Any:
         return self._call("GET", f"/api/v1/track/{phone_token}")[1]
 

@@ -44,6 +44,7 @@ from kiosk import theme
 from kiosk.access import Access
 from kiosk.api import ServerClient, SiteStatus
 from kiosk.assist import Assist
+from kiosk.booking import Booking
 from kiosk.courier import Courier
 from kiosk.errands import Catalog, Errands
 from kiosk.errors import KioskError, ServerRefused, ServerUnavailable
@@ -87,7 +88,7 @@ def register_font(path: Path | str) -> bool:
     return True
 
 
-class KioskApp(Taps, Assist, Access, Recorder, App):
+class KioskApp(Taps, Assist, Booking, Access, Recorder, App):
     """The touchscreen app. ``transport`` and ``speaker`` are the seams tests replace."""
 
     lang = StringProperty("zh_CN")
@@ -134,6 +135,7 @@ class KioskApp(Taps, Assist, Access, Recorder, App):
         self.setup_assist(self.client, folder)  # the slip, 呼叫工作人员, 查进度 (kiosk/assist.py)
         self.setup_access()  # voice for tiles, two-touch, 大字 (kiosk/access.py)
         # 说一说, the spoken description (kiosk/recorder.py)
+        self.setup_booking(self.client)  # 选时间 and bookings (kiosk/booking.py)
         self.setup_recorder(microphone_from_settings(kiosk.microphone), self.client, folder)
         self.window_input = WindowInput(on_touch=self.flow.touched, on_scan=self.scanned)
         self.draft_file = JsonFile(folder / "draft.json")
@@ -213,6 +215,7 @@ class KioskApp(Taps, Assist, Access, Recorder, App):
         self.client.close()
         self.outbox.close()
         self.returns.close()
+        self.shutdown_booking()
         self.speaker.stop()
         self.shutdown_access()
 
@@ -255,6 +258,7 @@ class KioskApp(Taps, Assist, Access, Recorder, App):
     def _save_draft(self) -> None:
         snapshot = self.flow.snapshot()
         try:
+        self.sync_booking()
             if snapshot is None:
                 self.draft_file.clear()
             else:

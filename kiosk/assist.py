@@ -37,6 +37,7 @@ from kiosk.flow import Flow, Step
 from kiosk.flow.lookup import LookupQuery, LookupResult
 from kiosk.helpdesk import HelpDesk, StaffCalled
 from kiosk.i18n import tr
+from kiosk.presenters.appointment import appointment_text
 from kiosk.presenters.lookup import lookup_result_view
 from kiosk.presenters.slip import Slip, loan_slip, request_slip
 from kiosk.printer import PaperOut, PrinterError, SlipPrinter, printer_from_settings
@@ -105,9 +106,12 @@ class Assist:
             receipt = flow.receipt
             category = next((c.name(lang) for c in flow.categories
                              if c.code == receipt.category), "")
+            when = receipt.appointment_at  # a booked service's time (kiosk/booking.py)
             return request_slip(lang, site_name=self.site_name, phone=phone,
                                 number=receipt.number, category=category,
-                                status_url=receipt.status_url, today=today)
+                                status_url=receipt.status_url, today=today,
+                                appointment=appointment_text(lang, when, flow.site_zone)
+                                if when else "")
         found = flow.lookup_result
         if flow.step is Step.LOOKUP_RESULT and found is not None:
             # 查进度 found it: the slip again, dated the day it was filed.

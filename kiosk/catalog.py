@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Literal
 
 from kiosk.errors import BadReply
@@ -27,11 +28,13 @@ __all__ = [
     "Compound",
     "Language",
     "Question",
+    "Slot",
     "Unit",
     "find_category",
     "find_compound",
     "parse_categories",
     "parse_places",
+    "parse_slots",
     "pick",
 ]
 
@@ -74,9 +77,27 @@ class Category:
     name_zh: str
     name_en: str
     questions: tuple[Question, ...]
+    # "At a time" rather than "as soon as possible" (上门理发): the resident picks a slot.
+    by_appointment: bool = False
 
     def name(self, language: str) -> str:
         return pick(language, self.name_zh, self.name_en)
+
+
+@dataclass(frozen=True)
+class Slot:
+    """A time a by-appointment service can be booked into (``GET /api/v1/slots``); the times
+    are aware (UTC from the server), shown in the site's time zone."""
+
+    id: int
+    starts_at: datetime
+    ends_at: datetime
+    capacity: int
+    remaining: int
+
+    @property
+    def full(self) -> bool:
+        return self.remaining <= 0
 
 
 @dataclass(frozen=True)
@@ -184,8 +205,48 @@ def parse_categories(payload: object) -> tuple[Category, ...]:
             name_zh=_text(node, "name_zh", where),
             name_en=_text(node, "name_en", where, required=False),
             questions=questions,
+            by_appointment=node.get("by_appointment") is True,
         ))
     return tuple(result)
+
+
+def _moment(node: Mapping[str, object], key: str, where: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(_text(node, key, where))
+    except ValueError:
+        raise BadReply(f"{where}.{key}: not an ISO date and time") from None
+    if moment.utcoffset() is None:
+        # A time without its zone would be read in the kiosk's, an hour or eight off.
+        raise BadReply(f"{where}.{key}: the time has no zone")
+    return moment
+
+
+def _count(node: Mapping[str, object], key: str, where: str) -> int:
+    value = node.get(key)
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise BadReply(f"{where}.{key}: expected a whole number, 0 or more")
+    return value
+
+
+def parse_slots(payload: object) -> tuple[Slot, ...]:
+    """``GET /api/v1/slots?category=…``: the slots in time order (full ones too: they are shown,
+    not offered)."""
+    root = _mapping(payload, "slots")
+    slots: list[Slot] = []
+    for i, raw in enumerate(_list(root.get("slots"), "slots")):
+        where = f"slots[{i}]"
+        node = _mapping(raw, where)
+        slot_id = node.get("id")
+        if not isinstance(slot_id, int) or isinstance(slot_id, bool):
+            raise BadReply(f"{where}.id: expected a number")
+        slot = Slot(id=slot_id, starts_at=_moment(node, "starts_at", where),
+                    ends_at=_moment(node, "ends_at", where),
+                    capacity=_count(node, "capacity", where),
+                    remaining=_count(node, "remaining", where))
+        if slot.ends_at <= slot.starts_at:
+            raise BadReply(f"{where}: ends before it starts")
+        slots.append(slot)
+    return tuple(sorted(slots, key=lambda s: (s.starts_at, s.id)))
 
 
 def parse_places(payload: object) -> tuple[Compound, ...]:

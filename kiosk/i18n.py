@@ -335,6 +335,35 @@ SOURCE: dict[str, str] = dict((
     pgettext_noop("voice_drop", "不录了"),
 ))
 # The staff screen says nothing aloud (it is read, not heard): an empty message, not catalogued.
+    # 选时间: a by-appointment service's slot (kiosk/flow/appointment.py, issue 20).
+    pgettext_noop("slot_title", "请选一个时间"),
+    pgettext_noop("slot_loading", "正在读取可以预约的时间……"),
+    pgettext_noop("slot_none", "最近两周没有可以预约的时间。\n请呼叫工作人员帮您安排。"),
+    pgettext_noop("slot_unreachable", "预约需要联网，请找工作人员或稍后再试"),
+    pgettext_noop("slot_taken", "刚被约满了，请另选时间"),
+    pgettext_noop("slot_full_pick", "这个时间已约满，请另选"),
+    # TRANSLATORS: the second line of a slot's button: places still free.
+    pgettext_noop("slot_left", "还剩{count}位"),
+    pgettext_noop("slot_full", "已满"),
+    pgettext_noop("slot_chosen", "（已选）"),
+    # TRANSLATORS: a slot's button: the part of the day, then the times (上午 9:00-10:00).
+    pgettext_noop("slot_time", "{part} {start}-{end}"),
+    pgettext_noop("slot_morning", "上午"),
+    pgettext_noop("slot_noon", "中午"),
+    pgettext_noop("slot_afternoon", "下午"),
+    pgettext_noop("slot_evening", "晚上"),
+    pgettext_noop("slot_today", "今天"),
+    pgettext_noop("slot_tomorrow", "明天"),
+    # TRANSLATORS: the tabs that show the next or the earlier few days that have free times.
+    pgettext_noop("slot_later_days", "后几天"),
+    pgettext_noop("slot_earlier_days", "前几天"),
+    # TRANSLATORS: an appointment's day and time: {date} is "12月9日 周三", {time} "9:00".
+    pgettext_noop("slot_when", "{date} {time}"),
+    pgettext_noop("review_appointment", "时间：{when}"),
+    pgettext_noop("done_appointment", "预约时间：{when}，请在家等候"),
+    pgettext_noop("slip_appointment", "预约时间 {when}"),
+    pgettext_noop("say_slot", "请点一个您方便的时间。灰色的已经约满了。"),
+    pgettext_noop("say_done_appointment", "预约时间是 {when}。"),
 SOURCE["say_staff"] = ""
 
 _WEEKDAYS_ZH = "一二三四五六日"

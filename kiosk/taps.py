@@ -36,6 +36,7 @@ class Taps:
     page: int
     sync: Callable[[], None]
     confirm_lookup: Callable[[], None]  # kiosk/assist.py
+    book: Callable[[dict[str, Any]], None]  # kiosk/booking.py
 
     def _act(self, action: Callable[[], Any]) -> None:
         try:
@@ -139,6 +140,9 @@ class Taps:
             log.warning("ignored send at step %s: %s", self.flow.step, exc)
             return
         self.sync()
+        if "slot_id" in body:  # a booking goes to the server or nowhere (kiosk/booking.py)
+            self.book(body)
+            return
         log.info("filing request %s (%s)", short_hash(body["client_id"]), body["category"])
         self.errands.file(body, then=partial(self._filed, body["client_id"]))
 

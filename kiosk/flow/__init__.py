@@ -15,7 +15,8 @@ How it is built, one module a room, every import pointing down:
 - ``steps``: the :class:`Step` of every screen, the step sets, where Back leads;
 - ``navigation``: the shared moves: Back, Home, the keypad, the idle timeout, and the hooks a
   journey fills in;
-- the journeys over it: ``request`` (filing a request, with its ``draft``), ``staff`` (the PIN
+- the journeys over it: ``request`` (filing a request, with its ``draft``; ``appointment`` adds
+  the slot step of a by-appointment service), ``staff`` (the PIN
   and the site's status), ``library`` (borrow, renew, return), ``lookup`` (查进度) and
   ``help`` (no timeout while a resident waits for staff);
 - :class:`Flow`, here: the three journeys stacked, and the one move between two of them (the
@@ -30,11 +31,12 @@ import time
 import uuid
 from collections.abc import Callable
 
+from kiosk.flow.appointment import SLOT_REFUSALS, AppointmentJourney
 from kiosk.flow.draft import Draft
 from kiosk.flow.help import HelpWait
 from kiosk.flow.library import LIBRARY_CATEGORY, LibraryCall, LibraryJourney
 from kiosk.flow.lookup import LookupJourney
-from kiosk.flow.request import Receipt, RequestJourney
+from kiosk.flow.request import Receipt
 from kiosk.flow.staff import StaffJourney
 from kiosk.flow.steps import DRAFT_STEPS, LIBRARY_STEPS, IdlePhase, Step, valid_phone
 
@@ -47,12 +49,13 @@ __all__ = [
     "LIBRARY_STEPS",
     "LibraryCall",
     "Receipt",
+    "SLOT_REFUSALS",
     "Step",
     "valid_phone",
 ]
 
 
-class Flow(RequestJourney, LibraryJourney, StaffJourney, LookupJourney, HelpWait):
+class Flow(AppointmentJourney, LibraryJourney, StaffJourney, LookupJourney, HelpWait):
     """The state of one kiosk screen session. Every public method is one resident action."""
 
     def __init__(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Literal
 
 from kiosk.flow.steps import Step
@@ -33,6 +34,10 @@ class Draft:
     contact: Literal["phone", "come_back"] | None = None
     phone: str = ""
     room: str = ""  # the door number, optional (502)
+    # A by-appointment service's booked slot (kiosk/flow/appointment.py): its id and times.
+    slot_id: int | None = None
+    slot_starts: datetime | None = None
+    slot_ends: datetime | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -48,6 +53,9 @@ class Draft:
             "contact": self.contact,
             "phone": self.phone,
             "room": self.room,
+            "slot_id": self.slot_id,
+            "slot_starts": self.slot_starts.isoformat() if self.slot_starts else None,
+            "slot_ends": self.slot_ends.isoformat() if self.slot_ends else None,
         }
 
     @classmethod
@@ -95,4 +103,22 @@ class Draft:
             contact=contact,
             phone=phone,
             room=room,
+            **_slot(data),
         )
+
+
+def _slot(data: Mapping[str, Any]) -> dict[str, Any]:
+    """The booked slot's fields (absent in drafts saved before the kiosk booked slots)."""
+    slot_id = data.get("slot_id")
+    if slot_id is None:
+        return {}
+    if not isinstance(slot_id, int) or isinstance(slot_id, bool):
+        raise ValueError("bad slot id")
+    times: dict[str, datetime] = {}
+    for key in ("slot_starts", "slot_ends"):
+        value = data.get(key)
+        moment = datetime.fromisoformat(value) if isinstance(value, str) else None
+        if moment is None or moment.utcoffset() is None:
+            raise ValueError(f"{key} must be an aware time")
+        times[key] = moment
+    return {"slot_id": slot_id, **times}

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any
 
 from kiosk.catalog import (
@@ -58,6 +59,7 @@ class Receipt:
     status_url: str
     offline: bool = False
     category: str = ""  # the service's code, for the printed slip (set by ``filed``)
+    appointment_at: datetime | None = None  # a booked service's time (kiosk/flow/appointment.py)
 
 
 class RequestJourney(Navigation):

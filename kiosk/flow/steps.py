@@ -22,6 +22,7 @@ _PHONE = re.compile(r"^1\d{10}$")
 class Step(StrEnum):
     HOME = "home"
     QUESTION = "question"
+    SLOT = "slot"  # 选时间: a by-appointment service's time (kiosk/flow/appointment.py)
     COMPOUND = "compound"
     BUILDING = "building"
     UNIT = "unit"
@@ -55,8 +56,8 @@ LIBRARY_STEPS = frozenset({Step.LIBRARY, Step.LIB_IDENTIFY, Step.LIB_PHONE, Step
 LOOKUP_STEPS = frozenset({Step.LOOKUP, Step.LOOKUP_PHONE, Step.LOOKUP_RESULT})
 
 # Steps at which a half-entered request exists and must survive a restart.
-DRAFT_STEPS = frozenset({Step.QUESTION, Step.COMPOUND, Step.BUILDING, Step.UNIT, Step.DOOR,
-                         Step.PHONE, Step.REVIEW, Step.SENDING, Step.FAILED})
+DRAFT_STEPS = frozenset({Step.QUESTION, Step.SLOT, Step.COMPOUND, Step.BUILDING, Step.UNIT,
+                         Step.DOOR, Step.PHONE, Step.REVIEW, Step.SENDING, Step.FAILED})
 
 # Where Back leads from steps whose answer does not depend on the draft.
 BACK = {

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from kiosk.flow import Flow, Step
 from kiosk.i18n import format_phone, tr
 from kiosk.pictograms import pictogram
+from kiosk.presenters.appointment import appointment_text
 from kiosk.presenters.shared import page_of
 
 __all__ = ["SKIP", "ChoicePage", "choice_page", "choices", "home_columns", "review_lines"]
@@ -75,6 +76,9 @@ def review_lines(flow: Flow, lang: str) -> list[str]:
     if draft is None or category is None:
         return []
     lines = [tr(lang, "review_service", value=category.name(lang))]
+    if draft.slot_starts is not None:  # a booked service's time (kiosk/flow/appointment.py)
+        lines.append(tr(lang, "review_appointment",
+                        when=appointment_text(lang, draft.slot_starts, flow.site_zone)))
     for question in category.questions:
         choice = question.choice(draft.answers.get(question.code, ""))
         if choice is not None:

@@ -50,11 +50,14 @@ def _footer(lang: str, phone: str) -> str:
 
 
 def request_slip(lang: str, *, site_name: str, phone: str, number: str, category: str,
-                 status_url: str, today: date) -> Slip:
-    """The slip after filing a request: the number, the service, the date, the phone, the QR."""
+                 status_url: str, today: date, appointment: str = "") -> Slip:
+    """The slip after filing a request: the number, the service, the date, the phone, the QR;
+    a booked service's time (``appointment``, in words) under the service."""
     lines = [SlipLine(tr(lang, "slip_number")), SlipLine(number, big=True)]
     if category:
         lines.append(SlipLine(tr(lang, "slip_service", name=category)))
+    if appointment:
+        lines.append(SlipLine(tr(lang, "slip_appointment", when=appointment)))
     lines.append(SlipLine(tr(lang, "slip_date", date=format_date(lang, today))))
     return Slip(heading=site_name, lines=tuple(lines), qr_url=status_url,
                 qr_caption=tr(lang, "slip_scan"), footer=_footer(lang, phone), language=lang)
