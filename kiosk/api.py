@@ -17,11 +17,18 @@ Every call blocks, so the app makes them from worker threads, never from the UI 
 from __future__ import annotations
 
 import logging
+import sys
 from dataclasses import dataclass, field
-from typing import Any
 from datetime import datetime
+from typing import Any
 
-import httpx
+# httpx loads its command line (rich, pygments and click, about 5 MiB resident) whenever those
+# happen to be installed, as they are beside the server's tools; the kiosk never runs it. A None
+# entry makes that one import fail, and httpx then goes without it, as on a kiosk-only install.
+if "httpx" not in sys.modules:
+    sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
+
+import httpx  # noqa: E402
 
 from foundation.redact import short_hash
 from kiosk.errors import BadReply, ServerRefused, ServerUnavailable
@@ -56,13 +63,6 @@ class FiledRequest:
     status: str
     phone_token: str
     status_url: str
-
-
-@dataclass(frozen=True)
-class WaterTank:
-    asset_id: str
-    name: str
-    level_percent: float | None
     appointment_at: datetime | None = None  # a by-appointment request's booked time (aware)
 
 
@@ -76,6 +76,13 @@ def _appointment(value: object) -> datetime | None:
     except ValueError:
         return None
     return moment if moment.utcoffset() is not None else None
+
+
+@dataclass(frozen=True)
+class WaterTank:
+    asset_id: str
+    name: str
+    level_percent: float | None
     cleaning_due: str | None
     conditions: tuple[str, ...]
 
@@ -229,6 +236,10 @@ class ServerClient:
     def get_places(self) -> Any:
         return self._call("GET", "/api/v1/places")[1]
 
+    def get_slots(self, category: str) -> Any:
+        """The raw JSON of ``GET /api/v1/slots?category=…`` (parse it with kiosk.catalog)."""
+        return self._call("GET", "/api/v1/slots", params={"category": category})[1]
+
     def file_request(self, body: dict[str, Any]) -> FiledRequest:
         """POST /api/v1/requests. A retry with the same client_id returns the first filing.
 
@@ -236,10 +247,6 @@ class ServerClient:
         own limit (not its address's) and answers a replay only to the kiosk that filed it.
         A refused key is the installer's mistake, not the request's: it is kept and retried
         (ServerUnavailable), never set aside as refused."""
-    def get_slots(self, category: str) -> Any:
-        """The raw JSON of ``GET /api/v1/slots?category=…`` (parse it with kiosk.catalog)."""
-        return self._call("GET", "/api/v1/slots", params={"category": category})[1]
-
         try:
             status, reply = self._call("POST", "/api/v1/requests", json=body,
                                        headers={"X-Kiosk-Key": self._kiosk_key})
@@ -258,6 +265,7 @@ class ServerClient:
             status=str(reply.get("status", "")),
             phone_token=str(reply.get("phone_token") or body.get("phone_token") or ""),
             status_url=str(reply.get("status_url") or ""),
+            appointment_at=_appointment(reply.get("appointment_at")),
         )
 
     def site_status(self) -> SiteStatus:
@@ -265,7 +273,6 @@ class ServerClient:
                            headers={"X-Kiosk-Key": self._kiosk_key})[1]
         return parse_site_status(reply)
 
-            appointment_at=_appointment(reply.get("appointment_at")),
     def track(self, phone_token: str) -> Any:
         return self._call("GET", f"/api/v1/track/{phone_token}")[1]
 

@@ -49,6 +49,7 @@ from kiosk.courier import Courier
 from kiosk.errands import Catalog, Errands
 from kiosk.errors import KioskError, ServerRefused, ServerUnavailable
 from kiosk.flow import Flow, IdlePhase, LibraryCall, Receipt, Step
+from kiosk.heap import release_free_memory
 from kiosk.i18n import format_clock, tr
 from kiosk.lending import Refusal
 from kiosk.microphone import microphone_from_settings
@@ -134,8 +135,8 @@ class KioskApp(Taps, Assist, Booking, Access, Recorder, App):
                                on_ui=lambda run: Clock.schedule_once(lambda _dt: run()))
         self.setup_assist(self.client, folder)  # the slip, 呼叫工作人员, 查进度 (kiosk/assist.py)
         self.setup_access()  # voice for tiles, two-touch, 大字 (kiosk/access.py)
-        # 说一说, the spoken description (kiosk/recorder.py)
         self.setup_booking(self.client)  # 选时间 and bookings (kiosk/booking.py)
+        # 说一说, the spoken description (kiosk/recorder.py)
         self.setup_recorder(microphone_from_settings(kiosk.microphone), self.client, folder)
         self.window_input = WindowInput(on_touch=self.flow.touched, on_scan=self.scanned)
         self.draft_file = JsonFile(folder / "draft.json")
@@ -194,6 +195,9 @@ class KioskApp(Taps, Assist, Booking, Access, Recorder, App):
         as the app, so walking it again finds nothing."""
         gc.collect()
         gc.freeze()
+        # And what the GL driver freed after drawing the first screens, still mapped by malloc
+        # (kiosk/heap.py): about 10 MiB of resident memory on the software renderer.
+        release_free_memory()
         log.debug("heap settled: %d objects frozen", gc.get_freeze_count())
 
     def on_stop(self) -> None:
@@ -211,11 +215,11 @@ class KioskApp(Taps, Assist, Booking, Access, Recorder, App):
             self.idle_warning.dismiss(animation=False)
         self.errands.shutdown()
         self.shutdown_assist()
+        self.shutdown_booking()
         self.shutdown_recorder()
         self.client.close()
         self.outbox.close()
         self.returns.close()
-        self.shutdown_booking()
         self.speaker.stop()
         self.shutdown_access()
 
@@ -254,11 +258,11 @@ class KioskApp(Taps, Assist, Booking, Access, Recorder, App):
             if not self._closed:
                 self.errands.end_library_session(session)
         self.sync_recorder()
+        self.sync_booking()
 
     def _save_draft(self) -> None:
         snapshot = self.flow.snapshot()
         try:
-        self.sync_booking()
             if snapshot is None:
                 self.draft_file.clear()
             else:

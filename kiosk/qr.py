@@ -6,15 +6,19 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import qrcode
-from PIL import Image
+if TYPE_CHECKING:
+    from PIL import Image
 
 __all__ = ["qr_image", "qr_texture"]
 
 
 def qr_image(url: str, *, box_size: int = 8) -> Image.Image:
+    # Imported here, not at start: a code is drawn only on the done and library screens, and
+    # qrcode with PIL costs about 2 MiB resident (BENCHMARKS.md, Kiosk).
+    import qrcode
+
     # Medium error correction survives a smudged or glare-struck screen without a huge code.
     code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, box_size=box_size,
                          border=4)
@@ -25,6 +29,7 @@ def qr_image(url: str, *, box_size: int = 8) -> Image.Image:
 
 def qr_texture(url: str) -> Any:
     from kivy.graphics.texture import Texture
+    from PIL import Image
 
     # RGBA rows are always 4-byte aligned, whatever the code's width; RGB rows may not be.
     image = qr_image(url, box_size=4).convert("RGBA").transpose(Image.Transpose.FLIP_TOP_BOTTOM)

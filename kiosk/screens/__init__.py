@@ -11,18 +11,27 @@
 :func:`build_screens` loads the layouts (once per process: Kivy's rules are global) and returns
 the screen manager with one screen per :class:`~kiosk.flow.Step`, named after it; the app
 switches to ``flow.step`` and calls the screen's ``refresh(app)``.
+
+Each module's ``screens()`` lists factories (``partial(HomeScreen, name=Step.HOME)``), and
+:class:`LazyScreens` makes a screen the first time it is asked for (``current = name`` or
+``get_screen(name)``): building all forty at start cost about 30 MiB of widgets and as much
+again of label textures for screens most residents never open (BENCHMARKS.md, Kiosk). A screen
+once made is kept, so the second visit is as fast as before.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from kivy.lang import Builder
-from kivy.uix.screenmanager import NoTransition, ScreenManager
+from kivy.properties import AliasProperty
+from kivy.uix.screenmanager import NoTransition, Screen, ScreenManager
 
 from kiosk.screens import assist, library, request, staff
 
-__all__ = ["build_screens", "load_layouts"]
+__all__ = ["LazyScreens", "build_screens", "load_layouts"]
 
 _HERE = Path(__file__).parent
 # Shared rules first: a widget matched by several rules gets them in load order, and the
@@ -39,10 +48,39 @@ def load_layouts() -> None:
             Builder.load_file(path)
 
 
+class LazyScreens(ScreenManager):
+    """A screen manager that makes each screen on first use from its factory."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        self._factories: dict[str, Callable[[], Screen]] = {}
+        super().__init__(**kwargs)
+
+    def add_factory(self, name: str, factory: Callable[[], Screen]) -> None:
+        self._factories[str(name)] = factory
+
+    def get_screen(self, name: str) -> Screen:
+        factory = self._factories.pop(str(name), None)
+        if factory is not None:
+            self.add_widget(factory())
+        return super().get_screen(name)
+
+    def has_screen(self, name: str) -> bool:
+        return str(name) in self._factories or bool(super().has_screen(name))
+
+    def _every_name(self) -> list[str]:
+        return [*(screen.name for screen in self.screens), *self._factories]
+
+    # Every screen's name, made yet or not (Kivy's own lists only the screens made).
+    screen_names = AliasProperty(_every_name, bind=("screens",))
+
+
 def build_screens() -> ScreenManager:
     load_layouts()
-    manager = ScreenManager(transition=NoTransition())
-    for screen in (*request.screens(), *staff.screens(), *library.screens(),
-                   *assist.screens()):
-        manager.add_widget(screen)
+    manager = LazyScreens(transition=NoTransition())
+    for made in (*request.screens(), *staff.screens(), *library.screens(),
+                 *assist.screens()):
+        if isinstance(made, Screen):  # a screen made already is simply added
+            manager.add_widget(made)
+        else:
+            manager.add_factory(made.keywords["name"], made)
     return manager

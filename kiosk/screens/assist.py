@@ -9,6 +9,8 @@ widgets; taps call ``app.<verb>()``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from kivy.app import App
@@ -105,6 +107,7 @@ class LookupResultScreen(KioskScreen):
             self.ids.qr.texture = qr_texture(result.status_url)
 
 
-def screens() -> list[Screen]:
-    return [LookupKeypadScreen(name=Step.LOOKUP), LookupKeypadScreen(name=Step.LOOKUP_PHONE),
-            LookupResultScreen(name=Step.LOOKUP_RESULT)]
+def screens() -> list[Callable[[], Screen]]:
+    return [partial(LookupKeypadScreen, name=Step.LOOKUP),
+            partial(LookupKeypadScreen, name=Step.LOOKUP_PHONE),
+            partial(LookupResultScreen, name=Step.LOOKUP_RESULT)]

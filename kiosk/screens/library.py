@@ -8,6 +8,8 @@ keypads are the shared :class:`~kiosk.screens.widgets.KeypadScreen`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from kivy.properties import BooleanProperty, StringProperty
@@ -124,13 +126,14 @@ class LibLoansScreen(_QrScreen):
         self.show_qr(reader.phone_url if reader else "")
 
 
-def screens() -> list[Screen]:
+def screens() -> list[Callable[[], Screen]]:
     return [
-        LibraryScreen(name=Step.LIBRARY),
-        LibIdentifyScreen(name=Step.LIB_IDENTIFY),
-        *(KeypadScreen(name=step) for step in (Step.LIB_PHONE, Step.LIB_PIN, Step.LIB_COPY)),
-        LibBorrowScreen(name=Step.LIB_BORROW),
-        LibReceiptScreen(name=Step.LIB_RECEIPT),
-        LibReturnScreen(name=Step.LIB_RETURN),
-        LibLoansScreen(name=Step.LIB_LOANS),
+        partial(LibraryScreen, name=Step.LIBRARY),
+        partial(LibIdentifyScreen, name=Step.LIB_IDENTIFY),
+        *(partial(KeypadScreen, name=step)
+          for step in (Step.LIB_PHONE, Step.LIB_PIN, Step.LIB_COPY)),
+        partial(LibBorrowScreen, name=Step.LIB_BORROW),
+        partial(LibReceiptScreen, name=Step.LIB_RECEIPT),
+        partial(LibReturnScreen, name=Step.LIB_RETURN),
+        partial(LibLoansScreen, name=Step.LIB_LOANS),
     ]

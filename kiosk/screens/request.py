@@ -9,6 +9,9 @@ Layout in request.kv beside this file. Each ``refresh(app)`` copies what
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
+
 from kivy.properties import BooleanProperty
 from kivy.uix.screenmanager import Screen
 from kivy.uix.widget import Widget
@@ -115,16 +118,17 @@ class FailedScreen(KioskScreen):
         self.ids.problem.text = problem_text(app.flow, app.lang)
 
 
-def screens() -> list[Screen]:
-    """The journey's screens, one per step, in the order the resident meets them."""
+def screens() -> list[Callable[[], Screen]]:
+    """The journey's screens, one per step, in the order the resident meets them (each made on
+    first use: kiosk.screens.build_screens)."""
     return [
-        HomeScreen(name=Step.HOME),
-        *(ChoiceScreen(name=step)
+        partial(HomeScreen, name=Step.HOME),
+        *(partial(ChoiceScreen, name=step)
           for step in (Step.QUESTION, Step.COMPOUND, Step.BUILDING, Step.UNIT)),
-        KeypadScreen(name=Step.DOOR),
-        KeypadScreen(name=Step.PHONE),
-        ReviewScreen(name=Step.REVIEW),
-        SendingScreen(name=Step.SENDING),
-        DoneScreen(name=Step.DONE),
-        FailedScreen(name=Step.FAILED),
+        partial(KeypadScreen, name=Step.DOOR),
+        partial(KeypadScreen, name=Step.PHONE),
+        partial(ReviewScreen, name=Step.REVIEW),
+        partial(SendingScreen, name=Step.SENDING),
+        partial(DoneScreen, name=Step.DONE),
+        partial(FailedScreen, name=Step.FAILED),
     ]

@@ -6,6 +6,9 @@ Layout in staff.kv beside this file; the panels' lines come from :mod:`kiosk.pre
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
+
 from kivy.properties import StringProperty
 from kivy.uix.screenmanager import Screen
 
@@ -34,5 +37,5 @@ class StaffScreen(KioskScreen):
             panel.lines = view.lines
 
 
-def screens() -> list[Screen]:
-    return [KeypadScreen(name=Step.STAFF_PIN), StaffScreen(name=Step.STAFF)]
+def screens() -> list[Callable[[], Screen]]:
+    return [partial(KeypadScreen, name=Step.STAFF_PIN), partial(StaffScreen, name=Step.STAFF)]
