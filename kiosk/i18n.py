@@ -333,8 +333,6 @@ SOURCE: dict[str, str] = dict((
     pgettext_noop("voice_again", "重录"),
     pgettext_noop("voice_use", "就用这段"),
     pgettext_noop("voice_drop", "不录了"),
-))
-# The staff screen says nothing aloud (it is read, not heard): an empty message, not catalogued.
     # 选时间: a by-appointment service's slot (kiosk/flow/appointment.py, issue 20).
     pgettext_noop("slot_title", "请选一个时间"),
     pgettext_noop("slot_loading", "正在读取可以预约的时间……"),
@@ -360,10 +358,12 @@ SOURCE: dict[str, str] = dict((
     # TRANSLATORS: an appointment's day and time: {date} is "12月9日 周三", {time} "9:00".
     pgettext_noop("slot_when", "{date} {time}"),
     pgettext_noop("review_appointment", "时间：{when}"),
-    pgettext_noop("done_appointment", "预约时间：{when}，请在家等候"),
+    pgettext_noop("done_appointment", "预约时间：{when}\n请在家等候"),
     pgettext_noop("slip_appointment", "预约时间 {when}"),
     pgettext_noop("say_slot", "请点一个您方便的时间。灰色的已经约满了。"),
     pgettext_noop("say_done_appointment", "预约时间是 {when}。"),
+))
+# The staff screen says nothing aloud (it is read, not heard): an empty message, not catalogued.
 SOURCE["say_staff"] = ""
 
 _WEEKDAYS_ZH = "一二三四五六日"
