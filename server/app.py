@@ -35,11 +35,12 @@ from server.api.ratelimit import SlidingWindowLimiter
 from server.api.routes import kiosk_help, lookup, open311, public, sensing, staff, triage
 from server.api.routes import appointments as appointment_routes
 from server.api.routes import recordings as recording_routes
+from server.api.timing import RequestTimer
 from server.db import make_engine, session_factory
 from server.library import routes as library_routes
 from server.models import utcnow
 from server.rules import load_rules_config
-from server.sensing.metrics import Metrics
+from server.sensing.metrics import Metrics, outbox_depths, watch_pool
 from server.sensing.services import site_overview
 from server.services.categories import load_category_specs, sync_categories
 from server.services.notices import NoticeCourier
@@ -136,6 +137,8 @@ def create_app(settings: ServerSettings, *, engine: Engine | None = None,
     sessions = session_factory(engine)
     rules = load_rules_config(settings.ingest.rules_file, timezone=settings.site.timezone)
     metrics = Metrics()
+    watch_pool(engine, metrics)  # /metrics: database pool waits
+    metrics.add_collector(outbox_depths(sessions))  # /metrics: the outbox, read when scraped
     ingest = (ingest_factory(sessions=sessions, clock=clock, metrics=metrics)
               if ingest_factory else None)
     courier = (NoticeCourier.from_settings(settings, sessions=sessions, notifier=notifier,
@@ -212,6 +215,7 @@ def create_app(settings: ServerSettings, *, engine: Engine | None = None,
                        uploads=UPLOAD_PATHS + recording_routes.RECORDING_PATHS,
                        upload_limit=upload_limit(settings))
 
+    app.add_middleware(RequestTimer, metrics=metrics)  # /metrics: durations by route template
     app.add_middleware(LastDefence)
 
     return app

@@ -142,6 +142,10 @@ def serve_workers(settings: ServerSettings, *, host: str, port: int, workers: in
     import uvicorn
 
     from server.app import forwarding
+    from server.sensing.metrics import prepare_multiprocess
+
+    # /metrics sums every worker's figures (prometheus_client's multiprocess mode).
+    prepare_multiprocess(settings.data_dir / "metrics")
 
     uvicorn.run("server.workers:worker_app", factory=True, workers=workers, host=host,
                 port=port, log_config=None, access_log=False,

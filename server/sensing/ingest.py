@@ -239,7 +239,7 @@ class Ingest:
                 self.inbox.put(item)
                 break
             batch.append(item)
-        self.metrics.gauges["servicepoint_ingest_queue_depth"] = self.inbox.qsize()
+        self.metrics.set_gauge("servicepoint_ingest_queue_depth", self.inbox.qsize())
         return batch
 
     def _process(self, batch: list[tuple[Any, int]]) -> None:

@@ -121,6 +121,11 @@ class Processor:
             self.states.save(row, state, now)
         db.commit()
         self.metrics.inc("servicepoint_ingest_batches_total")
+        committed = self.clock()
+        # Ingest lag: each reading's own time (the node's stamp) to the commit that stored it.
+        self.metrics.observe_many("servicepoint_ingest_lag_seconds", (
+            (committed - i.message.ts).total_seconds() for i in fresh
+            if not isinstance(i.message, contract.Availability)))
         stored = sum(1 for i in fresh if not isinstance(i.message, contract.Availability))
         self.metrics.inc("servicepoint_mqtt_messages_stored_total", stored)
         return stored

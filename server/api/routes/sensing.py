@@ -6,8 +6,9 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import PlainTextResponse
+from prometheus_client import CONTENT_TYPE_LATEST
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy import select
 
@@ -20,6 +21,7 @@ from server.models import Ticket
 from server.sensing import services
 from server.sensing.models import ExtinguisherBay, Tank
 from server.services.tickets import Actor, apply_action
+from server.sites.scoping import acting_site
 
 router = APIRouter(prefix="/api/v1", tags=["sensors"],
                    responses={401: {"model": schemas.ErrorPublic},
@@ -108,8 +110,8 @@ def list_assets(request: Request, db: SessionDep, now: NowDep, _user: Dispatcher
 @router.put("/assets/tanks/{asset_id}")
 def put_tank(asset_id: AssetId, body: TankUpdate, request: Request, db: SessionDep,
              _user: StaffUser) -> dict[str, Any]:
-    tank = db.get(Tank, asset_id) or Tank(asset_id=asset_id,
-                                          site_id=request.app.state.settings.site.id)
+    home = request.app.state.settings.site.id
+    tank = db.get(Tank, asset_id) or Tank(asset_id=asset_id, site_id=acting_site(db, home))
     tank.name, tank.building_code = body.name, body.building_code
     tank.capacity_l, tank.cleaning_interval_days = body.capacity_l, body.cleaning_interval_days
     db.add(tank)
@@ -121,7 +123,7 @@ def put_tank(asset_id: AssetId, body: TankUpdate, request: Request, db: SessionD
 def put_extinguisher(asset_id: AssetId, body: ExtinguisherUpdate, request: Request,
                      db: SessionDep, _user: StaffUser) -> dict[str, Any]:
     bay = db.get(ExtinguisherBay, asset_id) or ExtinguisherBay(
-        asset_id=asset_id, site_id=request.app.state.settings.site.id)
+        asset_id=asset_id, site_id=acting_site(db, request.app.state.settings.site.id))
     for field, value in body.model_dump().items():
         setattr(bay, field, value)
     db.add(bay)
@@ -181,5 +183,7 @@ metrics_router = APIRouter(include_in_schema=False)
 
 
 @metrics_router.get("/metrics", response_class=PlainTextResponse)
-def metrics(request: Request) -> str:
-    return str(request.app.state.metrics.render())
+def metrics(request: Request) -> Response:
+    """Every figure in the Prometheus text format (server/sensing/metrics.py; a sync route:
+    the outbox depths are read from the database as it is scraped)."""
+    return Response(request.app.state.metrics.render(), media_type=CONTENT_TYPE_LATEST)
