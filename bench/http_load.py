@@ -21,6 +21,8 @@ throughput >= 0.3 of bare.
 from __future__ import annotations
 
 import argparse
+import gc
+import os
 import re
 import shutil
 import subprocess
@@ -28,9 +30,10 @@ import sys
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 import _common
-from _common import median, spawn
+from _common import median, spawn, summary_line
 from pydantic import BaseModel
 
 POST_LUA = r"""
@@ -56,18 +59,51 @@ end
 
 # ------------------------------------------------------------------------------ server roles
 
-def serve_app(db_url: str, port: int, data_dir: str) -> None:
-    from server.app import create_app, serve
-    from server.settings import load_server_settings
+def _bench_env(db_url: str, port: int, data_dir: str) -> dict[str, str]:
+    return {"SERVICEPOINT_DATABASE_URL": db_url, "SERVICEPOINT_DATA_DIR": data_dir,
+            "SERVICEPOINT_ENVIRONMENT": "test", "SERVICEPOINT_INGEST__ENABLED": "false",
+            "SERVICEPOINT_HTTP__PUBLIC_URL": f"http://127.0.0.1:{port}"}
 
-    settings = load_server_settings(_common.CONFIG / "servicepoint.toml", env={
-        "SERVICEPOINT_DATABASE_URL": db_url, "SERVICEPOINT_DATA_DIR": data_dir,
-        "SERVICEPOINT_ENVIRONMENT": "test", "SERVICEPOINT_INGEST__ENABLED": "false",
-        "SERVICEPOINT_HTTP__PUBLIC_URL": f"http://127.0.0.1:{port}"})
-    app = create_app(settings)
+
+def _lift_limits(app: Any) -> Any:
     app.state.track_limiter.limit = 10**9  # wrk is one address; phones are many
     app.state.filing_limiters.per_address.limit = 10**9  # and so are the kiosks it stands for
-    serve(app, host="127.0.0.1", port=port)
+    return app
+
+
+def bench_app() -> Any:
+    """uvicorn's factory in each worker process when the app runs with --workers > 1: the
+    app exactly as ``servicepoint server`` builds it in a worker (server/workers.py), with the
+    limits lifted; the settings come from the environment serve_app put them in."""
+    from server import workers
+    from server.settings import load_server_settings
+
+    settings = load_server_settings(_common.CONFIG / "servicepoint.toml")
+    lease = workers.DutiesLease(settings.data_dir / workers.LEASE_FILE)
+    bench_app.lease = lease  # type: ignore[attr-defined]  # held as long as the worker lives
+    app = _lift_limits(workers.build_app(settings, duties=lease.take()))
+    gc.collect()
+    gc.freeze()
+    return app
+
+
+def serve_app(db_url: str, port: int, data_dir: str, workers: int = 1) -> None:
+    """The app as ``servicepoint server`` serves it: one process, or ``workers`` processes
+    with one of them holding the duties (server/workers.py)."""
+    from server.settings import load_server_settings
+
+    env = _bench_env(db_url, port, data_dir)
+    if workers > 1:
+        import uvicorn
+
+        os.environ.update(env)
+        uvicorn.run("http_load:bench_app", factory=True, workers=workers, host="127.0.0.1",
+                    port=port, log_config=None, access_log=False, proxy_headers=False)
+        return
+    from server.app import create_app, serve
+
+    settings = load_server_settings(_common.CONFIG / "servicepoint.toml", env=env)
+    serve(_lift_limits(create_app(settings)), host="127.0.0.1", port=port)
 
 
 class Filed(BaseModel):
@@ -177,9 +213,11 @@ def main() -> None:
     parser.add_argument("--db")
     parser.add_argument("--port", type=int)
     parser.add_argument("--data-dir")
+    parser.add_argument("--workers", type=int, default=2,
+                        help="server processes, as http.workers (2: what a Pi 4/5 runs)")
     args = parser.parse_args()
     if args.role == "app":
-        serve_app(args.db, args.port, args.data_dir)
+        serve_app(args.db, args.port, args.data_dir, args.workers)
         return
     if args.role == "bare":
         serve_bare(args.port)
@@ -192,18 +230,19 @@ def main() -> None:
     workdir = _common.temp_dir("sp-bench-http-")
     print(f"machine: {_common.machine()}")
     print(f"{args.runs} runs, {args.duration} s per scenario, {args.connections} connections, "
-          f"wrk -t{args.threads}; phone-token rate limit lifted; a fresh client_id per POST\n",
+          f"wrk -t{args.threads}; app: {args.workers} worker process(es), bare: 1; "
+          "phone-token rate limit lifted; a fresh client_id per POST\n",
           flush=True)
     db_url = f"sqlite:///{workdir / 'servicepoint.db'}"
     _common.prepare_database(db_url)
     app_port, bare_port = free_port(), free_port()
     app = spawn(__file__, "--role", "app", "--db", db_url, "--port", str(app_port),
-                "--data-dir", str(workdir))
+                "--data-dir", str(workdir), "--workers", str(args.workers))
     bare = spawn(__file__, "--role", "bare", "--port", str(bare_port))
     results: dict[str, list[dict[str, float]]] = {}
     try:
         app_url, bare_url = f"http://127.0.0.1:{app_port}", f"http://127.0.0.1:{bare_port}"
-        wait_up(app_url + "/healthz")
+        wait_up(app_url + "/healthz", timeout=120)  # workers start slowly on a busy machine
         wait_up(bare_url + "/bare")
         import httpx
 
@@ -261,6 +300,15 @@ def main() -> None:
                                                           strict=True)]
         print(f"  {name:24s} / {bare_name:9s} = {median(per_run):.2f} "
               f"({', '.join(f'{x:.2f}' for x in per_run)})")
+    print()
+    for name, bare_name, figure, what in (
+            ("POST /api/v1/requests", "bare POST", "http-filing-throughput",
+             "Filing, 100 connections (wrk), vs bare FastAPI"),
+            ("GET /r/<token> (phone)", "bare GET", "http-phone-throughput",
+             "Phone page, 100 connections (wrk), vs bare FastAPI")):
+        print(summary_line(figure, median(r["rps"] for r in results[name]), "req/s",
+                           reference=median(r["rps"] for r in results[bare_name]),
+                           at_least=0.3, what=what + f" ({args.workers} workers)"))
 
 
 if __name__ == "__main__":
