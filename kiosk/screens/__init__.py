@@ -7,6 +7,7 @@
 - ``library`` (+ library.kv): the 图书借阅 screens;
 - ``assist`` (+ assist.kv): 呼叫工作人员 and its window, 打印凭条, and the 查进度 screens.
 - ``recorder`` (+ recorder.kv): the 说一说 window over the review (kiosk/recorder.py).
+- ``appointment`` (+ appointment.kv): 选时间, a by-appointment service's slot.
 
 :func:`build_screens` loads the layouts (once per process: Kivy's rules are global) and returns
 the screen manager with one screen per :class:`~kiosk.flow.Step`, named after it; the app
@@ -29,7 +30,7 @@ from kivy.lang import Builder
 from kivy.properties import AliasProperty
 from kivy.uix.screenmanager import NoTransition, Screen, ScreenManager
 
-from kiosk.screens import assist, library, request, staff
+from kiosk.screens import appointment, assist, library, request, staff
 
 __all__ = ["LazyScreens", "build_screens", "load_layouts"]
 
@@ -37,7 +38,7 @@ _HERE = Path(__file__).parent
 # Shared rules first: a widget matched by several rules gets them in load order, and the
 # journeys' rules (a ChoiceButton's colours, a screen's background) build on the shared ones.
 _LAYOUTS = ("widgets.kv", "assist.kv", "request.kv", "staff.kv", "library.kv",
-            "recorder.kv")
+            "recorder.kv", "appointment.kv")
 
 
 def load_layouts() -> None:
@@ -78,7 +79,7 @@ def build_screens() -> ScreenManager:
     load_layouts()
     manager = LazyScreens(transition=NoTransition())
     for made in (*request.screens(), *staff.screens(), *library.screens(),
-                 *assist.screens()):
+                 *assist.screens(), *appointment.screens()):
         if isinstance(made, Screen):  # a screen made already is simply added
             manager.add_widget(made)
         else:

@@ -21,6 +21,7 @@ from kiosk.flow import Step
 from kiosk.i18n import tr
 from kiosk.pictograms import pictogram
 from kiosk.presenters import SKIP, choice_page, home_columns, problem_text, review_lines
+from kiosk.presenters.appointment import done_appointment
 from kiosk.qr import qr_texture
 from kiosk.screens.widgets import (
     BigButton,
@@ -108,6 +109,7 @@ class DoneScreen(KioskScreen):
             return
         self.offline = receipt.offline
         self.ids.number.text = receipt.number
+        self.ids.appointment.text = done_appointment(app.lang, receipt, app.flow.site_zone)
         if app.shown_qr != receipt.status_url:
             self.ids.qr.texture = qr_texture(receipt.status_url)
             app.shown_qr = receipt.status_url

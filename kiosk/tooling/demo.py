@@ -14,11 +14,12 @@ from __future__ import annotations
 import json
 import secrets
 import threading
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import httpx
 
-__all__ = ["CATEGORIES", "PLACES", "SITE_STATUS", "DemoServer"]
+__all__ = ["CATEGORIES", "PLACES", "SITE_STATUS", "SLOTS", "DemoServer"]
 
 
 def _q(code: str, zh: str, en: str, choices: list[tuple[str, str, str]],
@@ -28,9 +29,9 @@ def _q(code: str, zh: str, en: str, choices: list[tuple[str, str, str]],
 
 
 def _c(code: str, zh: str, en: str, questions: list[dict[str, Any]],
-       kiosk: bool = True) -> dict[str, Any]:
+       kiosk: bool = True, by_appointment: bool = False) -> dict[str, Any]:
     return {"code": code, "name_zh": zh, "name_en": en, "skill": code, "target_hours": 24,
-            "kiosk": kiosk, "questions": questions}
+            "kiosk": kiosk, "questions": questions, "by_appointment": by_appointment}
 
 
 CATEGORIES: dict[str, Any] = {"categories": [
@@ -62,7 +63,7 @@ CATEGORIES: dict[str, Any] = {"categories": [
     _c("certificates", "证件预约上门办理", "Certificates done at home", [_q(
         "document", "办理什么证件？", "Which document?",
         [("senior_card", "老年卡", "Senior card"), ("birth_permit", "准生证", "Birth permit"),
-         ("other", "其他", "Other")])]),
+         ("other", "其他", "Other")])], by_appointment=True),
     _c("jobs", "就业信息推荐", "Job information", [_q(
         "kind", "想找什么工作？", "What kind of work?",
         [("full_time", "全职", "Full-time"), ("part_time", "兼职", "Part-time"),
@@ -127,6 +128,25 @@ SITE_STATUS: dict[str, Any] = {
 }
 
 
+def _slot(slot_id: int, day: int, hour: int, remaining: int, capacity: int = 2,
+          month: int = 11) -> dict[str, Any]:
+    """A slot of an hour from ``hour`` o'clock in Changsha (UTC+8) on 2026-``month``-``day``."""
+    starts = datetime(2026, month, day, hour, tzinfo=timezone(timedelta(hours=8)))
+    return {"id": slot_id, "capacity": capacity, "remaining": remaining,
+            "starts_at": starts.astimezone(UTC).isoformat(),
+            "ends_at": (starts + timedelta(hours=1)).astimezone(UTC).isoformat()}
+
+
+# The by-appointment service's slots around the demo's day (Wednesday 2026-11-25, the
+# screenshots' date): today's afternoon, a full one, and five days, so the day tabs page.
+SLOTS: list[dict[str, Any]] = [
+    _slot(1, 25, 14, 1), _slot(2, 25, 15, 0),
+    _slot(3, 26, 9, 2), _slot(4, 26, 10, 1), _slot(5, 26, 14, 0), _slot(6, 26, 19, 2),
+    _slot(7, 28, 9, 3, capacity=3), _slot(8, 28, 10, 3, capacity=3),
+    _slot(9, 1, 9, 2, month=12), _slot(10, 3, 15, 2, month=12),
+]
+
+
 class DemoServer:
     """In-memory server with the kiosk's endpoints. ``filed`` maps client_id to the stored body."""
 
@@ -139,6 +159,8 @@ class DemoServer:
         self.recordings: dict[str, bytes] = {}  # client_id -> the spoken description's WAV
         self.posts = 0
         self.help_calls = 0  # presses of 呼叫工作人员
+        # The by-appointment categories' slots (a copy: a test may fill one or empty the list).
+        self.slots: list[dict[str, Any]] = [dict(s) for s in SLOTS]
         self._lock = threading.Lock()
         self._seq = 0
 
@@ -154,6 +176,9 @@ class DemoServer:
             return httpx.Response(200, json=CATEGORIES)
         if request.method == "GET" and path == "/api/v1/places":
             return httpx.Response(200, json=PLACES)
+        if request.method == "GET" and path == "/api/v1/slots":
+            with self._lock:
+                return httpx.Response(200, json={"slots": [dict(s) for s in self.slots]})
         if request.method == "GET" and path == "/api/v1/site/status":
             if not request.headers.get("X-Kiosk-Key"):
                 return httpx.Response(401, json={"error": {"code": "unauthorized",
@@ -190,11 +215,27 @@ class DemoServer:
             "filed_at": "2026-11-25T01:30:00Z",
             "status_url": f"{self.public_url}/r/{found['phone_token']}"})
 
+    def _book(self, body: dict[str, Any]) -> httpx.Response | None:
+        """Take a place of the body's slot, as the server does; a refusal, or None if taken."""
+        slot = next((s for s in self.slots if s["id"] == body.get("slot_id")), None)
+        if slot is None:
+            return httpx.Response(422, json={"error": {"code": "slot_invalid",
+                                                       "message": "no such slot"}})
+        if slot["remaining"] <= 0:
+            return httpx.Response(409, json={"error": {"code": "slot_full",
+                                                       "message": "the slot is full"}})
+        slot["remaining"] -= 1
+        body["appointment_at"] = slot["starts_at"]
+        return None
+
     def _file(self, body: dict[str, Any]) -> httpx.Response:
         with self._lock:
             self.posts += 1
             client_id = body["client_id"]
             code = 200 if client_id in self.filed else 201
+            refused = self._book(body) if code == 201 and "slot_id" in body else None
+            if refused is not None:
+                return refused
             if code == 201:
                 self._seq += 1
                 token = body.get("phone_token") or secrets.token_urlsafe(32)
@@ -205,6 +246,7 @@ class DemoServer:
             "number": stored["number"], "status": "new", "category": stored["category"],
             "phone_token": stored["phone_token"],
             "status_url": f"{self.public_url}/r/{stored['phone_token']}", "history": [],
+            "appointment_at": stored.get("appointment_at"),
         })
 
     def _recording(self, client_id: str, wav: bytes) -> httpx.Response:

@@ -19,6 +19,7 @@ One module per journey (``request`` with staff mode and the idle warning, ``libr
 
 from __future__ import annotations
 
+from kiosk.tooling.scenes.appointment import APPOINTMENT_SCENES
 from kiosk.tooling.scenes.assist import ASSIST_SCENES
 from kiosk.tooling.scenes.base import ManualClock, Scene, reset
 from kiosk.tooling.scenes.library import LIBRARY_SCENES
@@ -30,4 +31,5 @@ __all__ = ["SCENES", "ManualClock", "Scene", "reset"]
 # The request's steps first, then the library's, then the help's (查进度, 呼叫工作人员, the
 # slip): the order of the screenshots and of the audit.
 SCENES: dict[str, Scene] = {**REQUEST_SCENES, **LIBRARY_SCENES, **ASSIST_SCENES,
-                             **VOICE_SCENES}  # the water, the facilities, 说一说 (voice.py)
+                             **VOICE_SCENES,  # the water, the facilities, 说一说 (voice.py)
+                             **APPOINTMENT_SCENES}  # 选时间 (appointment.py)
