@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import logging
 import warnings
+from collections.abc import Callable
 from typing import Any, Literal
 
 from gpiozero import MCP3008, DigitalInputDevice, DistanceSensor
-from gpiozero.exc import PWMSoftwareFallback
+from gpiozero.exc import GPIOZeroError, PWMSoftwareFallback
 
 from sensors.config import AdcConfig, BayConfig, FloatConfig, TankConfig
 from sensors.filters import CalibrationTable, TankShape
@@ -52,6 +53,20 @@ class Contact:
     @property
     def is_closed(self) -> bool:
         return bool(self._input.is_active)
+
+    def on_change(self, callback: Callable[[], None]) -> bool:
+        """Call ``callback`` (with no arguments) on every edge of the pin, closing or opening.
+
+        gpiozero calls it from its own thread (the pin factory's edge detection), so it must
+        only hand off, never block. Returns False where the pin cannot detect edges (then the
+        node's poll is the only reader)."""
+        try:
+            self._input.when_activated = callback
+            self._input.when_deactivated = callback
+        except GPIOZeroError as exc:
+            log.info("pin %s: no edge detection (%s); polled only", self._input.pin, exc)
+            return False
+        return True
 
     @property
     def value(self) -> bool:
@@ -240,6 +255,12 @@ class WaterTank:
         self._parts.append(part)
         return part
 
+    def on_switch_change(self, callback: Callable[[], None]) -> None:
+        """``callback`` on every edge of the float switches (see :meth:`Contact.on_change`)."""
+        for switch in (self.overflow, self.low_level):
+            if switch is not None:
+                switch.on_change(callback)
+
     @property
     def depth_cm(self) -> float | None:
         """One raw (unfiltered) water depth reading, or None when the sensor has none."""
@@ -293,6 +314,11 @@ class ExtinguisherBay:
     def _own(self, part: Contact) -> Contact:
         self._parts.append(part)
         return part
+
+    def on_switch_change(self, callback: Callable[[], None]) -> None:
+        """``callback`` on every edge of the bay's contacts (see :meth:`Contact.on_change`)."""
+        for part in self._parts:
+            part.on_change(callback)
 
     @property
     def present(self) -> bool:

@@ -125,7 +125,8 @@ class Debouncer:
     """A switch state that changes only after the raw input held the new value for ``hold_s``.
 
     Feed it ``update(raw, now)`` on every poll; it returns True when the stable state changed.
-    The first update sets the state without reporting a change.
+    The first update sets the state without reporting a change. :meth:`settles_at` says when to
+    look again, so a change is accepted the moment it has held, not at the next poll.
     """
 
     def __init__(self, hold_s: float) -> None:
@@ -133,6 +134,10 @@ class Debouncer:
         self.state: bool | None = None
         self._candidate: bool | None = None
         self._since = 0.0
+
+    def settles_at(self) -> float | None:
+        """When a change seen but not yet held long enough would be accepted, or None."""
+        return None if self._candidate is None else self._since + self.hold_s
 
     def update(self, raw: bool, now: float) -> bool:
         if self.state is None:

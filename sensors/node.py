@@ -195,6 +195,13 @@ class SensorNode:
         except BaseException:
             self.close()
             raise
+        # Set by gpiozero (from its own thread) on any edge of a float switch or bay contact:
+        # the loop wakes at once instead of at its next poll.
+        self._edge = threading.Event()
+        for tank in self.tanks:
+            tank.tank.on_switch_change(self._edge.set)
+        for bay in self.bays:
+            bay.bay.on_switch_change(self._edge.set)
         self.started = self.clock.monotonic()
         # Everything is due at once: the retained state should be fresh right after a restart.
         self._state_due: dict[str, float] = {}
@@ -305,15 +312,34 @@ class SensorNode:
             self._health_due = now + self.config.node.health_interval_s
         self.polls += 1
 
+    def _debouncers(self) -> list[Debouncer]:
+        found = [d for t in self.tanks for d in (t.overflow, t.low_level) if d is not None]
+        return found + [d for b in self.bays for d in b.parts.values()]
+
+    def next_wait(self, period: float) -> float:
+        """Seconds until the loop should look again: the poll period, or sooner when a switch's
+        change will have held its debounce time (a hair after, so it is accepted then)."""
+        now = self.clock.monotonic()
+        settles = [at for d in self._debouncers() if (at := d.settles_at()) is not None]
+        if not settles:
+            return period
+        return max(0.0, min(period, min(settles) - now + 0.001))
+
     def run(self, stop: threading.Event) -> None:
-        """Poll until ``stop`` is set. A failing poll is logged and the loop goes on."""
+        """Poll until ``stop`` is set. A failing poll is logged and the loop goes on.
+
+        Switches are edge-triggered where gpiozero gives edges: an edge wakes the loop at once,
+        and a change waiting out its debounce is looked at the moment it has held, so a switch's
+        event is stored its debounce time after the pin moved, not up to a poll period later.
+        The level sensors are still sampled every ``poll_interval_s``."""
         period = self.config.node.poll_interval_s
         while not stop.is_set():
+            self._edge.clear()  # before the poll: an edge during it wakes the wait below
             try:
                 self.poll()
             except Exception:
                 log.exception("sensor poll failed; carrying on")
-            stop.wait(period)
+            self._edge.wait(self.next_wait(period))
 
     def close(self) -> None:
         for tank in self.tanks:

@@ -110,3 +110,33 @@ def test_a_failing_poll_does_not_stop_the_loop(start_node, caplog):
     running.start_polling()
     wait_until(lambda: running.node.polls > 3, what="polls after the failure")
     assert "sensor poll failed" in caplog.text
+
+
+def test_a_switch_edge_wakes_the_node_so_its_event_does_not_wait_for_the_next_poll(start_node):
+    """gpiozero's edges (mock pins fire them too): with a poll period of a minute, lifting an
+    extinguisher or a float tripping is still stored as soon as its debounce has held."""
+    running = start_node(make_config(poll_interval_s=60))
+    wait_until(lambda: running.node.polls >= 1 and stored(running), 10, "the first poll")
+    polls = running.node.polls
+    running.site.set_bay("ext-1", present=False)
+    removed = wait_until(lambda: [m for m in stored(running)
+                                  if isinstance(m, contract.ExtinguisherBayEvent)], 10,
+                         "the removal, long before the next one-minute poll")
+    assert removed[0].event == "extinguisher_removed" and removed[0].asset_id == "ext-1"
+    running.site.set_float("tank-1", "overflow", True)
+    tripped = wait_until(lambda: [m for m in stored(running)
+                                  if isinstance(m, contract.TankEvent)], 10, "the overflow")
+    assert tripped[0].event == "overflow_tripped"
+    # Woken by the two edges and their debounce deadlines only, not polled in a loop.
+    assert running.node.polls - polls <= 6
+
+
+def test_the_node_looks_again_the_moment_a_pending_change_has_held(start_node):
+    clock = FakeClock()
+    running = start_node(clock=clock, poll=False)
+    running.node.poll()
+    assert running.node.next_wait(0.5) == 0.5  # nothing pending: the poll period
+    running.site.set_bay("ext-1", present=False)
+    running.node.poll()  # the change is seen; the 50 ms debounce starts
+    clock.advance(0.03)
+    assert running.node.next_wait(0.5) == pytest.approx(0.021, abs=1e-6)
