@@ -92,6 +92,8 @@ SOURCE: dict[str, str] = dict((
     pgettext_noop("done_number", "您的单号"),
     pgettext_noop("done_scan", "用手机扫二维码，随时查看进度"),
     pgettext_noop("done_offline", "网络暂时不通，申请已存在本机，恢复后会自动发送"),
+    # TRANSLATORS: under the QR code when its link works only on the service point's own Wi-Fi.
+    pgettext_noop("done_lan_only", "此二维码只能在服务站的无线网络里打开"),
     pgettext_noop("done_finish", "完成"),
     pgettext_noop("say_again", "再说一遍"),
     pgettext_noop("failed_title", "没有提交成功"),

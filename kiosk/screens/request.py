@@ -22,6 +22,7 @@ from kiosk.i18n import tr
 from kiosk.pictograms import pictogram
 from kiosk.presenters import SKIP, choice_page, home_columns, problem_text, review_lines
 from kiosk.presenters.appointment import done_appointment
+from kiosk.presenters.reach import done_reach_note
 from kiosk.qr import qr_texture
 from kiosk.screens.widgets import (
     BigButton,
@@ -110,6 +111,7 @@ class DoneScreen(KioskScreen):
         self.offline = receipt.offline
         self.ids.number.text = receipt.number
         self.ids.appointment.text = done_appointment(app.lang, receipt, app.flow.site_zone)
+        self.ids.reach.text = done_reach_note(app.lang, receipt.status_url)
         if app.shown_qr != receipt.status_url:
             self.ids.qr.texture = qr_texture(receipt.status_url)
             app.shown_qr = receipt.status_url

@@ -46,6 +46,8 @@ class SitePublic(BaseModel):
     name_en: str
     phone: str
     public_url: str
+    # "lan": links to public_url open only on the service point's own network (foundation/reach.py)
+    links_reachable: Literal["lan", "anywhere"] = "anywhere"
 
 
 class ChoicePublic(BaseModel):

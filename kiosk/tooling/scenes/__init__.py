@@ -23,6 +23,7 @@ from kiosk.tooling.scenes.appointment import APPOINTMENT_SCENES
 from kiosk.tooling.scenes.assist import ASSIST_SCENES
 from kiosk.tooling.scenes.base import ManualClock, Scene, reset
 from kiosk.tooling.scenes.library import LIBRARY_SCENES
+from kiosk.tooling.scenes.reach import REACH_SCENES
 from kiosk.tooling.scenes.request import REQUEST_SCENES
 from kiosk.tooling.scenes.voice import VOICE_SCENES
 
@@ -32,4 +33,5 @@ __all__ = ["SCENES", "ManualClock", "Scene", "reset"]
 # slip): the order of the screenshots and of the audit.
 SCENES: dict[str, Scene] = {**REQUEST_SCENES, **LIBRARY_SCENES, **ASSIST_SCENES,
                              **VOICE_SCENES,  # the water, the facilities, 说一说 (voice.py)
-                             **APPOINTMENT_SCENES}  # 选时间 (appointment.py)
+                             **APPOINTMENT_SCENES,  # 选时间 (appointment.py)
+                             **REACH_SCENES}  # who can open the QR code (reach.py)

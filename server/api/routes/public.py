@@ -8,6 +8,7 @@ from fastapi import APIRouter, Path, Request, Response
 from sqlalchemy import select, text
 from sqlalchemy.orm import selectinload
 
+from foundation.reach import links_reachable
 from server.api import schemas
 from server.api.deps import NowDep, SessionDep, SettingsDep
 from server.api.facility import FacilityDeskDep, link_facility_report
@@ -50,7 +51,8 @@ def site(settings: SettingsDep, request: Request) -> schemas.SitePublic:
     facts = getattr(request.app.state, "site_facts", None)
     phone = facts.get().phone if facts is not None else s.phone
     return schemas.SitePublic(id=s.id, name_zh=s.name_zh, name_en=s.name_en, phone=phone,
-                              public_url=settings.http.public_url)
+                              public_url=settings.http.public_url,
+                              links_reachable=links_reachable(settings.http.public_url))
 
 
 @router.get("/api/v1/categories", response_model=schemas.CategoriesPublic, tags=["public"])
