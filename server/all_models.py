@@ -14,4 +14,5 @@ import server.records.models  # noqa: F401
 import server.resident_reports  # noqa: F401
 import server.sensing.models  # noqa: F401
 import server.site_profile  # noqa: F401
+import server.sites.models  # noqa: F401
 import server.task_access  # noqa: F401

@@ -45,6 +45,7 @@ from server.sensing.services import site_overview
 from server.services.categories import load_category_specs, sync_categories
 from server.services.notices import NoticeCourier
 from server.services.site_profile import SiteFactsCache
+from server.services.sites import HomeSite, ensure_home_site
 from server.services.tickets import flag_overdue
 from server.settings import ServerSettings
 from server.web import pages
@@ -134,7 +135,7 @@ def create_app(settings: ServerSettings, *, engine: Engine | None = None,
     requests, and delivers every alert, as long as the app runs.
     """
     engine = engine or make_engine(settings.database_url)
-    sessions = session_factory(engine)
+    sessions = session_factory(engine, home_site=settings.site.id)
     rules = load_rules_config(settings.ingest.rules_file, timezone=settings.site.timezone)
     metrics = Metrics()
     watch_pool(engine, metrics)  # /metrics: database pool waits
@@ -150,6 +151,9 @@ def create_app(settings: ServerSettings, *, engine: Engine | None = None,
         specs = load_category_specs(settings.categories_file)
         with sessions() as db:
             await run_in_threadpool(sync_categories, db, specs=specs)
+            await run_in_threadpool(ensure_home_site, db, home=HomeSite(
+                id=settings.site.id, name_zh=settings.site.name_zh,
+                name_en=settings.site.name_en, timezone=settings.site.timezone))
         tasks = []
         if background:
             tasks.append(asyncio.create_task(_every(app, 60.0, _flag_overdue)))

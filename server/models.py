@@ -15,6 +15,7 @@ from typing import Any, Final
 from sqlalchemy import (
     JSON,
     Boolean,
+    Column,
     DateTime,
     ForeignKey,
     Index,
@@ -25,13 +26,15 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
 __all__ = [
     "DISPATCH_ROLES",
     "STAFF_ROLES",
     "Base",
+    "SiteOwned",
+    "SiteScoped",
     "Building",
     "Category",
     "Compound",
@@ -87,9 +90,29 @@ class Base(DeclarativeBase):
     type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON, list[Any]: JSON}
 
 
+class SiteScoped:
+    """A row that belongs to one site (service point) and has a ``site_id`` column.
+
+    The marker server/sites/scoping.py filters every ORM read of a request's session by, and
+    checks every flush against: a site's staff never see or write another site's rows."""
+
+    @declared_attr
+    def site_id(cls) -> Mapped[str | None]:
+        # Every scoped class maps its own site_id; this column is only what the scoping's
+        # with_loader_criteria lambda sees when it first looks at this mixin itself.
+        return Column(String(40), nullable=False)  # type: ignore[return-value]
+
+
+class SiteOwned(SiteScoped):
+    """A :class:`SiteScoped` row whose ``site_id`` names a row of ``sites`` (migration 0709).
+    Left unset, it is stamped with the acting site at flush (server/sites/scoping.py)."""
+
+    site_id: Mapped[str] = mapped_column(String(40), ForeignKey("sites.id"), index=True)
+
+
 # --- places -------------------------------------------------------------------------------
 
-class Squad(Base):
+class Squad(SiteOwned, Base):
     """A volunteer squad (志愿服务小分队) of 帮帮快递先锋队; each covers one or more grids."""
 
     __tablename__ = "squads"
@@ -98,7 +121,7 @@ class Squad(Base):
     name: Mapped[str] = mapped_column(String(100))
 
 
-class Grid(Base):
+class Grid(SiteOwned, Base):
     """A grid (网格): the unit of community management a squad looks after."""
 
     __tablename__ = "grids"
@@ -109,7 +132,7 @@ class Grid(Base):
     squad: Mapped[Squad | None] = relationship()
 
 
-class Compound(Base):
+class Compound(SiteOwned, Base):
     """An old residential compound (老旧小区)."""
 
     __tablename__ = "compounds"
@@ -122,8 +145,9 @@ class Compound(Base):
     )
 
 
-class Building(Base):
+class Building(SiteOwned, Base):
     __tablename__ = "buildings"
+    __site_from__ = "compound"  # a new building's site, when unset (server/sites/scoping.py)
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(40), unique=True)
     name: Mapped[str] = mapped_column(String(100))
@@ -136,10 +160,11 @@ class Building(Base):
     units: Mapped[list[Unit]] = relationship(back_populates="building", order_by="Unit.code")
 
 
-class Unit(Base):
+class Unit(SiteOwned, Base):
     """A stairwell unit (单元) of a building; the finest place a request points at."""
 
     __tablename__ = "units"
+    __site_from__ = "building"
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(40), unique=True)
     name: Mapped[str] = mapped_column(String(100))
@@ -149,7 +174,7 @@ class Unit(Base):
 
 # --- people -------------------------------------------------------------------------------
 
-class Resident(Base):
+class Resident(SiteOwned, Base):
     """A resident, with as little personal data as the service needs."""
 
     __tablename__ = "residents"
@@ -170,6 +195,8 @@ class Role(StrEnum):
     STAFF = "staff"  # 工作人员
     SQUAD_LEADER = "squad_leader"  # 小分队队长
     VOLUNTEER = "volunteer"  # 志愿者
+    STREET_OFFICE = "street_office"  # 街道: reads every site of its street, changes nothing
+    DISTRICT_ADMIN = "district_admin"  # 区管理员: creates sites and each site's first admin
 
 
 # Who works the whole site's queue, and who may also dispatch (a squad leader, in the grid).
@@ -177,7 +204,7 @@ STAFF_ROLES: Final = frozenset({Role.ADMIN, Role.STAFF})
 DISPATCH_ROLES: Final = STAFF_ROLES | {Role.SQUAD_LEADER}
 
 
-class User(Base):
+class User(SiteScoped, Base):
     """Someone who signs in: admin, staff, squad leader or volunteer (a :class:`Role`)."""
 
     __tablename__ = "users"
@@ -191,11 +218,15 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # The admin pages' optimistic check: each save there adds one (server/web/admin/forms.py).
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    # The site a site's people work in; NULL for the street office (its ``street``) and the
+    # district admin, who belong to no one site (server/sites/).
+    site_id: Mapped[str | None] = mapped_column(String(40), ForeignKey("sites.id"), index=True)
+    street: Mapped[str | None] = mapped_column(String(60))
     squad: Mapped[Squad | None] = relationship()
     volunteer: Mapped[Volunteer | None] = relationship(back_populates="user")
 
 
-class Volunteer(Base):
+class Volunteer(SiteOwned, Base):
     """A member of the volunteer corps; skill tags say which jobs they can take."""
 
     __tablename__ = "volunteers"
@@ -277,7 +308,7 @@ class Category(Base):
     by_appointment: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
-class Ticket(Base):
+class Ticket(SiteOwned, Base):
     """One piece of work with a lifecycle: a resident's request or a maintenance condition."""
 
     __tablename__ = "tickets"
@@ -289,7 +320,6 @@ class Ticket(Base):
     title: Mapped[str] = mapped_column(String(200), default="")
     status: Mapped[str] = mapped_column(String(20), default="new")
     priority: Mapped[str] = mapped_column(String(10), default="normal")
-    site_id: Mapped[str] = mapped_column(String(40), default="site-01")
     squad_id: Mapped[int | None] = mapped_column(ForeignKey("squads.id"), index=True)
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("volunteers.id"), index=True)
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))

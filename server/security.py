@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session
 
 from server.errors import Invalid, NotAuthenticated, Throttled
 from server.models import LoginFailure, Role, User, UserSession
+from server.sites.scoping import scope_user_session
 
 __all__ = [
     "MIN_PASSWORD",
@@ -193,4 +194,6 @@ def user_for_token(db: Session, *, token: str, now: datetime) -> User:
         if renewed - session.expires_at >= _SLIDE_STEP:
             session.expires_at = renewed
             db.commit()
+    # From here on the request's session sees only the user's sites (server/sites/).
+    scope_user_session(db, session.user)
     return session.user

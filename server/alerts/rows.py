@@ -15,12 +15,12 @@ from datetime import datetime
 from sqlalchemy import Boolean, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from server.models import Base, Squad, Ticket, User, Volunteer
+from server.models import Base, SiteScoped, Squad, Ticket, User, Volunteer
 
 __all__ = ["AlertDelivery", "AlertRow", "ContactChannel", "NoticeCursor"]
 
 
-class AlertRow(Base):
+class AlertRow(SiteScoped, Base):
     """A staff alert about a ticket (raised, escalated or cleared), as the alert book keeps it:
     shown on the dashboard, published on MQTT, acknowledged by staff."""
 

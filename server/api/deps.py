@@ -14,7 +14,10 @@ from starlette.concurrency import run_in_threadpool
 from server.errors import Forbidden, NotAuthenticated
 from server.models import DISPATCH_ROLES, STAFF_ROLES, Role, User
 from server.security import user_for_token
+from server.services.sites import site_for_kiosk_key
 from server.settings import ServerSettings
+from server.sites.rules import SiteScope, refuses_write
+from server.sites.scoping import scope_session
 
 __all__ = ["CurrentUser", "NowDep", "SessionDep", "SettingsDep", "StaffUser", "require_roles"]
 
@@ -64,9 +67,18 @@ def session_token(request: Request,
     raise NotAuthenticated("sign in first")
 
 
-def get_current_user(db: SessionDep, now: NowDep,
+def get_current_user(request: Request, db: SessionDep, now: NowDep,
                      token: Annotated[str, Depends(session_token)]) -> User:
-    return user_for_token(db, token=token, now=now)
+    user = user_for_token(db, token=token, now=now)  # scopes db to the user's sites
+    refuse_read_only_write(request, user)
+    return user
+
+
+def refuse_read_only_write(request: Request, user: User) -> None:
+    """The street office reads and changes nothing: its every write is a 403 here, before the
+    route runs (server/sites/rules.py)."""
+    if refuses_write(role=user.role, method=request.method, path=request.url.path):
+        raise Forbidden("the street office reads; it changes nothing")
 
 
 CurrentUser = Annotated[User, Depends(get_current_user)]
@@ -89,10 +101,9 @@ VolunteerUser = Annotated[User, Depends(require_roles(Role.VOLUNTEER))]
 def kiosk_or_staff(request: Request, db: SessionDep, now: NowDep, settings: SettingsDep,
                    x_kiosk_key: Annotated[str | None, Header()] = None) -> str:
     """The site status is for staff, and for the kiosk's PIN-protected staff mode."""
-    import hmac
-
     if x_kiosk_key is not None:
-        if hmac.compare_digest(x_kiosk_key.encode(), settings.security.kiosk_key.encode()):
+        site = kiosk_site(db, settings, x_kiosk_key)
+        if site is not None:
             return "kiosk"
         raise NotAuthenticated("wrong kiosk key")
     token = session_token(request, _bearer_from(request))
@@ -100,6 +111,17 @@ def kiosk_or_staff(request: Request, db: SessionDep, now: NowDep, settings: Sett
     if user.role not in DISPATCH_ROLES:
         raise Forbidden("your role may not do this")
     return user.username
+
+
+def kiosk_site(db: Session, settings: ServerSettings, key: str) -> str | None:
+    """The site of the kiosk whose X-Kiosk-Key is ``key`` (None: no kiosk's), with ``db``
+    scoped to it: the settings' ``[security] kiosk_key`` is the home site's, each other
+    site's kiosks have keys the district admin made (server/services/sites.py)."""
+    site = site_for_kiosk_key(db, key=key, home_key=settings.security.kiosk_key,
+                              home_site=settings.site.id)
+    if site is not None:
+        scope_session(db, SiteScope(sites=frozenset({site}), acting=site))
+    return site
 
 
 def _bearer_from(request: Request) -> HTTPAuthorizationCredentials | None:

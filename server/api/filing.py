@@ -18,14 +18,13 @@ the kiosk key, at rates a real service point never reaches (``security.filing_pe
 from __future__ import annotations
 
 import hashlib
-import hmac
 import logging
 from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
 
-from server.api.deps import NowDep, SessionDep, SettingsDep
+from server.api.deps import NowDep, SessionDep, SettingsDep, kiosk_site
 from server.api.ratelimit import SlidingWindowLimiter
 from server.errors import Forbidden, NotAuthenticated, Throttled
 from server.models import STAFF_ROLES, User
@@ -89,7 +88,7 @@ def filing_caller(request: Request, db: SessionDep, now: NowDep, settings: Setti
     key = request.headers.get("x-kiosk-key")
     limiters: FilingLimiters = request.app.state.filing_limiters
     if key is not None:
-        if not hmac.compare_digest(key.encode(), settings.security.kiosk_key.encode()):
+        if kiosk_site(db, settings, key) is None:  # scopes db to the kiosk's site
             raise NotAuthenticated("wrong kiosk key")
         kiosk = "kiosk:" + hashlib.sha256(key.encode()).hexdigest()[:12]
         _count(request, limiters.per_kiosk, kiosk, "kiosk")

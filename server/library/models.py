@@ -19,7 +19,7 @@ from datetime import date, datetime
 from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from server.models import Base, Resident, utcnow
+from server.models import Base, Resident, SiteOwned, utcnow
 
 __all__ = ["Book", "Copy", "Hold", "KioskSession", "Loan", "Patron", "PinFailure", "Reminder",
            "ReturnReceipt"]
@@ -39,7 +39,7 @@ class Book(Base):
     copies: Mapped[list[Copy]] = relationship(back_populates="book", order_by="Copy.label")
 
 
-class Copy(Base):
+class Copy(SiteOwned, Base):
     """One physical copy, known by the id on its label (what the scanner types)."""
 
     __tablename__ = "library_copies"
@@ -55,11 +55,12 @@ class Copy(Base):
     book: Mapped[Book] = relationship(back_populates="copies")
 
 
-class Patron(Base):
+class Patron(SiteOwned, Base):
     """A resident's library membership: the card id on their card, a hashed PIN for the
     phone-number sign-in, and the token of their phone page."""
 
     __tablename__ = "library_patrons"
+    __site_from__ = "resident"  # the site a new row takes (server/sites/scoping.py)
     id: Mapped[int] = mapped_column(primary_key=True)
     resident_id: Mapped[int] = mapped_column(ForeignKey("residents.id"), unique=True)
     card_id: Mapped[str] = mapped_column(String(20), unique=True)
@@ -71,10 +72,11 @@ class Patron(Base):
     resident: Mapped[Resident] = relationship()
 
 
-class Loan(Base):
+class Loan(SiteOwned, Base):
     """A copy lent to a patron. Rows stay after the return: they are the loan history."""
 
     __tablename__ = "library_loans"
+    __site_from__ = "copy"  # the site a new row takes (server/sites/scoping.py)
     id: Mapped[int] = mapped_column(primary_key=True)
     copy_id: Mapped[int] = mapped_column(ForeignKey("library_copies.id"), index=True)
     patron_id: Mapped[int] = mapped_column(ForeignKey("library_patrons.id"), index=True)
@@ -109,12 +111,13 @@ class ReturnReceipt(Base):
     hold: Mapped[Hold | None] = relationship()
 
 
-class Hold(Base):
+class Hold(SiteOwned, Base):
     """A patron waiting for a title. ``waiting`` until a copy comes back (or is on the shelf
     when the hold is placed); then ``ready`` with that copy kept for them; ``fulfilled`` when
     they borrow it, or ``cancelled``."""
 
     __tablename__ = "library_holds"
+    __site_from__ = "patron"  # the site a new row takes (server/sites/scoping.py)
     id: Mapped[int] = mapped_column(primary_key=True)
     book_id: Mapped[int] = mapped_column(ForeignKey("library_books.id"), index=True)
     patron_id: Mapped[int] = mapped_column(ForeignKey("library_patrons.id"), index=True)

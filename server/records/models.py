@@ -20,7 +20,7 @@ from datetime import date, datetime
 from sqlalchemy import Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from server.models import Base, Volunteer, utcnow
+from server.models import Base, SiteScoped, Volunteer, utcnow
 
 __all__ = ["Activity", "Attendance", "HoursCorrection", "ServiceCertificate"]
 
@@ -36,7 +36,7 @@ class HoursCorrection(Base):
     at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class ServiceCertificate(Base):
+class ServiceCertificate(SiteScoped, Base):
     __tablename__ = "service_certificates"
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(40), unique=True)
@@ -53,7 +53,7 @@ class ServiceCertificate(Base):
     volunteer: Mapped[Volunteer] = relationship()
 
 
-class Activity(Base):
+class Activity(SiteScoped, Base):
     __tablename__ = "service_activities"
     id: Mapped[int] = mapped_column(primary_key=True)
     token: Mapped[str] = mapped_column(String(64), unique=True)

@@ -20,7 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from server.models import Base, utcnow
+from server.models import Base, SiteScoped, utcnow
 
 __all__ = [
     "AssetState",
@@ -40,7 +40,7 @@ TANK_LEVELS = ("low_raise_percent", "low_clear_percent", "high_raise_percent",
                "high_clear_percent")
 
 
-class Tank(Base):
+class Tank(SiteScoped, Base):
     """A secondary-supply storage tank (二次供水蓄水池) in the register."""
 
     __tablename__ = "tanks"
@@ -78,7 +78,7 @@ class TankCleaning(Base):
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class ExtinguisherBay(Base):
+class ExtinguisherBay(SiteScoped, Base):
     """A fire-extinguisher bay and the extinguisher in it."""
 
     __tablename__ = "extinguisher_bays"

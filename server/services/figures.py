@@ -36,17 +36,21 @@ def _hours(delta: timedelta) -> float:
     return round(delta.total_seconds() / 3600, 2)
 
 
-def monthly_figures(db: Session, *, year: int, timezone: str
+def monthly_figures(db: Session, *, year: int, timezone: str, site_id: str | None = None
                     ) -> list[MonthlyFigure]:
+    """The year's figures of the sites ``db`` sees (server/sites/ scopes it: staff see their
+    site's), or of ``site_id`` alone (the street office's columns per site)."""
     tz = ZoneInfo(timezone)
     start = datetime(year, 1, 1, tzinfo=tz)
     end = datetime(year + 1, 1, 1, tzinfo=tz)
+    statement = select(Ticket).where(Ticket.kind == "request", Ticket.created_at >= start,
+                                     Ticket.created_at < end,
+                                     Ticket.status.not_in(["cancelled", "duplicate"]))
+    if site_id is not None:
+        statement = statement.where(Ticket.site_id == site_id)
     rows = db.scalars(
-        select(Ticket).where(Ticket.kind == "request", Ticket.created_at >= start,
-                             Ticket.created_at < end,
-                             Ticket.status.not_in(["cancelled", "duplicate"]))
-        .options(selectinload(Ticket.request).selectinload(ServiceRequest.resident),
-                 selectinload(Ticket.squad))
+        statement.options(selectinload(Ticket.request).selectinload(ServiceRequest.resident),
+                          selectinload(Ticket.squad))
     ).all()
     groups: dict[tuple[str, str, str | None], list[Ticket]] = defaultdict(list)
     for ticket in rows:

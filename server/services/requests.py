@@ -47,6 +47,7 @@ from server.models import (
 )
 from server.security import new_phone_token
 from server.services.tickets import RESIDENT, Actor, apply_action, record
+from server.sites.scoping import acting_site
 
 __all__ = ["NewRequest", "cancel_by_resident", "confirm_done", "dispatch_note", "file_request",
            "find_place", "mask_phone", "place_label", "request_by_token", "squad_for"]
@@ -148,9 +149,11 @@ def squad_for(building: Building | None, compound: Compound | None) -> int | Non
     return None
 
 
-def _resident(db: Session, new: NewRequest, unit: Unit | None, now: datetime) -> Resident | None:
-    """Match by phone; else by household (unit and name); else a new resident row."""
-    query = select(Resident)
+def _resident(db: Session, new: NewRequest, unit: Unit | None, now: datetime, site_id: str
+              ) -> Resident | None:
+    """Match by phone; else by household (unit and name); else a new resident row (all in
+    the request's site)."""
+    query = select(Resident).where(Resident.site_id == site_id)
     if new.contact_phone:
         query = query.where(Resident.phone == new.contact_phone)
     elif unit is not None:
@@ -161,7 +164,7 @@ def _resident(db: Session, new: NewRequest, unit: Unit | None, now: datetime) ->
     resident = db.scalars(query.limit(1)).first()
     if resident is None:
         resident = Resident(address_as=new.contact_name, phone=new.contact_phone,
-                            unit_id=unit.id if unit else None, created_at=now)
+                            unit_id=unit.id if unit else None, created_at=now, site_id=site_id)
         db.add(resident)
     return resident
 
@@ -192,6 +195,10 @@ def file_request(db: Session, *, new: NewRequest, now: datetime, site_id: str
     if db.scalar(select(ServiceRequest.id).where(ServiceRequest.phone_token == token)):
         raise Conflict("phone_token is already used by another request")
     squad_id = squad_for(building, compound)
+    # The place's site (a building belongs to one site, so a poster's code implies it); else
+    # the kiosk's or signed-in person's; else the home site passed in (server/sites/).
+    place = unit or building or compound
+    site_id = place.site_id if place is not None else acting_site(db, site_id)
     ticket = Ticket(
         number=number or f"tmp-{uuid4().hex}", kind="request", category=category,
         title=f"{category.name_zh}", status=Status.NEW.value, priority=category.priority,
@@ -201,7 +208,7 @@ def file_request(db: Session, *, new: NewRequest, now: datetime, site_id: str
     )
     request = ServiceRequest(
         ticket=ticket, client_id=new.client_id, phone_token=token,
-        resident=_resident(db, new, unit, now), answers=dict(new.answers),
+        resident=_resident(db, new, unit, now, site_id), answers=dict(new.answers),
         description=new.description, contact_name=new.contact_name,
         contact_phone=new.contact_phone, channel=new.channel,
         floor=new.floor.strip()[:10], room=new.room.strip()[:20],

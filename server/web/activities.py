@@ -35,6 +35,7 @@ from server.records.activities import (
 )
 from server.records.models import Activity, Attendance
 from server.settings import ServerSettings
+from server.sites.scoping import acting_site
 from server.web.common import CsrfChecked, WebDispatcher, WebRoute, WebVolunteer, redirect, render
 from server.web.words import N_
 
@@ -95,7 +96,8 @@ def add_activity(request: Request, db: SessionDep, now: NowDep, settings: Settin
     try:
         activity = create_activity(db, title=title, place=place,
                                    starts_at=_when(day, start, tz), ends_at=_when(day, end, tz),
-                                   site_id=settings.site.id, user=user, now=now)
+                                   site_id=acting_site(db, settings.site.id), user=user,
+                                   now=now)
     except ActivityRefused as refused:
         db.rollback()
         errors = {{"starts_at": "start", "ends_at": "end"}.get(k, k): v

@@ -60,7 +60,8 @@ MAX_FIELD_COOKIE = timedelta(days=90)
 
 
 def home_for(user: User) -> str:
-    return "/v" if user.role == "volunteer" else "/staff"
+    return {"volunteer": "/v", "street_office": "/street",
+            "district_admin": "/admin/sites"}.get(user.role, "/staff")
 
 
 def _signed_in(request: Request, db: SessionDep, now: NowDep) -> User | None:

@@ -36,7 +36,7 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import pass_context
 
 from foundation.redact import redact_path
-from server.api.deps import NowDep, SessionDep
+from server.api.deps import NowDep, SessionDep, refuse_read_only_write
 from server.errors import Forbidden, NotAuthenticated, ServerError, Throttled
 from server.facilities import REPORT_CONDITION_NAMES
 from server.lifecycle import HistoryAction, Status
@@ -109,7 +109,9 @@ CHANNEL_WORDS = {"kiosk": N_("一体机"), "phone": N_("手机"), "staff": N_("�
 ROLE_WORDS: dict[str, tuple[str, str]] = {
     Role.ADMIN: pgettext_noop("role", "站长"), Role.STAFF: pgettext_noop("role", "工作人员"),
     Role.SQUAD_LEADER: pgettext_noop("role", "小分队队长"),
-    Role.VOLUNTEER: pgettext_noop("role", "志愿者")}
+    Role.VOLUNTEER: pgettext_noop("role", "志愿者"),
+    Role.STREET_OFFICE: pgettext_noop("role", "街道办"),
+    Role.DISTRICT_ADMIN: pgettext_noop("role", "区管理员")}
 # Not in the catalog: a condition's names in both languages are the rules' own
 # (server.rules.name_of), shared with the alerts and the kiosk's API.
 CONDITION_ZH = {c.value: name_of(c)[0] for c in Condition}
@@ -322,9 +324,11 @@ def web_user(request: Request, db: SessionDep, now: NowDep) -> User:
     if not token:
         raise LoginRequired("sign in first")
     try:
-        return user_for_token(db, token=token, now=now)
+        user = user_for_token(db, token=token, now=now)  # scopes db to the user's sites
     except NotAuthenticated:
         raise LoginRequired("the session has expired") from None
+    refuse_read_only_write(request, user)
+    return user
 
 
 WebUser = Annotated[User, Depends(web_user)]

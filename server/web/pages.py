@@ -35,6 +35,7 @@ from server.web import (
     site,
     staff,
     staff_filing,
+    street,
     task_link,
     volunteer,
 )
@@ -57,6 +58,7 @@ router.include_router(staff_filing.router, include_in_schema=False)  # /staff/ne
 router.include_router(records.router, include_in_schema=False)  # service records, /c/<token>
 router.include_router(activities.router, include_in_schema=False)  # /staff/activities, /a/<token>
 router.include_router(ledgers.router, include_in_schema=False)  # /staff/ledger.xlsx: 台账
+router.include_router(street.router, include_in_schema=False)  # /street: the street office
 
 
 def mount_static(app: FastAPI) -> None:

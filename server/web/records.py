@@ -50,6 +50,7 @@ from server.records.service import (
     volunteer_record,
 )
 from server.settings import ServerSettings
+from server.sites.scoping import acting_site
 from server.web.common import (
     CsrfChecked,
     WebDispatcher,
@@ -252,7 +253,8 @@ def issue(request: Request, db: SessionDep, now: NowDep, settings: SettingsDep,
     certificate = issue_certificate(db, volunteer=volunteer, start=first, end=last,
                                     timezone=settings.site.timezone,
                                     issuer_name=settings.site.name_zh,
-                                    site_id=settings.site.id, user=user, now=now)
+                                    site_id=acting_site(db, settings.site.id), user=user,
+                                    now=now)
     db.commit()
     return redirect(f"/staff/records/{volunteer.id}?issued={certificate.number}")
 

@@ -10,7 +10,6 @@ Only the kiosk sends these: a phone or a stranger gets a 401.
 
 from __future__ import annotations
 
-import hmac
 import re
 from typing import Annotated
 
@@ -19,7 +18,7 @@ from starlette.concurrency import run_in_threadpool
 
 from server.api import schemas
 from server.api.attachments import AttachmentsDep
-from server.api.deps import NowDep, SessionDep, SettingsDep
+from server.api.deps import NowDep, SessionDep, SettingsDep, kiosk_site
 from server.errors import Invalid, NotAuthenticated
 from server.services.recordings import MAX_BYTES, keep_spoken_description
 
@@ -46,8 +45,8 @@ async def upload_recording(request: Request, client_id: ClientId, db: SessionDep
                            x_kiosk_key: Annotated[str | None, Header()] = None
                            ) -> dict[str, object]:
     """Keep the spoken description of the request filed under ``client_id`` (kiosk only)."""
-    if x_kiosk_key is None or not hmac.compare_digest(
-            x_kiosk_key.encode(), settings.security.kiosk_key.encode()):
+    if x_kiosk_key is None or await run_in_threadpool(kiosk_site, db, settings,
+                                                      x_kiosk_key) is None:
         raise NotAuthenticated("only the kiosk sends recordings")
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media not in ("audio/wav", "audio/x-wav", "audio/wave"):

@@ -29,6 +29,7 @@ from server.services import tickets as ticket_service
 from server.services.figures import monthly_figures
 from server.services.privacy import Viewer, phone_for
 from server.services.site_status import site_status
+from server.sites.scoping import acting_site
 
 router = APIRouter(prefix="/api/v1", responses={401: {"model": schemas.ErrorPublic},
                                                 403: {"model": schemas.ErrorPublic}})
@@ -188,5 +189,5 @@ def figures(db: SessionDep, user: StaffUser, settings: SettingsDep,
 @router.get("/site/status", tags=["site"])
 def get_site_status(request: Request, db: SessionDep, now: NowDep, settings: SettingsDep,
                     who: KioskOrStaff) -> dict[str, object]:
-    return site_status(db, now=now, site_id=settings.site.id,
+    return site_status(db, now=now, site_id=acting_site(db, settings.site.id),
                        extra=getattr(request.app.state, "site_status_extra", None))

@@ -39,6 +39,7 @@ from server.errors import Conflict, Invalid
 from server.rules import ExtinguisherRecord, ExtinguisherType, RulesError
 from server.sensing.models import TANK_LEVELS
 from server.services import audit
+from server.sites.scoping import acting_site
 from server.web.admin.forms import AdminForm, WebAdmin
 from server.web.common import AGENT_WORDS, CsrfChecked, WebRoute, WebStaff, redirect, render
 from server.web.words import N_
@@ -194,7 +195,8 @@ def add_extinguisher(request: Request, db: SessionDep, now: NowDep, settings: Se
         return _bay_page(request, db, user, form, asset_id=None, status=422)
     try:
         service.add_extinguisher(db, asset_id=form.get("asset_id"), fields=fields,
-                                 site_id=settings.site.id, user=user, now=now)
+                                 site_id=acting_site(db, settings.site.id), user=user,
+                                 now=now)
     except Conflict:
         db.rollback()
         form.refuse("asset_id", N_("这个编号已经登记过了，请换一个"))

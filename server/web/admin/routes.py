@@ -16,6 +16,7 @@ from server.web.admin import (
     places,
     residents,
     site_settings,
+    sites,
     users,
     volunteers,
 )
@@ -26,6 +27,7 @@ PARTS = (home, volunteers, users, residents, audit_page)
 PARTS += (catalogue, places, site_settings, library)  # A3: catalogue, settings, library
 PARTS += (equipment, equipment_records)  # A2: equipment, inspections, cleanings
 PARTS += (imports,)  # bulk import of volunteers, places and books
+PARTS += (sites,)  # the district admin's sites (server/sites/, issue 19)
 
 router = APIRouter(include_in_schema=False)
 for _part in PARTS:

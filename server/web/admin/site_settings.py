@@ -23,6 +23,7 @@ from server.api.deps import NowDep, SessionDep, SettingsDep
 from server.open311 import admin as open311_admin
 from server.services import site_profile
 from server.services.admin_forms import FormRefused, StaleEdit
+from server.sites.scoping import acting_site
 from server.web.admin.forms import AdminForm, WebAdmin
 from server.web.admin.refusals import show_refusal
 from server.web.common import CsrfChecked, WebRoute, redirect, render
@@ -51,9 +52,10 @@ def _settings_page(request: Request, user: Any, form: AdminForm, *, status: int 
 @router.get("/admin/site", response_class=HTMLResponse)
 def settings_page(request: Request, db: SessionDep, settings: SettingsDep, user: WebAdmin
                   ) -> Response:
-    facts = site_profile.site_facts(db, site_id=settings.site.id, file_phone=settings.site.phone)
+    site_id = acting_site(db, settings.site.id)
+    facts = site_profile.site_facts(db, site_id=site_id, file_phone=settings.site.phone)
     form = AdminForm(values=site_profile.profile_form(facts),
-                     version=site_profile.profile_version(db, site_id=settings.site.id))
+                     version=site_profile.profile_version(db, site_id=site_id))
     return _settings_page(request, user, form)
 
 
@@ -66,14 +68,14 @@ def save_settings(request: Request, db: SessionDep, now: NowDep, settings: Setti
                         opening_hours_en=opening_hours_en, quiet_start=quiet_start,
                         quiet_end=quiet_end)
     try:
-        site_profile.save_profile(db, site_id=settings.site.id, form=form.values,
+        site_profile.save_profile(db, site_id=acting_site(db, settings.site.id), form=form.values,
                                   seen=form.version, actor=user, now=now)
     except (FormRefused, StaleEdit) as refusal:
         db.rollback()
         saved = None
         if isinstance(refusal, StaleEdit):
             saved = site_profile.profile_form(site_profile.site_facts(
-                db, site_id=settings.site.id, file_phone=settings.site.phone))
+                db, site_id=acting_site(db, settings.site.id), file_phone=settings.site.phone))
         show_refusal(form, refusal, saved_as_form=saved)
         return _settings_page(request, user, form, status=form.status)
     _forget(request)
