@@ -38,7 +38,13 @@ def get_facility_desk(request: Request) -> FacilityDesk:
     return desk
 
 
-FacilityDeskDep = Annotated[FacilityDesk, Depends(get_facility_desk)]
+async def _facility_desk(request: Request) -> FacilityDesk:
+    # Async: every filing asks for the desk, and as a plain def it would cost each one a
+    # worker-thread hop for nothing; only the first call reads the alerts file (small, once).
+    return get_facility_desk(request)
+
+
+FacilityDeskDep = Annotated[FacilityDesk, Depends(_facility_desk)]
 
 
 def link_facility_report(desk: FacilityDesk, db: Session, *, request: ServiceRequest,

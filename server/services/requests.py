@@ -121,18 +121,25 @@ def _check_answers(category: Category, answers: dict[str, str]) -> None:
             raise Invalid(f"answers.{code}: this question needs an answer")
 
 
+_PLACE_AROUND = (joinedload(Building.grid), joinedload(Building.compound))
+
+
 def find_place(db: Session, code: str | None
                 ) -> tuple[Unit | None, Building | None, Compound | None]:
     """A unit, a building, or a whole compound; no code: not placed yet."""
     if code is None:
         return None, None, None
-    unit = db.scalar(select(Unit).where(Unit.code == code))
+    # With what filing reads next (the squad through the grid, the compound for the place's
+    # name): one round trip instead of four.
+    unit = db.scalar(select(Unit).where(Unit.code == code).options(
+        joinedload(Unit.building).options(*_PLACE_AROUND)))
     if unit is not None:
         return unit, unit.building, None
-    building = db.scalar(select(Building).where(Building.code == code))
+    building = db.scalar(select(Building).where(Building.code == code).options(*_PLACE_AROUND))
     if building is not None:
         return None, building, None
-    compound = db.scalar(select(Compound).where(Compound.code == code))
+    compound = db.scalar(select(Compound).where(Compound.code == code).options(
+        selectinload(Compound.buildings).joinedload(Building.grid)))
     if compound is None:
         raise Invalid(f"place {code!r}: no such unit or building")
     return None, None, compound
