@@ -111,11 +111,12 @@ def booking_of(db: Session, *, ticket_id: int) -> Booking | None:
 
 
 def open_slots(db: Session, *, category_code: str, now: datetime,
-               days: int = BOOKABLE_DAYS) -> list[AppointmentSlot]:
+               days: int = BOOKABLE_DAYS, staff: bool = False) -> list[AppointmentSlot]:
     """The next ``days`` days' slots of a category not yet started and not cancelled, in time
-    order, full ones included (residents see them greyed out)."""
+    order, full ones included (residents see them greyed out). ``staff``: a staff-only
+    category's too (the 代办 form)."""
     category = db.get(Category, category_code)
-    if category is None or not category.active or not category.public:
+    if category is None or not category.active or not (category.public or staff):
         raise NotFound(f"category {category_code!r}: no such service")
     if not category.by_appointment:
         return []

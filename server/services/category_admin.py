@@ -34,7 +34,7 @@ KEY = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 PRIORITIES = ("low", "normal", "high", "urgent")
 # What the form shows and the audit log compares (questions as the JSON the kiosk reads).
 FIELDS = ("name_zh", "name_en", "skill", "target_hours", "priority", "kiosk", "public",
-          "group_zh", "group_en", "active", "questions")
+          "group_zh", "group_en", "active", "questions", "by_appointment")
 
 
 @dataclass(frozen=True)
@@ -75,7 +75,8 @@ def category_form(category: Category) -> dict[str, str]:
             "priority": category.priority, "kiosk": "1" if category.kiosk else "",
             "public": "1" if category.public else "", "group_zh": category.group_zh,
             "group_en": category.group_en,
-            "questions": questions_to_text(category.questions)}
+            "questions": questions_to_text(category.questions),
+            "by_appointment": "1" if category.by_appointment else ""}
 
 
 def _text(form: Mapping[str, str], name: str) -> str:
@@ -112,6 +113,7 @@ def _read(form: Mapping[str, str]) -> tuple[dict[str, Any], dict[str, str], Any]
         problems["priority"] = "choose"
     values["kiosk"] = bool(_text(form, "kiosk"))
     values["public"] = bool(_text(form, "public"))
+    values["by_appointment"] = bool(_text(form, "by_appointment"))  # server/appointments/
     questions, line_errors = parse_questions(form.get("questions", ""))
     values["questions"] = questions
     if line_errors:

@@ -34,6 +34,7 @@ from server.api.attachments import AttachmentsDep
 from server.api.deps import NowDep, SessionDep, SettingsDep
 from server.api.facility import get_facility_desk, link_facility_report
 from server.api.filing import FilingLimiters
+from server.appointments.booking import SlotFull
 from server.errors import Conflict, Invalid
 from server.models import Building, Category
 from server.services.filing_choices import (
@@ -42,6 +43,7 @@ from server.services.filing_choices import (
     filable_categories,
 )
 from server.services.requests import file_request
+from server.web.appointments import slot_context
 from server.web.common import CsrfChecked, WebRoute, lang_of, redirect, render
 from server.web.photos import PHOTO_FIELD, form_photos, keep_request_photos
 from server.web.request_form import (
@@ -93,6 +95,7 @@ def _page(request: Request, db: SessionDep, f: RequestForm, *, errors: dict[str,
         f=f, errors=errors, words=words, categories=categories,
         compounds=compounds_with_buildings(db), category=category, building=building,
         action="/new", staff=False, notice=notice)
+    context.update(slot_context(request, db, category))  # a service by appointment: its times
     response = render(request, "new_request.html", context, status=status)
     response.headers.update(headers or {})
     return response
@@ -153,14 +156,21 @@ def file_from_phone(request: Request, db: SessionDep, now: NowDep, settings: Set
                          client_id=client_id_for(request, settings, f.form_id), channel="phone")
     try:
         filed, created = file_request(db, new=new, now=now, site_id=settings.site.id)
+    except SlotFull:  # the last place went to someone else meanwhile: choose another time
+        db.rollback()
+        f.slot = ""
+        return _page(request, db, f, errors={"slot": "slot_full"}, status=409)
     except Conflict:  # this browser's form, posted again with other words: file it anew
         db.rollback()
         _refused(request, "reused")
         f.form_id = new_form_id()
         return _page(request, db, f, errors={}, status=409, notice=_notice(request, "reused"))
-    except Invalid:  # the service or place changed between the check and the filing
+    except Invalid as refused:  # the service or place changed between the check and the filing
         db.rollback()
         _refused(request, "invalid")
+        if refused.code == "slot_invalid":  # the time was cancelled or has begun meanwhile
+            f.slot = ""
+            return _page(request, db, f, errors={"slot": "slot_invalid"}, status=422)
         return _page(request, db, f, errors={}, status=422, notice=_notice(request, "gone"))
     if created:
         keep_request_photos(db, store, ticket=filed.ticket, photos=photos, added_by="resident",

@@ -25,6 +25,7 @@ from fastapi.staticfiles import StaticFiles
 
 from server.web import (
     activities,
+    appointments,
     auth,
     ledgers,
     loans,
@@ -58,6 +59,7 @@ router.include_router(staff_filing.router, include_in_schema=False)  # /staff/ne
 router.include_router(records.router, include_in_schema=False)  # service records, /c/<token>
 router.include_router(activities.router, include_in_schema=False)  # /staff/activities, /a/<token>
 router.include_router(ledgers.router, include_in_schema=False)  # /staff/ledger.xlsx: 台账
+router.include_router(appointments.router, include_in_schema=False)  # /staff/appointments
 router.include_router(street.router, include_in_schema=False)  # /street: the street office
 
 

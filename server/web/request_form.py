@@ -69,6 +69,10 @@ ERROR_WORDS = {
     "contact_phone": N_("请填写联系电话，服务站用它联系您。"),
     "contact_phone_bad": N_("电话号码应是 11 位手机号，例如 13800001234。"),
     "honeypot": N_("请把标着“请留空”的一栏清空后再提交。"),
+    # A service by appointment (server/appointments/): the time chosen.
+    "slot_required": N_("请选一个上门时间。"),
+    "slot_full": N_("您选的时间刚刚约满了，请另选一个时间。"),
+    "slot_invalid": N_("您选的时间已经不能约了，请另选一个时间。"),
     **PHOTO_ERROR_WORDS,  # the photo field (server/web/photos.py)
 }
 
@@ -90,6 +94,7 @@ class RequestForm:
     contact_phone: str = ""
     honeypot: str = ""
     answers: dict[str, str] = field(default_factory=dict)
+    slot: str = ""  # the appointment slot's id, for a service by appointment
 
     def answer(self, code: str) -> str:
         return self.answers.get(code, "")
@@ -114,7 +119,7 @@ def read_form(form: FormData) -> RequestForm:
         description=_text(form, "description"), whose=_text(form, "whose"),
         resident_name=_text(form, "resident_name"), contact_name=_text(form, "contact_name"),
         contact_phone=_text(form, "contact_phone"), honeypot=_text(form, HONEYPOT),
-        answers=answers)
+        answers=answers, slot=_text(form, "slot")[:12])
 
 
 def normalise_phone(typed: str) -> str:
@@ -150,6 +155,8 @@ def check(f: RequestForm, *, category: Category | None, building: Building | Non
                              ("contact_name", MAX_NAME, "name_long")):
         if len(getattr(f, name)) > limit:
             errors[name] = key
+    if category is not None and category.by_appointment and not f.slot.isdigit():
+        errors["slot"] = "slot_required"
     if f.whose not in WHOSE:
         errors["whose"] = "whose"
     if not f.contact_name:
@@ -188,7 +195,8 @@ def to_new_request(f: RequestForm, *, category: Category, building: Building,
         description=f.description, contact_name=f.contact_name,
         contact_phone=normalise_phone(f.contact_phone) or None, channel=channel,
         floor=f.floor, room=f.room, for_someone_else=other,
-        resident_name=f.resident_name if other else "", filed_by=filed_by)
+        resident_name=f.resident_name if other else "", filed_by=filed_by,
+        slot_id=int(f.slot) if category.by_appointment and f.slot.isdigit() else None)
 
 
 def step_of(category: Category | None, building: Building | None) -> int:

@@ -25,6 +25,7 @@ from fastapi.responses import HTMLResponse, Response
 from server.api.attachments import AttachmentsDep
 from server.api.deps import NowDep, SessionDep, SettingsDep
 from server.api.facility import get_facility_desk, link_facility_report
+from server.appointments.booking import SlotFull
 from server.errors import Conflict, Invalid, NotFound
 from server.models import Building, Category
 from server.services import tickets as ticket_service
@@ -34,6 +35,7 @@ from server.services.filing_choices import (
     filable_categories,
 )
 from server.services.requests import file_request, place_label
+from server.web.appointments import slot_context
 from server.web.common import CsrfChecked, WebRoute, WebStaff, lang_of, redirect, render
 from server.web.new_request import FormDataDep
 from server.web.photos import PHOTO_FIELD, form_photos, keep_request_photos
@@ -77,6 +79,7 @@ def _page(request: Request, db: SessionDep, user: WebStaff, f: RequestForm, *,
         compounds=compounds_with_buildings(db), category=category, building=building,
         action="/staff/new", staff=True,
         notice=words.gettext(_NOTICES[notice]) if notice else "")
+    context.update(slot_context(request, db, category, staff=True))  # by appointment: times
     return render(request, "staff_new_request.html", context, status=status, user=user)
 
 
@@ -116,12 +119,19 @@ def file_for_resident(request: Request, db: SessionDep, now: NowDep, settings: S
                          channel="staff", filed_by=user)
     try:
         filed, created = file_request(db, new=new, now=now, site_id=settings.site.id)
+    except SlotFull:  # the last place went to someone else meanwhile: choose another time
+        db.rollback()
+        f.slot = ""
+        return _page(request, db, user, f, errors={"slot": "slot_full"}, status=409)
     except Conflict:
         db.rollback()
         f.form_id = new_form_id()
         return _page(request, db, user, f, errors={}, status=409, notice="reused")
-    except Invalid:
+    except Invalid as refused:
         db.rollback()
+        if refused.code == "slot_invalid":  # the time was cancelled or has begun meanwhile
+            f.slot = ""
+            return _page(request, db, user, f, errors={"slot": "slot_invalid"}, status=422)
         return _page(request, db, user, f, errors={}, status=422, notice="gone")
     if created:
         keep_request_photos(db, store, ticket=filed.ticket, photos=photos, added_by="staff",

@@ -109,10 +109,10 @@ def add_category(request: Request, db: SessionDep, now: NowDep, user: WebAdmin,
                  _csrf: CsrfChecked, code: Text = "", name_zh: Text = "", name_en: Text = "",
                  skill: Text = "", target_hours: Text = "", priority: Text = "",
                  kiosk: Text = "", public: Text = "", group_zh: Text = "", group_en: Text = "",
-                 questions: Long = "") -> Response:
+                 questions: Long = "", by_appointment: Text = "") -> Response:
     form = _typed("", code=code, name_zh=name_zh, name_en=name_en, skill=skill,
                   target_hours=target_hours, priority=priority, kiosk=kiosk, public=public,
-                  group_zh=group_zh, group_en=group_en)
+                  group_zh=group_zh, group_en=group_en, by_appointment=by_appointment)
     form.values["questions"] = questions  # kept as typed, lines and all
     return _save(request, db, now, user, None, form)
 
@@ -122,10 +122,10 @@ def save_category(request: Request, db: SessionDep, now: NowDep, user: WebAdmin,
                   _csrf: CsrfChecked, code: Code, version: Text = "", name_zh: Text = "",
                   name_en: Text = "", skill: Text = "", target_hours: Text = "",
                   priority: Text = "", kiosk: Text = "", public: Text = "", group_zh: Text = "",
-                  group_en: Text = "", questions: Long = "") -> Response:
+                  group_en: Text = "", questions: Long = "", by_appointment: Text = "") -> Response:
     form = _typed(version, code=code, name_zh=name_zh, name_en=name_en, skill=skill,
                   target_hours=target_hours, priority=priority, kiosk=kiosk, public=public,
-                  group_zh=group_zh, group_en=group_en)
+                  group_zh=group_zh, group_en=group_en, by_appointment=by_appointment)
     form.values["questions"] = questions
     return _save(request, db, now, user, code, form)
 

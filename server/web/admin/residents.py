@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from server.api.attachments import AttachmentsDep
 from server.api.deps import NowDep, SessionDep
+from server.appointments.service import no_shows_of
 from server.errors import NotFound
 from server.models import Resident, User
 from server.services import audit
@@ -56,7 +57,8 @@ def _held_page(request: Request, db: Session, user: User, resident: Resident,
                form: AdminForm | None = None, status: int = 200) -> HTMLResponse:
     return render(request, "admin/resident.html", {
         "resident": resident, "held": held_about(db, resident=resident),
-        "categories": categories(db), "form": form or AdminForm.showing(None)},
+        "categories": categories(db), "form": form or AdminForm.showing(None),
+        "no_shows": no_shows_of(db, resident_id=resident.id)},  # missed appointments
         status=status, user=user)
 
 
