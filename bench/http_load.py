@@ -5,13 +5,15 @@ endpoint of the same framework (FastAPI + uvicorn, same options) in the same run
     .venv/bin/python bench/http_load.py                  # 3 runs, 10 s per scenario
     .venv/bin/python bench/http_load.py --runs 5 --duration 20 --connections 100
 
-Needs wrk (Debian: ``sudo apt-get install wrk``). The server is the real app from
-``create_app`` on a SQLite demo database, served by uvicorn exactly as ``servicepoint server``
-does (one process, no access log), with the sensor ingest off. Two deliberate changes, both said
-in the output: the per-address limit on phone-token lookups (60 a minute) is lifted, because wrk
-comes from one address while real phones come from many; and each POST carries a fresh
-client_id, so every one files a new request (a retry with the same id would be answered from the
-database without writing).
+Needs wrk (Debian: ``sudo apt-get install wrk``). The server is the real app on a SQLite demo
+database, served by uvicorn as ``servicepoint server`` does: ``--workers 2`` (the default here,
+what ``http.workers = 0`` gives a Pi 4/5) runs two worker processes, one holding the duties, as
+server/workers.py builds them; ``--workers 1`` is the single process of ``server.app.serve``. No
+access log, the sensor ingest off. The bare reference is always one process. Two deliberate
+changes, both said in the output: the per-address limit on phone-token lookups (60 a minute)
+is lifted, because wrk comes from one address while real phones come from many; and each POST
+carries a fresh client_id, so every one files a new request (a retry with the same id would be
+answered from the database without writing).
 
 Printed per scenario: requests/s, p50 and p99 latency (wrk --latency), non-2xx answers and socket
 errors; then the ratios to the bare endpoint. Targets: p99 <= 50 ms at 100 concurrent, and
