@@ -218,6 +218,8 @@ class BigButton(FitText, ButtonBehavior, Label):
         picture.size = (size, size)
         picture.pos = (self.x + dp(10), self.center_y - size / 2)
         frame_colour.rgba = (*self.color[:3], 1 if self.armed else 0)
+        # Thick only when it shows: see the border in widgets.kv (stencil every frame).
+        frame.width = dp(3) if self.armed else 1
         frame.rounded_rectangle = (self.x + dp(5), self.y + dp(5), self.width - dp(10),
                                    self.height - dp(10), dp(9))
 
