@@ -124,6 +124,18 @@ def test_a_slot_taken_at_sending_returns_to_the_time_with_everything_else_kept()
     assert flow.submit()["slot_id"] == 4
 
 
+def test_back_at_the_time_of_a_whole_request_returns_to_its_review_with_the_time_kept() -> None:
+    flow = booking_flow()
+    flow.choose_category(BOOKED)
+    slots_of(flow)
+    flow.choose_slot(3)
+    to_review(flow)
+    while flow.step is not Step.SLOT:  # back through the place and the question to the time
+        flow.back()
+    flow.back()
+    assert flow.step is Step.REVIEW and flow.draft.slot_id == 3
+
+
 def test_the_chosen_slot_survives_a_restart_and_a_draft_at_the_time_step_asks_again() -> None:
     flow = booking_flow()
     flow.choose_category(BOOKED)
@@ -265,6 +277,16 @@ def test_the_last_place_taken_meanwhile_sends_the_resident_back_to_pick_again(ma
     kiosk.wait_until(lambda: kiosk.screen == "done", what="the done screen")
     assert kiosk.flow.receipt.appointment_at == datetime(2026, 11, 26, 2, tzinfo=UTC)
     assert len(kiosk.server.filed) == 1
+
+
+def test_a_slot_withdrawn_meanwhile_also_sends_the_resident_back_to_pick(make_kiosk) -> None:
+    kiosk = make_kiosk()
+    book_tomorrow_nine(kiosk)
+    kiosk.server.slots = [s for s in kiosk.server.slots if s["id"] != 3]  # staff cancelled it
+    kiosk.tap_text(kiosk.tr("submit"))
+    kiosk.wait_until(lambda: kiosk.screen == "slot" and kiosk.flow.slots_state == "ok",
+                     what="the slot step again")
+    assert kiosk.flow.problem == "slot_taken" and not kiosk.server.filed
 
 
 def test_offline_a_booking_is_not_queued_and_the_draft_waits_for_a_retry(make_kiosk) -> None:
