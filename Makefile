@@ -37,3 +37,4 @@ bench:
 			tail -20 bench/results/$$b.txt; exit 1; }; \
 		grep -v -e '^WARNING' -e '^ERROR' bench/results/$$b.txt | tail -12; \
 	done
+	@$(PY) bench/summary.py | tee bench/results/summary.md  # one table: every issue-21 target
