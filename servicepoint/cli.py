@@ -33,6 +33,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
                 "library: import the catalog, print labels and cards, send reminders"),
     "doctor": ("servicepoint.doctor:main", "check a deployment and say how to fix what is wrong"),
     "open311": ("server.open311.cli:main", "Open311: `open311 key CLIENT` prints a new API key"),
+    "district": ("server.district_move.cli:main",
+                 "move a single-site Pi into a district: `district export`, `district import`"),
     "posters": ("server.posters:main",
                 "print an A4 poster per building (扫码报修) with a QR code to the phone form"),
 }
