@@ -72,20 +72,23 @@ def done_appointment(lang: str, receipt: Receipt, zone: tzinfo) -> str:
     return tr(lang, "done_appointment", when=appointment_text(lang, when, zone)) if when else ""
 
 
-def _part_of_day(lang: str, local: datetime) -> str:
+def _part_of_day(local: datetime) -> str:
+    """The part of the day a slot starts in (the end of its words' key). Said in words, not
+    drawn: a pictogram beside the times pushed them down to the smallest size at 大字."""
     if local.hour < 11:
-        return tr(lang, "slot_morning")
+        return "morning"
     if local.hour < 13:
-        return tr(lang, "slot_noon")
+        return "noon"
     if local.hour < 18:
-        return tr(lang, "slot_afternoon")
-    return tr(lang, "slot_evening")
+        return "afternoon"
+    return "evening"
 
 
 def slot_label(lang: str, slot: Slot, zone: tzinfo, *, chosen: bool = False) -> str:
     """A slot's button: "上午 9:00-10:00" over "还剩2位" (or 已满)."""
     start, end = _local(slot.starts_at, zone), _local(slot.ends_at, zone)
-    first = tr(lang, "slot_time", part=_part_of_day(lang, start), start=_clock(start),
+    first = tr(lang, "slot_time", part=tr(lang, f"slot_{_part_of_day(start)}"),
+               start=_clock(start),
                end=_clock(end))
     second = tr(lang, "slot_full") if slot.full else tr(lang, "slot_left", count=slot.remaining)
     if chosen:
