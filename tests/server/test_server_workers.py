@@ -1,10 +1,13 @@
 """``servicepoint server`` with two worker processes: requests filed on either worker are each
-told to their squad once, the daily job runs once, and only one worker reads the sensors."""
+told to their squad once, the daily job runs once, only one worker reads the sensors, and when
+that worker dies its replacement takes the duties over."""
 
 from __future__ import annotations
 
 import json
+import os
 import re
+import signal
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -106,6 +109,20 @@ def test_two_workers_tell_each_request_once_and_run_the_jobs_once(
         ingest_clients = re.findall(r"New client connected .* as (\S+)",
                                     broker.log_path.read_text())
         assert len(ingest_clients) == 1, ingest_clients
+
+        # The holder dies; the worker uvicorn starts in its place takes the duties, and the
+        # next request still reaches its squad.
+        holder = int((tmp_path / "server" / "data" / "server-duties.lock").read_text())
+        os.kill(holder, signal.SIGKILL)
+        assert wait_for(lambda: len(re.findall(r"worker \d+ holds the duties",
+                                               server.log_path.read_text())) == 2, within=90)
+        reply = httpx.post(server.url + "/api/v1/requests", json={
+            "client_id": "workers-after", "category": "water_electric",
+            "unit_code": "C01-B01-U1", "answers": {"problem": "leak"},
+            "contact_name": "王阿姨"}, timeout=30)
+        assert reply.status_code == 201, reply.text
+        number = reply.json()["number"]
+        assert wait_for(lambda: any(number in p[1]["title"] for p in chats.posts), within=30)
     finally:
         server.stop()
         broker.stop()
