@@ -33,6 +33,11 @@ class NoticeKind(StrEnum):
     RESOLVED = "resolved"  # marked done: the resident, asked to confirm (where configured)
     RECEIVED = "received"  # filed for them by staff (代办): the resident, with the status link
     LEDGER = "ledger"  # the month's ledger (台账) is written: the duty staff, with its link
+    # A visit by appointment (server/appointments/reminders.py): the evening before and an
+    # hour before (levels 1 and 2), to the volunteer (else the squad leader) and the resident;
+    # and its slot cancelled by staff (level 0), to the same people.
+    APPOINTMENT = "appointment"
+    APPOINTMENT_CANCELLED = "appt_cancelled"
 
 
 @dataclass(frozen=True)

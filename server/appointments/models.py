@@ -65,5 +65,7 @@ class Booking(Base):
     # Each reminder once: set in the same transaction as its notice.
     day_before_sent_at: Mapped[datetime | None]
     hour_before_sent_at: Mapped[datetime | None]
+    # A booking ended because its whole slot was cancelled: when its people were told.
+    cancel_told_at: Mapped[datetime | None]
     slot: Mapped[AppointmentSlot] = relationship(back_populates="bookings")
     ticket: Mapped[Ticket] = relationship()

@@ -51,6 +51,7 @@ from server.alerts import (
 )
 from server.alerts.outbox import AlertBook, Counters
 from server.alerts.rows import AlertRow, NoticeCursor
+from server.appointments.reminders import remind_appointments
 from server.lifecycle import HistoryAction, Status
 from server.models import Ticket, TicketEvent, Volunteer
 from server.services.requests import place_label
@@ -274,6 +275,9 @@ class NoticeCourier:
             read = self.desk.read_history(db, now=now)
         with self.sessions() as db:
             self.desk.climb_overdue(db, now=now)
+        with self.sessions() as db:  # visits by appointment: reminders, cancelled slots
+            read += remind_appointments(db, book=self.desk.book,
+                                        public_url=self.desk.public_url, now=now)
         return read + self.desk.book.deliver_due(self.sessions, self.notifier, now=now)
 
     def _run(self) -> None:

@@ -61,6 +61,7 @@ def upgrade() -> None:
         sa.Column('ended_by_user_id', sa.Integer(), nullable=True),
         sa.Column('day_before_sent_at', sa.DateTime(), nullable=True),
         sa.Column('hour_before_sent_at', sa.DateTime(), nullable=True),
+        sa.Column('cancel_told_at', sa.DateTime(), nullable=True),
         sa.ForeignKeyConstraint(['ended_by_user_id'], ['users.id'],
                                 name=op.f('fk_appointment_bookings_ended_by_user_id_users')),
         sa.ForeignKeyConstraint(['slot_id'], ['appointment_slots.id'],
