@@ -17,7 +17,7 @@ from server.db import make_engine, session_factory
 from server.rules import load_rules_config
 from server.sensing.metrics import Metrics
 from server.sensing.processing import Inbound, Processor
-from server.services.site_data import apply_site_data, load_site_data
+from tests.district.district import add_site_02
 from tests.server.conftest import (  # noqa: F401  (fixtures: a database per backend)
     CONFIG,
     FakeClock,
@@ -26,7 +26,6 @@ from tests.server.conftest import (  # noqa: F401  (fixtures: a database per bac
     sqlite_template,
 )
 
-REGISTER = CONFIG / "district" / "site-02.toml"
 ALERTS = {"quiet_hours": {"start": "00:00", "end": "00:00"},
           "sites": {site: {"staff": [{"id": f"duty-{site}", "name": "值班员",
                                       "channels": [{"name": "wecom", "url_env": "DUTY_URL"}]}]}
@@ -91,9 +90,7 @@ class CentralRig:
 def central(db_url: str) -> Iterator[CentralRig]:  # noqa: F811
     engine = make_engine(db_url)
     sessions = session_factory(engine)
-    with sessions() as db:
-        apply_site_data(db, data=load_site_data(REGISTER))
-        db.commit()
+    add_site_02(sessions, people=False)
     clock = FakeClock(now=datetime.fromisoformat("2026-11-25T10:00:00+08:00"))
     yield CentralRig(sessions, clock)
     engine.dispose()
