@@ -15,12 +15,12 @@ from typing import Any
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from server.models import Base, utcnow
+from server.models import Base, SiteScoped, utcnow
 
 __all__ = ["AuditEntry"]
 
 
-class AuditEntry(Base):
+class AuditEntry(SiteScoped, Base):
     """Who did what to which record, when, and the record before and after (JSON).
 
     ``action`` is ``<kind>.<verb>`` (``volunteer.deactivate``, ``resident.export``,
@@ -40,3 +40,6 @@ class AuditEntry(Base):
     before: Mapped[dict[str, Any] | None]
     after: Mapped[dict[str, Any] | None]
     note: Mapped[str] = mapped_column(Text, default="")
+    # The site whose record it is (server/sites/: an admin reads only their site's log); NULL
+    # for the district admin's own changes to sites.
+    site_id: Mapped[str | None] = mapped_column(String(40), ForeignKey("sites.id"), index=True)

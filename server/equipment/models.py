@@ -15,12 +15,12 @@ from typing import Any
 from sqlalchemy import Boolean, Date, Float, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from server.models import Base, utcnow
+from server.models import Base, SiteOwned, utcnow
 
 __all__ = ["ExtinguisherInspection", "TankWaterTest"]
 
 
-class ExtinguisherInspection(Base):
+class ExtinguisherInspection(SiteOwned, Base):
     """One monthly inspection of one extinguisher: the six answers (``items``, by
     :class:`server.equipment.checklist.Item`), and the ticket a failed item opened."""
 
@@ -36,7 +36,7 @@ class ExtinguisherInspection(Base):
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class TankWaterTest(Base):
+class TankWaterTest(SiteOwned, Base):
     """The cleaning's details and its lab test, one per logged cleaning. ``passed`` is
     :func:`server.equipment.water.judge`'s verdict, never typed; ``report_key`` is the lab
     report's key in the attachment store (staff only read it)."""

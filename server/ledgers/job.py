@@ -31,6 +31,8 @@ from server.ledgers.monthly import ledger_tables
 from server.rules import RulesConfig
 from server.services import audit
 from server.settings import ServerSettings
+from server.sites.rules import SiteScope
+from server.sites.scoping import scope_session
 
 __all__ = ["WRITTEN", "announcer", "ledger_path", "previous_month", "run_monthly_ledger"]
 
@@ -55,7 +57,12 @@ def _written(db: Session, key: str) -> bool:
 
 def run_monthly_ledger(db: Session, *, settings: ServerSettings, rules: RulesConfig,
                        now: datetime, announce: Announce | None) -> Path | None:
-    """Write last month's ledger unless it is written already; the file's path, or None."""
+    """Write last month's ledger unless it is written already; the file's path, or None.
+
+    The home site's only: ``db`` is scoped to it (server/sites/), so on a district's centre the
+    job never mixes another site's rows into this file (each site's staff download their own
+    at /staff/ledger.xlsx)."""
+    scope_session(db, SiteScope(sites=frozenset({settings.site.id}), acting=settings.site.id))
     year, month = previous_month(now, settings.site.timezone)
     key = f"{year}-{month:02d}"
     if _written(db, key):

@@ -260,6 +260,9 @@ def check_cleaning_close(db: Session, ticket: Ticket) -> None:
 
 
 def cleaning_log(db: Session, *, asset_id: str) -> list[TankCleaning]:
+    # Another site's tank is not in a scoped session (server/sites/): 404, as for no tank.
+    if db.get(Tank, asset_id) is None:
+        raise NotFound(f"no tank {asset_id}")
     return list(db.scalars(select(TankCleaning).where(TankCleaning.asset_id == asset_id)
                            .order_by(TankCleaning.cleaned_on.desc(), TankCleaning.id.desc())))
 

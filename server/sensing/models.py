@@ -20,7 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from server.models import Base, SiteScoped, utcnow
+from server.models import Base, SiteOwned, SiteScoped, utcnow
 
 __all__ = [
     "AssetState",
@@ -64,7 +64,7 @@ class Tank(SiteScoped, Base):
     last_passed_test_on: Mapped[date | None] = mapped_column(Date)
 
 
-class TankCleaning(Base):
+class TankCleaning(SiteOwned, Base):
     """One cleaning and disinfection, with the water test that followed it."""
 
     __tablename__ = "tank_cleanings"

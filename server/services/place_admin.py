@@ -28,6 +28,7 @@ from server.models import Base, Building, Compound, Grid, Squad, Unit, User
 from server.place_locations import PlaceLocation
 from server.services import audit
 from server.services.admin_forms import FormRefused, check_version, version_of
+from server.sites.scoping import everywhere
 
 __all__ = ["KINDS", "PlaceKind", "place_form", "place_overview", "place_version", "save_place",
            "get_place", "Overview"]
@@ -180,8 +181,9 @@ def save_place(db: Session, *, kind: PlaceKind, code: str | None, form: Mapping[
             problems["code"] = "required"
         elif not CODE.match(code):
             problems["code"] = "bad_code"
-        elif _ref(db, kind.model, code) is not None:
-            problems["code"] = "taken"
+        elif db.scalar(everywhere(select(kind.model.id).where(  # type: ignore[attr-defined]
+                kind.model.code == code))) is not None:  # type: ignore[attr-defined]
+            problems["code"] = "taken"  # codes are the district's: a poster's code names its site
         row, before = None, None
     else:
         row = get_place(db, kind=kind, code=code)

@@ -47,7 +47,7 @@ from server.models import (
 )
 from server.security import new_phone_token
 from server.services.tickets import RESIDENT, Actor, apply_action, record
-from server.sites.scoping import acting_site
+from server.sites.scoping import acting_site, everywhere
 
 __all__ = ["NewRequest", "cancel_by_resident", "confirm_done", "dispatch_note", "file_request",
            "find_place", "mask_phone", "place_label", "request_by_token", "squad_for"]
@@ -193,7 +193,7 @@ def file_request(db: Session, *, new: NewRequest, now: datetime, site_id: str
     if number is not None:
         if not NUMBER_PATTERN.match(number):
             raise Invalid("number: must look like K1-0042")
-        if db.scalar(select(Ticket.id).where(Ticket.number == number)) is not None:
+        if db.scalar(everywhere(select(Ticket.id).where(Ticket.number == number))) is not None:
             # A reinstalled kiosk restarts its sequence. Refusing would strand the resident's
             # request; give it a server number instead (the phone link still works).
             log.warning("kiosk number %s is taken; the server assigns one", number)

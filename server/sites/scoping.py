@@ -24,9 +24,9 @@ home site (``info["home_site"]``, the app's ``[site] id``), the only row of ``si
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import event, select
+from sqlalchemy import Executable, event, select
 from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker, with_loader_criteria
 
 from server.errors import Forbidden, Invalid
@@ -34,11 +34,13 @@ from server.models import SiteScoped, User
 from server.sites.models import Site
 from server.sites.rules import SITE_ROLES, STREET_OFFICE, SiteScope, scope_for
 
-__all__ = ["HOME_KEY", "NoSite", "SiteRefused", "acting_site", "install", "scope_of",
+__all__ = ["HOME_KEY", "NoSite", "SiteRefused", "acting_site", "everywhere", "install", "scope_of",
            "scope_session", "scope_user_session"]
 
 log = logging.getLogger(__name__)
 SCOPE_KEY = "site_scope"
+ALL_SITES = "all_sites"
+_Statement = TypeVar("_Statement", bound=Executable)
 HOME_KEY = "home_site"
 
 
@@ -85,9 +87,19 @@ def acting_site(db: Session, default: str) -> str:
     return scope.acting if scope is not None and scope.acting else default
 
 
+def everywhere(statement: _Statement) -> _Statement:
+    """``statement`` run over every site even in a scoped session: for the checks of what is
+    unique across the district (a username, a volunteer's or a place's code, a copy's label, a
+    kiosk's request number), which must see another site's row to refuse it kindly (a 4xx
+    beside the field) rather than let the database refuse it."""
+    return statement.execution_options(**{ALL_SITES: True})
+
+
 def _add_site_criteria(state: ORMExecuteState) -> None:
     scope: SiteScope | None = state.session.info.get(SCOPE_KEY)
     if scope is None or scope.sites is None or state.is_column_load:
+        return
+    if state.execution_options.get(ALL_SITES):
         return
     if not (state.is_select or state.is_update or state.is_delete):
         return

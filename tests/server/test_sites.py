@@ -5,15 +5,20 @@ the migration places an installed Pi's rows under its site."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import DatabaseError
 from sqlalchemy.orm import Session
 
+from server.audit_log import AuditEntry
 from server.errors import Forbidden
 from server.models import Building, Compound, Squad, Ticket, Unit, User
 from server.security import hash_password
+from server.sensing.models import Tank
+from server.services.sites import new_kiosk_key
 from server.sites.models import Site
 from server.sites.rules import SiteScope
 from server.sites.scoping import SiteRefused, scope_session
@@ -95,6 +100,41 @@ def test_the_street_office_reads_and_changes_nothing(two_sites: TestClient) -> N
     assert two_sites.post("/api/v1/auth/logout", headers=office).status_code == 204
 
 
+def test_a_kiosk_number_another_site_used_gets_a_new_one(two_sites: TestClient) -> None:
+    """Request numbers are the district's: site B's kiosk numbering like site A's gets a
+    server number for its request (never a refusal), and the request is site B's."""
+    with two_sites.app.state.sessions() as db:  # type: ignore[attr-defined]
+        key = new_kiosk_key(db, site=db.get(Site, "site-02"),  # type: ignore[arg-type]
+                            now=two_sites.app.state.clock())  # type: ignore[attr-defined]
+        db.commit()
+    home_key = two_sites.app.state.settings.security.kiosk_key  # type: ignore[attr-defined]
+    body = {"category": "water_electric", "answers": {"problem": "leak"}, "number": "K1-0001"}
+    first = two_sites.post("/api/v1/requests", headers={"X-Kiosk-Key": home_key},
+                           json={**body, "client_id": "site-a-0001", "unit_code": "C01-B01-U1"})
+    assert first.status_code == 201, first.text
+    second = two_sites.post("/api/v1/requests", headers={"X-Kiosk-Key": key},
+                            json={**body, "client_id": "site-b-0001", "unit_code": "S2-B01-U1"})
+    assert second.status_code == 201, second.text
+    assert second.json()["number"] != "K1-0001"
+    with two_sites.app.state.sessions() as db:  # type: ignore[attr-defined]
+        assert db.scalars(select(Ticket.site_id).where(
+            Ticket.number == second.json()["number"])).one() == "site-02"
+    # and a site-B kiosk cannot file for a site-A place: not in its site
+    wrong = two_sites.post("/api/v1/requests", headers={"X-Kiosk-Key": key},
+                           json={**body, "client_id": "site-b-0002", "unit_code": "C01-B01-U1"})
+    assert wrong.status_code in (404, 422), wrong.text
+
+
+def test_another_sites_tank_log_is_not_found(two_sites: TestClient) -> None:
+    with two_sites.app.state.sessions() as db:  # type: ignore[attr-defined]
+        db.add(Tank(asset_id="s2-tank-1", site_id="site-02", name="二号站水箱",
+                    last_cleaned_on=date(2026, 6, 1)))
+        db.commit()
+    staff, other = sign_in(two_sites, "staff"), _sign_in(two_sites, "staff2")
+    assert two_sites.get("/api/v1/tanks/s2-tank-1/cleanings", headers=staff).status_code == 404
+    assert two_sites.get("/api/v1/tanks/s2-tank-1/cleanings", headers=other).status_code == 200
+
+
 def _scoped(client: TestClient, scope: SiteScope) -> Session:
     db: Session = client.app.state.sessions()  # type: ignore[attr-defined]
     scope_session(db, scope)
@@ -167,6 +207,8 @@ def test_the_migration_places_an_installed_pis_rows_under_its_site(tmp_path) -> 
             "INSERT INTO tickets (id, number, kind, category_code, title, status, priority, "
             "site_id, unit_id, created_at, updated_at) VALUES (1, 'R-1', 'request', 'pipe', '', "
             "'new', 'normal', 'laodong-01', 1, '2026-01-01', '2026-01-01')",
+            "INSERT INTO audit_entries (id, at, actor_label, action, subject_kind, subject_id, "
+            "note) VALUES (1, '2026-01-01', '系统', 'user.add', 'user', '1', '')",
         ):
             connection.exec_driver_sql(sql)
     upgrade(engine)
@@ -183,5 +225,8 @@ def test_the_migration_places_an_installed_pis_rows_under_its_site(tmp_path) -> 
         assert db.scalars(select(Ticket.site_id)).one() == "site-09"
         assert db.scalars(select(Squad.site_id)).one() == "site-09"
         assert db.scalars(select(User.site_id)).one() == "site-09"
+        assert db.scalars(select(AuditEntry.site_id)).one() == "site-09"
         assert not db.get(Site, "site-09").provisional  # type: ignore[union-attr]
+    with engine.begin() as connection, pytest.raises(DatabaseError, match="append-only"):
+        connection.exec_driver_sql("UPDATE audit_entries SET note = 'tampered'")  # still guarded
     engine.dispose()

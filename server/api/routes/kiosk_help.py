@@ -24,6 +24,8 @@ from server.alerts.outbox import AlertBook
 from server.api import schemas
 from server.api.deps import KioskOrStaff, NowDep, SessionDep, SettingsDep
 from server.services.kiosk_help import call_staff
+from server.services.sites import book_for_site
+from server.sites.scoping import acting_site
 
 __all__ = ["KioskHelpCreate", "KioskHelpPublic", "router"]
 
@@ -64,6 +66,8 @@ HelpBookDep = Annotated[AlertBook, Depends(get_help_book)]
 def kiosk_help(body: KioskHelpCreate, db: SessionDep, now: NowDep, settings: SettingsDep,
                _caller: KioskOrStaff, book: HelpBookDep) -> KioskHelpPublic:
     """Raise an urgent alert to the duty staff for the kiosk; one per kiosk per few minutes."""
+    # The kiosk's site (its key names it; server/sites/): its alerts, its duty staff.
+    book = book_for_site(db, book, acting_site(db, settings.site.id))
     call = call_staff(db, book=book, kiosk_id=body.kiosk_id, place=body.place.strip(),
                       screen=body.screen, now=now)
     return KioskHelpPublic(alerted=call.alerted, ticket=call.ticket_number,

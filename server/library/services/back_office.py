@@ -26,6 +26,7 @@ from server.library.services.patrons import enrol_walk_in
 from server.models import Resident, User
 from server.services import audit
 from server.services.admin_forms import FormRefused, check_version, version_of
+from server.sites.scoping import everywhere
 
 __all__ = ["BookRow", "add_book", "add_copies", "book_rows", "book_with_copies", "copy_by_label",
            "copy_version", "enrol_reader", "get_patron", "patron_version", "reader_rows",
@@ -72,8 +73,9 @@ def book_with_copies(db: Session, *, book_id: int) -> tuple[Book, set[int]]:
 
 
 def _next_labels(db: Session, count: int) -> list[str]:
-    numbers = [int(m.group(1)) for label in db.scalars(select(Copy.label).where(
-        Copy.label.like("LB-%"))) if (m := LABEL.match(label))]
+    # Labels are the district's (one scanner id a copy): numbered over every site's copies.
+    numbers = [int(m.group(1)) for label in db.scalars(everywhere(select(Copy.label).where(
+        Copy.label.like("LB-%")))) if (m := LABEL.match(label))]
     start = max(numbers, default=0) + 1
     return [f"LB-{n:04d}" for n in range(start, start + count)]
 

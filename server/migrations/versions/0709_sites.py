@@ -1,7 +1,8 @@
 """sites everywhere: the sites of a district (``sites``), each site's kiosk keys
 (``site_kiosks``), and the site of every place, person, squad, ticket and library copy, patron,
-loan and hold (``site_id``, NOT NULL, indexed, a foreign key to ``sites``); users get a nullable
-``site_id`` (the street office and the district admin have none) and a ``street``.
+loan and hold, tank cleaning, water test and extinguisher inspection (``site_id``, NOT NULL,
+indexed, a foreign key to ``sites``); users and audit entries get a nullable ``site_id`` (the
+street office and the district admin have none; users also get a ``street``).
 
 Backfill: the site an installed Pi's rows belong to is in its settings, which a migration does
 not read. So the home site's id is taken from the environment's ``SERVICEPOINT_SITE_ID`` when
@@ -29,7 +30,11 @@ depends_on: str | Sequence[str] | None = None
 
 # Tables whose every row belongs to one site.
 OWNED = ('squads', 'grids', 'compounds', 'buildings', 'units', 'residents', 'volunteers',
-         'library_copies', 'library_patrons', 'library_loans', 'library_holds')
+         'library_copies', 'library_patrons', 'library_loans', 'library_holds',
+         'tank_cleanings', 'tank_water_tests', 'extinguisher_inspections')
+# Tables whose rows may belong to no site (the street office's and district admin's users, the
+# district admin's log entries): nullable, backfilled all the same.
+OPTIONAL = ('users', 'audit_entries')
 
 
 def _home_site(connection: sa.Connection) -> tuple[str, bool, list[str]]:
@@ -41,6 +46,29 @@ def _home_site(connection: sa.Connection) -> tuple[str, bool, list[str]]:
     from_env = os.environ.get('SERVICEPOINT_SITE_ID', '').strip()
     home = from_env or (named[0] if named else 'site-01')
     return home, not from_env, [site for site in named if site != home]
+
+
+_REFUSE = "the audit log is append-only"
+
+
+def _audit_guard(on: bool) -> None:
+    """The audit log's triggers (0704) refuse every UPDATE: lifted while its rows get their
+    site, and put back (on SQLite a rebuilt table would lose them anyway)."""
+    postgres = op.get_bind().dialect.name == 'postgresql'
+    if not on:
+        if postgres:
+            op.execute("DROP TRIGGER IF EXISTS audit_entries_append_only ON audit_entries")
+        else:
+            op.execute("DROP TRIGGER IF EXISTS audit_entries_no_update")
+            op.execute("DROP TRIGGER IF EXISTS audit_entries_no_delete")
+        return
+    if postgres:
+        op.execute("CREATE TRIGGER audit_entries_append_only BEFORE UPDATE OR DELETE "
+                   "ON audit_entries FOR EACH ROW EXECUTE FUNCTION audit_entries_refuse()")
+        return
+    for verb in ('UPDATE', 'DELETE'):
+        op.execute(f"CREATE TRIGGER audit_entries_no_{verb.lower()} BEFORE {verb} "
+                   f"ON audit_entries BEGIN SELECT RAISE(ABORT, '{_REFUSE}'); END")
 
 
 def upgrade() -> None:
@@ -88,19 +116,21 @@ def upgrade() -> None:
                                          timezone='Asia/Shanghai', provisional=False,
                                          created_at=now))
 
-    for name in OWNED + ('users',):
+    _audit_guard(False)
+    for name in OWNED + OPTIONAL:
         with op.batch_alter_table(name, schema=None) as batch_op:
             batch_op.add_column(sa.Column('site_id', sa.String(length=40), nullable=True))
             if name == 'users':
                 batch_op.add_column(sa.Column('street', sa.String(length=60), nullable=True))
         op.execute(sa.table(name, sa.column('site_id', sa.String)).update().values(site_id=home))
         with op.batch_alter_table(name, schema=None) as batch_op:
-            if name != 'users':
+            if name not in OPTIONAL:
                 batch_op.alter_column('site_id', existing_type=sa.String(length=40),
                                       nullable=False)
             batch_op.create_index(batch_op.f(f'ix_{name}_site_id'), ['site_id'], unique=False)
             batch_op.create_foreign_key(batch_op.f(f'fk_{name}_site_id_sites'), 'sites',
                                         ['site_id'], ['id'])
+    _audit_guard(True)
     with op.batch_alter_table('tickets', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_tickets_site_id'), ['site_id'], unique=False)
         batch_op.create_foreign_key(batch_op.f('fk_tickets_site_id_sites'), 'sites',
@@ -111,13 +141,15 @@ def downgrade() -> None:
     with op.batch_alter_table('tickets', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('fk_tickets_site_id_sites'), type_='foreignkey')
         batch_op.drop_index(batch_op.f('ix_tickets_site_id'))
-    for name in reversed(OWNED + ('users',)):
+    _audit_guard(False)
+    for name in reversed(OWNED + OPTIONAL):
         with op.batch_alter_table(name, schema=None) as batch_op:
             batch_op.drop_constraint(batch_op.f(f'fk_{name}_site_id_sites'), type_='foreignkey')
             batch_op.drop_index(batch_op.f(f'ix_{name}_site_id'))
             batch_op.drop_column('site_id')
             if name == 'users':
                 batch_op.drop_column('street')
+    _audit_guard(True)
     with op.batch_alter_table('site_kiosks', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_site_kiosks_site_id'))
     op.drop_table('site_kiosks')

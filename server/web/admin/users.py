@@ -29,6 +29,7 @@ from server.errors import Forbidden, NotFound
 from server.models import Role, Squad, User
 from server.services import people
 from server.services.web_choices import squads
+from server.sites.scoping import everywhere
 from server.web.admin.forms import AdminForm, WebAdmin, bump
 from server.web.common import ROLE_WORDS, CsrfChecked, WebRoute, lang_of, redirect, render
 from server.web.words import N_, words_for
@@ -91,7 +92,7 @@ def _check(db: Session, form: AdminForm, *, me: User,
             form.refuse("username", REQUIRED)
         elif not USERNAME.match(username):
             form.refuse("username", USERNAME_SHAPE)
-        elif db.scalar(select(User.id).where(User.username == username)) is not None:
+        elif db.scalar(everywhere(select(User.id).where(User.username == username))) is not None:
             form.refuse("username", USERNAME_TAKEN)
     if form.errors:
         return None

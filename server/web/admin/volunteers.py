@@ -29,6 +29,7 @@ from server.errors import NotFound
 from server.models import Grid, Squad, User, Volunteer
 from server.services import people
 from server.services.web_choices import squads
+from server.sites.scoping import everywhere
 from server.web.admin.forms import AdminForm, WebAdmin, bump
 from server.web.common import CsrfChecked, WebRoute, redirect, render
 from server.web.words import N_
@@ -95,7 +96,7 @@ def check_volunteer_form(db: Session, form: AdminForm, skills: list[str], *,
         form.refuse("code", REQUIRED)
     elif not CODE.match(code):
         form.refuse("code", CODE_SHAPE)
-    elif db.scalar(select(Volunteer.id).where(Volunteer.code == code)) not in (
+    elif db.scalar(everywhere(select(Volunteer.id).where(Volunteer.code == code))) not in (
             None, volunteer.id if volunteer else None):
         form.refuse("code", CODE_TAKEN)
     if not given:
@@ -134,7 +135,7 @@ def check_volunteer_form(db: Session, form: AdminForm, skills: list[str], *,
     if volunteer is None and username:
         if not CODE.match(username):
             form.refuse("username", CODE_SHAPE)
-        elif db.scalar(select(User.id).where(User.username == username)) is not None:
+        elif db.scalar(everywhere(select(User.id).where(User.username == username))) is not None:
             form.refuse("username", USERNAME_TAKEN)
     if form.errors or squad is None:
         return None
