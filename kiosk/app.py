@@ -195,8 +195,8 @@ class KioskApp(Taps, Assist, Booking, Access, Recorder, App):
         as the app, so walking it again finds nothing."""
         gc.collect()
         gc.freeze()
-        # And what the GL driver freed after drawing the first screens, still mapped by malloc
-        # (kiosk/heap.py): about 10 MiB of resident memory on the software renderer.
+        # And the C heap's freed pages, still mapped by malloc (kiosk/heap.py): what that gives
+        # back depends on what was built and freed before (BENCHMARKS.md, Kiosk).
         release_free_memory()
         log.debug("heap settled: %d objects frozen", gc.get_freeze_count())
 

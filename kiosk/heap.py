@@ -1,10 +1,10 @@
 """Handing the C heap's free pages back to the system, once start-up has settled.
 
-The first frames of every new screen make the GL driver build its drawing programs (on the
-software renderer, Mesa llvmpipe, LLVM compiles each one); the compiler's working memory is freed
-afterwards, but glibc's ``malloc`` keeps freed pages mapped in case they are wanted again, so they
-still count in the kiosk's resident memory (about 10 MiB after the home screen here:
-BENCHMARKS.md, Kiosk). ``malloc_trim(0)`` gives them back. It is the one outside thing this
+Start-up allocates and frees a great deal in C (the GL driver's work for the first frames, Kivy's
+layout, the catalog's JSON); glibc's ``malloc`` keeps freed pages mapped in case they are wanted
+again, so they still count in the kiosk's resident memory. ``malloc_trim(0)`` gives them back:
+little after the home screen alone, several MiB once many screens have been drawn and their
+temporary allocations freed (BENCHMARKS.md, Kiosk). It is the one outside thing this
 module touches, reached through ``ctypes`` and passed in as ``trim`` so tests can replace it.
 
 Where the C library is not glibc (musl, macOS) there is no ``malloc_trim`` and
