@@ -13,7 +13,8 @@ stamps the time it is handed an alert. Rule hold times for a missing extinguishe
 bay's 0.2 s debounce and the alert delivery loop's interval (ingest.delivery_interval_s, 2 s).
 
 Printed per stage, p50 and p99 (ms):
-- pin -> stored:      the node's poll and debounce, until the event is in the outbox;
+- pin -> stored:      the debounce, until the event is in the outbox (the node's loop is woken
+                      by the pin's edge and again when the debounce has held: no poll wait);
 - stored -> ticket:   publisher, broker, ingest batch, rules, ticket committed;
 - ticket -> notifier: the alert handed on to delivery;
 - pin -> ticket and pin -> notifier: the totals a user sees.
@@ -30,7 +31,7 @@ import time
 from pathlib import Path
 
 import _common
-from _common import percentile, read_json_line, spawn, stop
+from _common import percentile, read_json_line, spawn, stop, summary_line
 
 HELPER = str(Path(__file__).with_name("_mqtt.py"))
 ALERTS = """
@@ -279,7 +280,7 @@ def main() -> None:
         return
     ms = 1000.0
     stages = {
-        "pin -> stored (poll + 0.2 s debounce)": [r[0] * ms for r in rows],
+        "pin -> stored (0.2 s debounce, edge-woken)": [r[0] * ms for r in rows],
         "stored -> ticket committed": [(r[1] - r[0]) * ms for r in rows],
         "ticket -> notifier": [(r[2] - r[1]) * ms for r in rows],
         "pin -> ticket committed": [r[1] * ms for r in rows],
@@ -289,7 +290,12 @@ def main() -> None:
     for name, values in stages.items():
         print(f"  {name:38s} p50 {percentile(values, 50):7.0f} ms   p99 "
               f"{percentile(values, 99):7.0f} ms   max {max(values):7.0f} ms")
-    print("target: p99 <= 100 ms")
+    print("target: pin -> alert at notifier p99 <= the 0.2 s debounce + 100 ms\n")
+    debounce_ms = 1000.0 * min(b.debounce_s for b in config.bays)
+    print(summary_line("alert-p99", percentile(stages["pin -> alert at notifier"], 99), "ms",
+                       reference=debounce_ms, measure="over", at_most=100,
+                       what="Pin to alert at the notifier p99, over the bay's debounce, "
+                            f"{args.load:.0f} readings/s of load"))
 
 
 if __name__ == "__main__":

@@ -27,7 +27,16 @@ import time
 from pathlib import Path
 
 import _common
-from _common import Databases, count_rows, median, read_json_line, spawn, spread, stop
+from _common import (
+    Databases,
+    count_rows,
+    median,
+    read_json_line,
+    spawn,
+    spread,
+    stop,
+    summary_line,
+)
 
 HELPER = str(Path(__file__).with_name("_mqtt.py"))
 
@@ -90,16 +99,22 @@ def ingest(workdir: Path, db_url: str, *, count: int, replicas: int, inflight: i
             time.sleep(0.1)
         t_done = time.time()
         elapsed = t_done - float(sent["t_first"])
-        cpu = 0.0
+        cpu = batches = 0.0
+        threads: dict[str, float] = {}
         for proc in procs:
             stop_line = _finish(proc)
             cpu += float(stop_line.get("cpu_s", 0.0))
+            batches += float(stop_line.get("batches", 0.0))  # type: ignore[arg-type]
+            for name, seconds in dict(stop_line.get("threads") or {}).items():  # type: ignore[call-overload]
+                threads[name] = threads.get(name, 0.0) + float(seconds)
         time.sleep(0.2)
         final = count_rows(db_url)
         return {"rate": stored / elapsed, "complete": float(stored >= count),
                 "in_time": float(stored),
                 "exact": float(final == count), "stored": float(final),
-                "cpu_us": cpu / max(final, 1) * 1e6,
+                "cpu_us": cpu / max(final, 1) * 1e6, "batch": final / max(batches, 1),
+                **{f"thread:{name}": seconds / max(final, 1) * 1e6
+                   for name, seconds in threads.items()},
                 "publisher_rate": count / (float(sent["t_acked"]) - float(sent["t_first"]))}
     finally:
         if pub is not None:
@@ -159,6 +174,12 @@ def main() -> None:
                 print(f"run {run + 1} {case:12s} {result['rate']:7.0f} readings/s "
                       f"(publisher {result['publisher_rate']:.0f}/s, "
                       f"{result['cpu_us']:.0f} us CPU per reading){flags}", flush=True)
+                split = {k[7:]: v for k, v in result.items() if k.startswith("thread:") and v >= 1}
+                if split:
+                    print(f"      {result['batch']:.0f} readings a batch; by thread (us per "
+                          "reading): " + ", ".join(
+                        f"{name} {us:.0f}" for name, us in sorted(split.items(),
+                                                                  key=lambda kv: -kv[1])))
     finally:
         dbs.close()
 
@@ -179,6 +200,17 @@ def main() -> None:
         scale = [a / b for a, b in zip(rates("postgres_x2"), rates("postgres"), strict=True)]
         print(f"  postgres_x2 / postgres = {median(scale):.2f} "
               f"({', '.join(f'{x:.2f}' for x in scale)})")
+    print()
+    for case, name in (("sqlite", "SQLite"), ("postgres", "PostgreSQL")):
+        if case in results:
+            print(summary_line(f"ingest-{case}", median(rates(case)), "readings/s",
+                               reference=median(ceiling), at_least=0.6,
+                               what=f"Ingest on {name} vs raw paho QoS 1 (medians)"))
+    if "postgres_x2" in results:
+        print(summary_line("ingest-replicas", median(scale), "x", measure="value",
+                           at_least=1.6, what="Two ingest replicas vs one, PostgreSQL "
+                           "(one site's readings; the machine's 2 cores also run the broker "
+                           "and the publisher)"))
 
 
 if __name__ == "__main__":

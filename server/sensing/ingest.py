@@ -152,7 +152,6 @@ class Ingest:
                 return
             item = Rejected(msg.topic, bytes(msg.payload[:contract.MAX_PAYLOAD_BYTES]),
                             str(exc), received, msg.mid)
-        self.metrics.inc("servicepoint_mqtt_messages_received_total")
         # Blocking here applies back-pressure to the broker instead of dropping readings.
         self.inbox.put((item, msg.qos))
 
@@ -240,6 +239,8 @@ class Ingest:
                 break
             batch.append(item)
         self.metrics.set_gauge("servicepoint_ingest_queue_depth", self.inbox.qsize())
+        # Counted here, a batch at a time, not in paho's callback for every message.
+        self.metrics.inc("servicepoint_mqtt_messages_received_total", len(batch))
         return batch
 
     def _process(self, batch: list[tuple[Any, int]]) -> None:
