@@ -16,7 +16,7 @@ __all__ = ["DistrictImport", "DistrictImportId"]
 
 class DistrictImport(Base):
     """One Pi moved into one site: ``source`` is the Pi database's fingerprint (its first
-    sign-in, ticket and compound), so another Pi's file is refused for this site."""
+    sign-in, ticket, request and compound), so another Pi's file is refused for this site."""
 
     __tablename__ = "district_imports"
     site_id: Mapped[str] = mapped_column(String(40), ForeignKey("sites.id"), primary_key=True)

@@ -13,8 +13,9 @@ alone; the row's ``site_id`` becomes the site; each key pointing at a renumbered
 rewritten through the ids moved before it; a renumbered table's own id is left for the centre
 to give. A shared table's row that the centre already has (by its primary or natural key) is
 used as it is. A row whose unique value (a compound's code, a ticket's number) is already taken
-at the centre is a conflict: the move stops and names it, except a sign-in's username, which is
-given the site as a suffix (``admin`` -> ``admin-site-07``) and reported.
+at the centre is a conflict: the move stops and names it, except the names and numbers of
+:data:`RENAMED_ON_CLASH`, which are given the site as a suffix (``admin`` ->
+``admin-site-07``) and reported.
 """
 
 from __future__ import annotations
@@ -39,11 +40,16 @@ log = logging.getLogger(__name__)
 IDS = "district_import_ids"
 IMPORTS = "district_imports"
 # The columns that identify a Pi's database and do not change while it runs: its first
-# sign-in, ticket and compound (by id).
+# sign-in, ticket, request (with its random phone token) and compound (by id).
 FINGERPRINT = {"users": ("id", "username"), "tickets": ("id", "number", "created_at"),
-               "compounds": ("id", "code")}
-# Unique values that may be renamed on a clash, with the site as a suffix.
-RENAMED_ON_CLASH = {("users", "username")}
+               "service_requests": ("id", "phone_token"), "compounds": ("id", "code")}
+# Unique values given the site as a suffix when the centre has them already (two Pis both
+# have an ``admin``, a compound ``C01``, a ticket ``K1-0001``); each is reported, so staff
+# reprint a poster or tell a volunteer their sign-in. Not these: a book's barcode label, a
+# library card, a kiosk's key; they are printed on things scanned, so a clash refuses the move.
+RENAMED_ON_CLASH = {("users", "username"), ("volunteers", "code"), ("tickets", "number"),
+                    ("service_certificates", "number"), ("squads", "code"), ("grids", "code"),
+                    ("compounds", "code"), ("buildings", "code"), ("units", "code")}
 
 
 class MoveRefused(RuntimeError):  # noqa: N818 (a refusal, not a fault)
@@ -91,7 +97,10 @@ class MoveReport:
                      f"{sum(t.shared for t in self.tables):>7}")
         if empty:
             lines.append(f"({empty} more tables had no rows at the Pi)")
-        lines += [f"renamed sign-in: {name}" for name in self.renamed]
+        if self.renamed:
+            lines.append("renamed, as the centre had them already (reprint posters, tell people "
+                         "their sign-in):")
+            lines += [f"  {name}" for name in self.renamed]
         lines.append("skipped on purpose:")
         lines += [f"  {t.name}: {t.note}" for t in self.tables if t.how == "skipped"]
         return "\n".join(lines)
@@ -102,7 +111,7 @@ def _key(values: list[Any]) -> str:
 
 
 def source_fingerprint(source: Connection, tables: dict[str, Table]) -> str:
-    """What identifies the Pi: its first sign-in, ticket and compound."""
+    """What identifies the Pi: its first sign-in, ticket, request and compound."""
     parts = []
     for name, columns in FINGERPRINT.items():
         table = tables.get(name)
@@ -256,10 +265,12 @@ class _Mover:
             if not self._taken(table, natural, values):
                 continue
             if len(natural) == 1 and (plan.name, natural[0]) in RENAMED_ON_CLASH:
-                was = values[natural[0]]
-                values[natural[0]] = f"{was}-{self.site}"
-                if not self._taken(table, natural, values):
-                    self.report.renamed.append(f"{was} -> {values[natural[0]]}")
+                column = natural[0]
+                was, new = values[column], f"{values[column]}-{self.site}"
+                room = getattr(table.c[column].type, "length", None) or len(new)
+                if len(new) <= room and not self._taken(table, natural, {column: new}):
+                    values[column] = new
+                    self.report.renamed.append(f"{plan.name}.{column} {was} -> {new}")
                     continue
             shown = ", ".join(f"{c} {values[c]!r}" for c in natural)
             return f"{shown} is already used at the centre"

@@ -18,7 +18,8 @@ dependency order (a table after every table it points at), by these rules, in or
    none).
 
 How keys are carried: a table whose key is one integer column of its own gets new ids at the
-centre (``renumbered``); every foreign key to such a table is rewritten through the ids moved
+centre (``renumbered``); every foreign key to such a table (and each column of
+:data:`UNDECLARED_KEYS`, an id kept without a foreign key) is rewritten through the ids moved
 before it; text keys (asset ids, category codes) are kept as they are.
 """
 
@@ -29,7 +30,7 @@ from typing import Literal
 
 from sqlalchemy import Integer, MetaData, Table, UniqueConstraint
 
-__all__ = ["SKIPPED", "PlanError", "TablePlan", "check_plans", "plan_tables"]
+__all__ = ["SKIPPED", "UNDECLARED_KEYS", "PlanError", "TablePlan", "check_plans", "plan_tables"]
 
 How = Literal["skipped", "site", "follows", "shared", "unclassified"]
 
@@ -49,6 +50,15 @@ SKIPPED: dict[str, str] = {
     "notice_cursor": "the Pi's notice courier's place in its own history",
     "alert_deliveries": "the Pi's sending attempts: moved, its unsent alerts would be sent "
                         "again from the centre",
+}
+
+
+# Integer columns that hold another table's id without a foreign key: renumbered with it. (A
+# copy's one open loan and one ready hold are kept unique by the copy's id in these columns:
+# server/library/models.py.)
+UNDECLARED_KEYS: dict[tuple[str, str], str] = {
+    ("library_loans", "open_key"): "library_copies",
+    ("library_holds", "ready_key"): "library_copies",
 }
 
 
@@ -106,8 +116,10 @@ def plan_tables(metadata: MetaData) -> list[TablePlan]:
     renumbered = {t.name for t in metadata.sorted_tables if _renumbered(t)}
     for table in metadata.sorted_tables:
         remapped = tuple(sorted(
-            (fk.parent.name, fk.column.table.name) for fk in table.foreign_keys
-            if fk.column.table.name in renumbered and fk.column.table.name != table.name))
+            {(fk.parent.name, fk.column.table.name) for fk in table.foreign_keys
+             if fk.column.table.name in renumbered and fk.column.table.name != table.name}
+            | {(column, target) for (name, column), target in UNDECLARED_KEYS.items()
+               if name == table.name and column in table.c}))
         common = {"renumbered": table.name in renumbered, "remapped": remapped,
                   "natural_keys": _unique_sets(table)}
         parents = {fk.column.table.name for fk in table.foreign_keys} - {table.name}
