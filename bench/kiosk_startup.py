@@ -7,7 +7,10 @@ Each run is a new process, so imports, the window, GL, the CJK font and the KV r
 paid again. "Interactive" means: the home screen's service tiles are laid out, a frame has been
 drawn, and the event loop is turning. The catalog comes from the on-disk cache, as on every boot
 after the first; the server is the built-in demo (no network). Prints the median, min and max
-start-up time and the resident memory (VmRSS, and the peak VmHWM) at that moment.
+start-up time and the resident memory (VmRSS, and the peak VmHWM) at that moment, and VmRSS
+again once start-up has settled (SETTLE_S later, frames pumped, both apps alike), the figure
+issue 21's target judges: settled RSS <= bare Kivy's + 25 MiB. Ends with SUMMARY lines for
+bench/summary.py.
 
 The kiosk runs as shipped: the pictograms on the tiles and the voice on (espeak-ng speaks the
 home screen's greeting as the screen comes up; here into a pipe, ``--stdout``, since the machine
