@@ -4,7 +4,7 @@ drift checks. Each part of the server that adds tables adds one import line here
 import server.alerts.rows  # noqa: F401
 import server.appointments.models  # noqa: F401
 import server.audit_log  # noqa: F401
-import server.district_move.models  # noqa: F401
+import server.district_records  # noqa: F401
 import server.equipment.models  # noqa: F401
 import server.library.models  # noqa: F401
 import server.models  # noqa: F401

@@ -10,6 +10,6 @@ another Pi's data, and printing what was moved per table.
 - ``plan.py``: which tables are moved and how, and which are skipped on purpose and why
   (a table added later is classified by the same rules, or the import refuses to run);
 - ``move.py``: the copy itself, on one transaction of the centre;
-- ``models.py``: the import's own record (migration 0710);
+- ``server/district_records.py``: the import's own record (migration 0710);
 - ``cli.py``: the two commands, registered in servicepoint/cli.py.
 """

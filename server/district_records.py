@@ -1,6 +1,8 @@
 """The import's own record in the centre: which Pi each site's rows came from, and each moved
 row's id at the Pi and at the centre, so that a second run finds every row already there.
-Created by migration 0710; written only by server/district_move/move.py."""
+Created by migration 0710; written only by server/district_move/move.py (outside that package,
+so that server/all_models.py can import it without a circle through the move, which reads
+every model)."""
 
 from __future__ import annotations
 
