@@ -105,7 +105,13 @@ def serve_app(db_url: str, port: int, data_dir: str, workers: int = 1) -> None:
     from server.app import create_app, serve
 
     settings = load_server_settings(_common.CONFIG / "servicepoint.toml", env=env)
-    serve(_lift_limits(create_app(settings)), host="127.0.0.1", port=port)
+    try:  # as servicepoint server builds it: with the duties (the notice courier among them)
+        from server.workers import build_app
+    except ImportError:  # a commit from before worker processes, for comparison
+        app = create_app(settings)
+    else:
+        app = build_app(settings, duties=True)
+    serve(_lift_limits(app), host="127.0.0.1", port=port)
 
 
 class Filed(BaseModel):
