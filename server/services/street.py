@@ -102,7 +102,9 @@ class YearBySite:
     months: list[tuple[str, list[int], int]]  # (month, requests per site in order, total)
 
 
-def year_by_site(db: Session, *, sites: Iterable[str], year: int, timezone: str) -> YearBySite:
+def year_by_site(db: Session, *, sites: Iterable[str], year: int, timezone: str,
+                 months: int = 12) -> YearBySite:
+    """The first ``months`` months of ``year`` (this year: up to this month, none to come)."""
     rows = list(db.scalars(select(Site).where(Site.id.in_(sorted(set(sites))))
                            .order_by(Site.id)))
     per_site = []
@@ -111,9 +113,9 @@ def year_by_site(db: Session, *, sites: Iterable[str], year: int, timezone: str)
         for figure in monthly_figures(db, year=year, timezone=timezone, site_id=site.id):
             counts[figure.month] = counts.get(figure.month, 0) + figure.requests
         per_site.append(counts)
-    months = []
-    for number in range(1, 13):
+    lines = []
+    for number in range(1, months + 1):
         month = f"{year}-{number:02d}"
         values = [counts.get(month, 0) for counts in per_site]
-        months.append((month, values, sum(values)))
-    return YearBySite(sites=rows, months=months)
+        lines.append((month, values, sum(values)))
+    return YearBySite(sites=rows, months=lines)

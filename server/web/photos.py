@@ -201,7 +201,8 @@ def _viewed(db: Session, photo: Photo, *, actor: User | str, now: datetime,
 def signed_in_photo(db: SessionDep, now: NowDep, user: WebUser, store: AttachmentsDep,
                     photo_id: PhotoId, size: Size = "full") -> Response:
     photo = db.get(Photo, photo_id)
-    if photo is None:
+    # Another site's request is not in the signed-in session (server/sites/): no such photo.
+    if photo is None or photo.ticket is None:
         raise NotFound("no such photo")
     require_view(user, photo.ticket)
     picture = _picture(store, photo, size)

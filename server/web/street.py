@@ -35,8 +35,11 @@ def street_page(request: Request, db: SessionDep, now: NowDep, settings: Setting
     sites = sorted(scope.sites or ()) if scope is not None else []
     timezone = settings.site.timezone
     overview = street_overview(db, sites=sites, now=now, timezone=timezone)
-    shown_year = year or int(overview.month[:4])
+    this_year, this_month = (int(part) for part in overview.month.split("-"))
+    shown_year = year or this_year
+    months = this_month if shown_year == this_year else 0 if shown_year > this_year else 12
     return render(request, "street.html", {
         "overview": overview, "street": user.street or "", "year": shown_year,
-        "by_site": year_by_site(db, sites=sites, year=shown_year, timezone=timezone)},
+        "by_site": year_by_site(db, sites=sites, year=shown_year, timezone=timezone,
+                                months=months)},
         user=user)

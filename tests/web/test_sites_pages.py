@@ -146,4 +146,7 @@ def test_the_street_office_sees_its_streets_sites_and_changes_nothing(
         district.get("/account").text)}).status_code == 403
     assert district.get("/staff").status_code == 403
     english = district.get("/street?lang=en")
-    assert english.status_code == 200
+    assert english.status_code == 200 and "Street overview" in english.text
+    # this year's months so far (the clock says November), none to come; a later year: none
+    assert "2026-11" in html and "2026-12" not in html
+    assert "这一年还没有数字" in district.get("/street?year=2030").text
