@@ -9,7 +9,9 @@
   status (``rules.BookingStatus``), and when each reminder went out, so a reminder is sent once
   even across a restart.
 
-``Category.by_appointment`` (server/models.py) says which categories need a slot.
+``Category.by_appointment`` (server/models.py) says which categories need a slot. Both tables
+are :class:`~server.models.SiteScoped`: a site's staff see and change only their site's slots
+(server/sites/scoping.py), and a slot published without a site takes the acting one.
 Registered for migrations in server/all_models.py; created by migration 0708.
 """
 
@@ -20,12 +22,12 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from server.models import Base, Category, Ticket, utcnow
+from server.models import Base, Category, SiteScoped, Ticket, utcnow
 
 __all__ = ["AppointmentSlot", "Booking"]
 
 
-class AppointmentSlot(Base):
+class AppointmentSlot(SiteScoped, Base):
     __tablename__ = "appointment_slots"
     __table_args__ = (
         CheckConstraint("taken <= capacity", name="taken_within_capacity"),
@@ -51,7 +53,7 @@ class AppointmentSlot(Base):
         return max(0, self.capacity - self.taken)
 
 
-class Booking(Base):
+class Booking(SiteScoped, Base):
     __tablename__ = "appointment_bookings"
     id: Mapped[int] = mapped_column(primary_key=True)
     site_id: Mapped[str] = mapped_column(String(40), default="site-01")

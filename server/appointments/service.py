@@ -50,8 +50,9 @@ def appointment_categories(db: Session) -> list[Category]:
 
 def publish_slots(db: Session, *, category_code: str, day: date, start: time, end: time,
                   capacity: int, weeks: int, user: User, now: datetime, timezone: str,
-                  site_id: str = "site-01") -> list[AppointmentSlot]:
-    """Publish the slot, repeated weekly for ``weeks`` weeks in all; all or none. Commits."""
+                  site_id: str | None = None) -> list[AppointmentSlot]:
+    """Publish the slot, repeated weekly for ``weeks`` weeks in all; all or none. Commits.
+    Without ``site_id`` the slots are the acting site's (stamped at flush)."""
     category = db.get(Category, category_code)
     if category is None or not category.by_appointment:
         raise Invalid(f"category {category_code!r}: not a service by appointment")

@@ -146,8 +146,7 @@ def publish(request: Request, db: SessionDep, now: NowDep, settings: SettingsDep
             slots = publish_slots(db, category_code=category, day=parsed[0], start=parsed[1],
                                   end=parsed[2], capacity=places,
                                   weeks=int(weeks) if weeks.isdigit() else 1, user=user,
-                                  now=now, timezone=settings.site.timezone,
-                                  site_id=settings.site.id)
+                                  now=now, timezone=settings.site.timezone)
         except SlotRefused as refused:
             db.rollback()
             errors[_FIELD[refused.problem]] = refused.problem.value

@@ -188,3 +188,23 @@ def test_the_volunteer_sees_the_time_on_the_task(app, client: TestClient, clock)
     cookie_sign_in(client, "wangxiuying")
     tasks = client.get("/v")
     assert "预约上门" in tasks.text and "15:00" in tasks.text
+
+
+def test_staff_taking_a_call_book_a_time_for_the_caller(app, client: TestClient, clock) -> None:  # type: ignore[no-untyped-def]
+    _by_appointment(app)
+    cookie_sign_in(client, "staff")
+    assert _publish(client, clock, start="10:00", end="11:00").status_code == 303
+    [slot] = _slots(app)
+    page = client.get("/staff/new?building=C01-B01&category=haircut")
+    assert 'name="slot"' in page.text and "还剩 2 个名额" in page.text
+    fields = {"csrf_token": csrf_of(page.text), "form_id": FORM_ID.search(page.text).group(1),
+              "category": "haircut", "building": "C01-B01", "unit": "C01-B01-U1",
+              "q_when": "any", "whose": "mine", "contact_name": "赵奶奶"}
+    missing = client.post("/staff/new", data=fields)
+    assert missing.status_code == 422 and "请选一个上门时间" in missing.text
+    filed = client.post("/staff/new", data={**fields, "slot": str(slot)},
+                        follow_redirects=False)
+    assert filed.status_code == 303, filed.text
+    with app.state.sessions() as db:
+        assert db.get(AppointmentSlot, slot).taken == 1
+        assert db.query(Booking).one().slot_id == slot
