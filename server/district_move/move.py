@@ -306,7 +306,9 @@ def move_pi(*, source: Engine, centre: Engine, site: str,
         mover = _Mover(src, dst, tables, site, report)
         mover.plans = {plan.name: plan for plan in plans}
         fingerprint = source_fingerprint(src, tables)
-        mover.guard(fingerprint, [p.table for p in plans if p.how == "site"])
+        # Text-keyed registers (tanks, nodes, the site's profile) may be there already, from
+        # the bridge or the district admin: they are merged, and do not count as another's.
+        mover.guard(fingerprint, [p.table for p in plans if p.how == "site" and p.renumbered])
         mover.ensure_site()
         for plan in plans:
             if plan.how == "skipped":

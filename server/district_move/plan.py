@@ -25,7 +25,7 @@ before it; text keys (asset ids, category codes) are kept as they are.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from sqlalchemy import Integer, MetaData, Table, UniqueConstraint
@@ -120,22 +120,22 @@ def plan_tables(metadata: MetaData) -> list[TablePlan]:
              if fk.column.table.name in renumbered and fk.column.table.name != table.name}
             | {(column, target) for (name, column), target in UNDECLARED_KEYS.items()
                if name == table.name and column in table.c}))
-        common = {"renumbered": table.name in renumbered, "remapped": remapped,
-                  "natural_keys": _unique_sets(table)}
+        base = TablePlan(table, "unclassified", renumbered=table.name in renumbered,
+                         remapped=remapped, natural_keys=_unique_sets(table))
         parents = {fk.column.table.name for fk in table.foreign_keys} - {table.name}
         if table.name in SKIPPED:
-            plans.append(TablePlan(table, "skipped", SKIPPED[table.name], **common))
+            plans.append(replace(base, how="skipped", reason=SKIPPED[table.name]))
         elif "site_id" in table.c:
             moved_site.add(table.name)
-            plans.append(TablePlan(table, "site", **common))
+            plans.append(replace(base, how="site"))
         elif parents & moved_site:
+            plans.append(replace(base, how="follows", reason="with " + ", ".join(
+                sorted(parents & moved_site))))
             moved_site.add(table.name)
-            plans.append(TablePlan(table, "follows", "with " + ", ".join(
-                sorted(parents & moved_site)), **common))
-        elif table.name not in renumbered or common["natural_keys"]:
-            plans.append(TablePlan(table, "shared", **common))
+        elif not base.renumbered or base.natural_keys:
+            plans.append(replace(base, how="shared"))
         else:
-            plans.append(TablePlan(table, "unclassified", **common))
+            plans.append(base)
     return plans
 
 

@@ -280,6 +280,23 @@ def test_a_site_holding_another_pis_data_is_refused(pis: dict[str, Path], centre
     assert counts(centre) == before
 
 
+def test_what_the_bridge_registered_before_the_move_does_not_stop_it(
+        pis: dict[str, Path], centre: Engine, tmp_path: Path) -> None:
+    """The Pi's node reported through the bridge first: the centre knows it under the site."""
+    with centre.begin() as connection:
+        connection.execute(text("INSERT INTO sites (id, name_zh, name_en, street, timezone, "
+                                "provisional, created_at, version) VALUES ('site-07', '七号站', "
+                                "'Site 7', '', 'Asia/Shanghai', false, now(), 1)"))
+        connection.execute(text("INSERT INTO sensor_nodes (node_id, site_id, epoch, last_seq, "
+                                "report_interval_s) VALUES ('pump-room', 'site-07', 1, 5, 60)"))
+    report = move_pi(source=pi_engine(pis["a"], tmp_path), centre=centre, site="site-07")
+    assert report.count("tickets").moved == 3
+    with centre.connect() as connection:
+        name = connection.execute(text("SELECT name_zh FROM sites WHERE id = 'site-07'")
+                                  ).scalar_one()
+    assert name == "七号站"  # the district admin's names are kept
+
+
 def test_a_pi_whose_asset_ids_the_centre_has_is_refused(pis: dict[str, Path], centre: Engine,
                                                         tmp_path: Path) -> None:
     """A tank's id is what its sensor node publishes: it cannot be renamed on the way in."""
