@@ -35,6 +35,7 @@ from server.api.ratelimit import SlidingWindowLimiter
 from server.api.routes import kiosk_help, lookup, open311, public, sensing, staff, triage
 from server.api.routes import appointments as appointment_routes
 from server.api.routes import recordings as recording_routes
+from server.api.routes import street as street_routes
 from server.api.timing import RequestTimer
 from server.db import make_engine, session_factory
 from server.library import routes as library_routes
@@ -208,6 +209,7 @@ def create_app(settings: ServerSettings, *, engine: Engine | None = None,
     app.include_router(staff.router)
     app.include_router(open311.router)
     app.include_router(triage.router)
+    app.include_router(street_routes.router)  # the street office's JSON (server/sites/)
     app.include_router(library_routes.router)
     app.include_router(sensing.router)
     app.include_router(sensing.metrics_router)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import false, func, or_, select
 from sqlalchemy.orm import Session
 
 from server.alerts import AlertKind
@@ -40,6 +40,7 @@ from server.sensing.models import (
     SensorNode,
     Tank,
 )
+from server.sites.scoping import scope_of
 from server.ticketing import Actor, record
 
 __all__ = [
@@ -242,4 +243,11 @@ def acknowledge_alert(db: Session, *, alert_id: int, user: User, now: datetime) 
 
 
 def dead_letters(db: Session, *, limit: int = 100) -> list[DeadLetter]:
-    return list(db.scalars(select(DeadLetter).order_by(DeadLetter.id.desc()).limit(limit)))
+    query = select(DeadLetter)
+    scope = scope_of(db)
+    if scope is not None and scope.sites is not None:
+        # A dead letter keeps no site of its own, only its topic (<prefix>/<site>/…): a site's
+        # staff see those of their site's topics (server/sites/).
+        query = query.where(or_(false(), *(DeadLetter.topic.like(f"%/{site}/%")
+                                           for site in sorted(scope.sites))))
+    return list(db.scalars(query.order_by(DeadLetter.id.desc()).limit(limit)))

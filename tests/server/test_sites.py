@@ -97,6 +97,22 @@ def test_the_street_office_reads_and_changes_nothing(two_sites: TestClient) -> N
     assert two_sites.post("/api/v1/requests", headers=office, json={
         "client_id": "street-office-try", "category": "water_electric",
         "unit_code": "C01-B01-U1", "answers": {"problem": "leak"}}).status_code == 403
+    # it reads both sites' figures, side by side and in total
+    file_request(two_sites)
+    figures = two_sites.get("/api/v1/street/figures?year=2026", headers=office)
+    assert figures.status_code == 200, figures.text
+    by_site = {s["site"]: sum(f["requests"] for f in s["figures"])
+               for s in figures.json()["sites"]}
+    assert by_site == {"site-01": 1, "site-02": 1}
+    assert sum(m["requests"] for m in figures.json()["total"]) == 2
+    overview = two_sites.get("/api/v1/street/overview", headers=office).json()
+    assert [line["site"] for line in overview["sites"]] == ["site-01", "site-02"]
+    assert overview["total"]["open_requests"] == 2
+    # a site's staff read their own figures only, and not the street's
+    staff = sign_in(two_sites, "staff")
+    assert two_sites.get("/api/v1/street/figures?year=2026", headers=staff).status_code == 403
+    mine = two_sites.get("/api/v1/figures/monthly?year=2026", headers=staff).json()["figures"]
+    assert sum(f["requests"] for f in mine) == 1
     assert two_sites.post("/api/v1/auth/logout", headers=office).status_code == 204
 
 
