@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from server.api.deps import NowDep, SessionDep, SettingsDep
 from server.appointments.booking import appointment_at, open_slots
+from server.appointments.models import Booking
 from server.appointments.rules import MAX_CAPACITY, MAX_WEEKS, BookingStatus, SlotProblem
 from server.appointments.service import (
     SlotRefused,
@@ -37,9 +38,11 @@ from server.appointments.service import (
     slot_with_bookings,
     upcoming_slots,
 )
+from server.errors import NotFound
 from server.models import Category
 from server.services.privacy import Viewer, phone_for
 from server.services.requests import place_label
+from server.services.tickets import can_view
 from server.settings import ServerSettings
 from server.web.common import (
     CsrfChecked,
@@ -161,8 +164,12 @@ def slot_page(request: Request, db: SessionDep, now: NowDep, user: WebDispatcher
     slot = slot_with_bookings(db, slot_id=slot_id)
     viewer = Viewer.of(user)
     rows = []
+    others = 0  # a squad leader sees the households of their own squad's grid, as in the queue
     for booking in slot.bookings:
         ticket = booking.ticket
+        if not can_view(user, ticket):
+            others += booking.status == BookingStatus.BOOKED
+            continue
         request_row = ticket.request
         shown = phone_for(db, ticket=ticket, viewer=viewer, now=now, via="appointments")
         rows.append({
@@ -176,7 +183,7 @@ def slot_page(request: Request, db: SessionDep, now: NowDep, user: WebDispatcher
     db.commit()  # the reveal log rows phone_for wrote
     return render(request, "appointment_slot.html", {
         "slot": slot, "rows": rows, "status_words": _STATUS_WORDS, "weekdays": WEEKDAYS,
-        "started": slot.starts_at <= now}, user=user)
+        "started": slot.starts_at <= now, "others": others}, user=user)
 
 
 @router.post("/staff/appointments/{slot_id}/cancel", response_class=HTMLResponse)
@@ -190,6 +197,9 @@ def cancel(db: SessionDep, now: NowDep, user: WebDispatcher, _csrf: CsrfChecked,
 def end(db: SessionDep, now: NowDep, user: WebDispatcher, _csrf: CsrfChecked,
         booking_id: SlotId, outcome: Annotated[str, Path(pattern=r"^(done|no_show)$")]
         ) -> Response:
+    found = db.get(Booking, booking_id)
+    if found is None or not can_view(user, found.ticket):  # a leader: their squad's only
+        raise NotFound("no such booking")
     booking = end_booking(db, booking_id=booking_id, status=BookingStatus(outcome), user=user,
                           now=now)
     return redirect(f"/staff/appointments/{booking.slot_id}")

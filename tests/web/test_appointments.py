@@ -12,7 +12,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from server.appointments.models import AppointmentSlot, Booking
-from server.models import Category
+from server.models import Category, ServiceRequest
 from tests.web.conftest import advance, cookie_sign_in, csrf_of, ticket_id_of
 
 
@@ -208,3 +208,44 @@ def test_staff_taking_a_call_book_a_time_for_the_caller(app, client: TestClient,
     with app.state.sessions() as db:
         assert db.get(AppointmentSlot, slot).taken == 1
         assert db.query(Booking).one().slot_id == slot
+
+
+def test_the_admin_marks_a_service_by_appointment(app, client: TestClient) -> None:  # type: ignore[no-untyped-def]
+    from tests.web.test_admin_categories import _form
+
+    cookie_sign_in(client, "admin")
+    page = client.get("/admin/categories/haircut")
+    assert 'name="by_appointment"' in page.text and "需预约" in page.text
+    reply = client.post("/admin/categories/haircut",
+                        data={**_form(client, "haircut"), "by_appointment": "1"},
+                        follow_redirects=False)
+    assert reply.status_code == 303, reply.text
+    kiosk = {c["code"]: c for c in client.get("/api/v1/categories").json()["categories"]}
+    assert kiosk["haircut"]["by_appointment"] is True
+    assert re.search(r'name="by_appointment"[^>]*checked', client.get(
+        "/admin/categories/haircut").text)
+
+
+def test_a_leader_sees_only_his_squads_households_and_staff_see_no_shows(
+        app, client: TestClient, clock) -> None:  # type: ignore[no-untyped-def]
+    _by_appointment(app)
+    cookie_sign_in(client, "staff")
+    assert _publish(client, clock).status_code == 303
+    [slot] = _slots(app)
+    _book(client, slot)  # 劳动新村 1栋: squad 1's grid
+    cookie_sign_in(client, "leader2")  # squad 2: sees that the place is taken, not by whom
+    page = client.get(f"/staff/appointments/{slot}")
+    assert "另有 1 户是其他小分队的" in page.text
+    assert "1234" not in page.text and "王阿姨" not in page.text and "502" not in page.text
+    cookie_sign_in(client, "leader1")  # squad 1's grid: the household, the number per privacy
+    page = client.get(f"/staff/appointments/{slot}")
+    assert "王阿姨" in page.text and "13800001234" in page.text
+    booking = re.search(r"/staff/appointments/bookings/(\d+)/no_show", page.text)
+    assert booking
+    client.post(f"/staff/appointments/bookings/{booking.group(1)}/no_show",
+                data={"csrf_token": csrf_of(page.text)})
+    with app.state.sessions() as db:
+        resident_id = db.query(ServiceRequest).one().resident_id
+    cookie_sign_in(client, "admin")
+    record = client.get(f"/admin/residents/{resident_id}")
+    assert "预约上门未见到人（1 次）" in record.text and "上门理发" in record.text
