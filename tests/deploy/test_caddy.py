@@ -201,6 +201,36 @@ def test_metrics_are_not_served_to_the_world(centre: Caddy, server: ServerProces
     assert httpx.get(server.url + "/metrics", timeout=10).status_code == 200  # on the inside
 
 
+def test_a_replica_stopping_is_not_noticed_by_residents(tmp_path: Path, server: ServerProcess
+                                                        ) -> None:
+    """Two real replicas on one database behind the shipped file; one stops (a restart, an
+    upgrade): every filing still lands, on the other."""
+    other = ServerProcess(tmp_path / "replica-b", seed=False, env={
+        "SERVICEPOINT_DATA_DIR": server.env["SERVICEPOINT_DATA_DIR"],
+        "SERVICEPOINT_HTTP__PUBLIC_URL": server.env["SERVICEPOINT_HTTP__PUBLIC_URL"],
+        "SERVICEPOINT_SECURITY__TRUSTED_PROXIES": "127.0.0.1"}).start()
+    port = free_port()
+    caddy = Caddy(CADDYFILE, tmp_path / "home", SERVICEPOINT_PUBLIC_HOST="127.0.0.1",
+                  SERVICEPOINT_CADDY_HTTPS_PORT=str(port),
+                  SERVICEPOINT_CADDY_HTTP_PORT=str(free_port()),
+                  SERVICEPOINT_REPLICAS=f"127.0.0.1:{server.port} 127.0.0.1:{other.port}")
+    try:
+        caddy.start(f"https://127.0.0.1:{port}/healthz", tls=True)
+        with phone(caddy, "127.0.0.7") as client:
+            before = client.post(f"https://127.0.0.1:{port}/api/v1/requests", json=_filing())
+        other.stop()
+        answers = []
+        for n in range(4):  # each from its own address: the limit is not what is tested here
+            with phone(caddy, f"127.0.1.{n + 1}") as client:
+                answers.append(client.post(f"https://127.0.0.1:{port}/api/v1/requests",
+                                           json=_filing()).status_code)
+    finally:
+        caddy.stop()
+        other.stop()
+    assert before.status_code == 201
+    assert answers == [201] * 4
+
+
 def test_the_lan_variant_serves_plain_http_on_its_port(tmp_path: Path, server: ServerProcess
                                                        ) -> None:
     port = free_port()
