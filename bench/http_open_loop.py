@@ -265,8 +265,9 @@ def main() -> None:
     if sweep:
         print("\nwhere p99 crosses 100 ms:")
         for name, points in sweep.items():
-            over = [rate for rate, r in points if r["p99"] > 100 or r["errors"]]
-            below = [rate for rate, r in points if rate not in over]
+            over = [rate for rate, r in points
+                    if r["p99"] > 100 or r["errors"] > r["sent"] / 100]
+            below = [rate for rate, _ in points if not over or rate < min(over)]
             where = (f"between {max(below, default=0):g} and {min(over):g} req/s" if over
                      else f"not within the sweep (up to {points[-1][0]:g} req/s)")
             print(f"  {name:11s} {where}")
