@@ -244,6 +244,27 @@ def test_moving_the_same_pi_again_changes_nothing(pis: dict[str, Path], centre: 
         t.shared for t in first.tables)
 
 
+def test_requests_the_pi_took_after_the_first_run_follow_on_the_next(
+        pis: dict[str, Path], centre: Engine, tmp_path: Path) -> None:
+    """The Pi kept working between the first run and the switch-over: only the new rows move."""
+    later = tmp_path / "later.db"
+    shutil.copy(pis["a"], later)
+    move_pi(source=pi_engine(later, tmp_path), centre=centre, site="site-07")
+    settings = load_server_settings(CONFIG / "servicepoint.toml", env={
+        "SERVICEPOINT_DATABASE_URL": f"sqlite:///{later}", "SERVICEPOINT_ENVIRONMENT": "test",
+        "SERVICEPOINT_DATA_DIR": str(tmp_path / "data")})
+    app = create_app(settings, clock=FakeClock(), background=False)
+    with TestClient(app) as client:
+        client.headers.update(KIOSK)
+        file_request(client, unit_code="C03-B01-U1", description="停水")
+    app.state.engine.dispose()
+    pi = pi_engine(later, tmp_path)
+    report = move_pi(source=pi, centre=centre, site="site-07")
+    assert (report.count("tickets").moved, report.count("tickets").already) == (1, 3)
+    assert without_site(rows(centre, REQUESTS, "site-07")) == without_site(rows(pi, REQUESTS))
+    assert rows(centre, HISTORY, "site-07") == rows(pi, HISTORY)
+
+
 def test_a_second_pi_goes_into_its_own_site_beside_the_first(pis: dict[str, Path],
                                                              centre: Engine,
                                                              tmp_path: Path) -> None:
