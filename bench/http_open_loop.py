@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 
 import _common
 from _common import median, percentile, spawn, summary_line
-from http_load import wait_quiet, wait_up
+from http_load import tree_cpu_s, wait_quiet, wait_up
 
 BODY = ('{{"client_id":"{cid}","category":"water_electric","unit_code":"C01-B01-U1",'
         '"answers":{{"problem":"leak"}},"contact_name":"王阿姨","contact_phone":"13800001234",'
@@ -174,7 +174,8 @@ def describe(result: dict[str, float]) -> str:
     if result["lag_p99"] > 5:
         note += f"  (generator itself late: p99 {result['lag_p99']:.1f} ms)"
     return (f"p50 {result['p50']:7.1f} ms  p99 {result['p99']:8.1f} ms  max "
-            f"{result['max']:8.1f} ms  connections {result['connections']:.0f}{note}")
+            f"{result['max']:8.1f} ms  server CPU {result.get('cpu_ms', 0):5.2f} ms/request  "
+            f"connections {result['connections']:.0f}{note}")
 
 
 def main() -> None:
@@ -226,8 +227,12 @@ def main() -> None:
 
         def measure(name: str, rate: float) -> dict[str, float]:
             url, method, base = scenarios[name]
+            server = app if base == app_url else bare
+            cpu_before = tree_cpu_s(server.pid)
             result = run_generator(url, method, rate=rate, duration=args.duration)
             wait_quiet(base + ("/healthz" if base == app_url else "/bare"))
+            result["cpu_ms"] = ((tree_cpu_s(server.pid) - cpu_before) * 1000
+                                / max(result["sent"], 1))
             return result
 
         for run in range(args.runs):
@@ -261,7 +266,8 @@ def main() -> None:
     for name, rows in results.items():
         each = ", ".join(f"{r['p99']:.1f}" for r in rows)
         print(f"  {name:11s} p50 {median(r['p50'] for r in rows):6.1f} ms   p99 "
-              f"{median(r['p99'] for r in rows):7.1f} ms   ({each})")
+              f"{median(r['p99'] for r in rows):7.1f} ms   ({each})   server CPU "
+              f"{median(r['cpu_ms'] for r in rows):.2f} ms/request")
     if sweep:
         print("\nwhere p99 crosses 100 ms:")
         for name, points in sweep.items():
