@@ -38,6 +38,7 @@ from server.models import Building, Ticket, User
 from server.sensing.maintenance import record_cleaning as log_cleaning
 from server.sensing.models import TANK_LEVELS, ExtinguisherBay, Tank, TankCleaning
 from server.services import audit
+from server.sites.scoping import everywhere
 from server.ticketing import Actor, apply_action, record
 
 __all__ = [
@@ -140,7 +141,9 @@ def _bump(db: Session, row: ExtinguisherBay | Tank) -> None:
 
 def add_extinguisher(db: Session, *, asset_id: str, fields: ExtinguisherFields, site_id: str,
                      user: User, now: datetime) -> ExtinguisherBay:
-    if db.get(ExtinguisherBay, asset_id) is not None:
+    # Asset ids are the district's: another site's is in use too (server/sites/).
+    if db.scalar(everywhere(select(ExtinguisherBay.asset_id).where(
+            ExtinguisherBay.asset_id == asset_id))) is not None:
         raise Conflict(f"extinguisher {asset_id} is already in the register")
     bay = ExtinguisherBay(asset_id=asset_id, site_id=site_id, version=1,
                           **{k: getattr(fields, k) for k in ExtinguisherFields.__annotations__})

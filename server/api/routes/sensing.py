@@ -15,13 +15,13 @@ from sqlalchemy import select
 from server.api import schemas
 from server.api.deps import DispatcherUser, NowDep, SessionDep, StaffUser
 from server.dates import RecordDate
-from server.errors import NotFound
+from server.errors import Conflict, NotFound
 from server.lifecycle import OPEN_STATUSES, Action
 from server.models import Ticket
 from server.sensing import services
 from server.sensing.models import ExtinguisherBay, Tank
 from server.services.tickets import Actor, apply_action
-from server.sites.scoping import acting_site
+from server.sites.scoping import acting_site, everywhere
 
 router = APIRouter(prefix="/api/v1", tags=["sensors"],
                    responses={401: {"model": schemas.ErrorPublic},
@@ -107,11 +107,20 @@ def list_assets(request: Request, db: SessionDep, now: NowDep, _user: Dispatcher
                                                             rules=request.app.state.rules)}
 
 
+def _unused(db: SessionDep, model: type[Tank] | type[ExtinguisherBay], asset_id: str) -> str:
+    """An asset id is the district's (the sensors' topics carry it): one another site has is
+    a 409, not a second row (server/sites/)."""
+    if db.scalar(everywhere(select(model.asset_id).where(model.asset_id == asset_id))):
+        raise Conflict(f"asset id {asset_id} is in use at another site")
+    return asset_id
+
+
 @router.put("/assets/tanks/{asset_id}")
 def put_tank(asset_id: AssetId, body: TankUpdate, request: Request, db: SessionDep,
              _user: StaffUser) -> dict[str, Any]:
     home = request.app.state.settings.site.id
-    tank = db.get(Tank, asset_id) or Tank(asset_id=asset_id, site_id=acting_site(db, home))
+    tank = db.get(Tank, asset_id) or Tank(asset_id=_unused(db, Tank, asset_id),
+                                          site_id=acting_site(db, home))
     tank.name, tank.building_code = body.name, body.building_code
     tank.capacity_l, tank.cleaning_interval_days = body.capacity_l, body.cleaning_interval_days
     db.add(tank)
@@ -123,7 +132,8 @@ def put_tank(asset_id: AssetId, body: TankUpdate, request: Request, db: SessionD
 def put_extinguisher(asset_id: AssetId, body: ExtinguisherUpdate, request: Request,
                      db: SessionDep, _user: StaffUser) -> dict[str, Any]:
     bay = db.get(ExtinguisherBay, asset_id) or ExtinguisherBay(
-        asset_id=asset_id, site_id=acting_site(db, request.app.state.settings.site.id))
+        asset_id=_unused(db, ExtinguisherBay, asset_id),
+        site_id=acting_site(db, request.app.state.settings.site.id))
     for field, value in body.model_dump().items():
         setattr(bay, field, value)
     db.add(bay)
