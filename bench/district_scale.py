@@ -93,34 +93,93 @@ class CpuMeter:
 
 # ------------------------------------------------------------------------------- the database
 
-def prepare(url: str, sites: list[str]) -> None:
-    """Migrate, load the demo site (its staff read the staff page) and register each simulated
-    site's tank to its node (the server takes a tank's readings only from its own node)."""
+def durable_cluster() -> Any:
+    """A throwaway PostgreSQL 15 (tests/support/postgres.py) started with durability on.
+
+    The test cluster passes ``-c fsync=off`` (and synchronous_commit, full_page_writes) on the
+    command line, and command-line settings beat ``ALTER SYSTEM``: switching them back on
+    afterwards does nothing. So this one is started without them; :func:`check_durable` reads
+    them back."""
+    from tests.support.postgres import PostgresCluster
+
+    class DurableCluster(PostgresCluster):
+        def start(self) -> DurableCluster:
+            self._run("mkdir", "-p", str(self.sockdir))
+            self._run(str(self.bindir / "initdb"), "-D", str(self.datadir), "-A", "trust", "-U",
+                      self.user, "-E", "UTF8", "--locale=C.UTF-8", "--no-sync")
+            opts = (f"-p {self.port} -k {self.sockdir} -c listen_addresses=127.0.0.1 "
+                    "-c max_connections=200")
+            self._run(str(self.bindir / "pg_ctl"), "-D", str(self.datadir), "-o", opts, "-w",
+                      "-t", "30", "-l", str(self.root / "server.log"), "start")
+            return self
+
+    return DurableCluster().start()
+
+
+def check_durable(cluster: Any) -> str:
+    import psycopg
+
+    with psycopg.connect(host="127.0.0.1", port=cluster.port, user=cluster.user,
+                         dbname="postgres", autocommit=True) as conn:
+        values = {name: conn.execute(f"SHOW {name}").fetchone()[0]  # type: ignore[index]
+                  for name in ("fsync", "synchronous_commit", "full_page_writes")}
+    if set(values.values()) != {"on"}:
+        raise RuntimeError(f"PostgreSQL is not durable here: {values}")
+    return ", ".join(f"{k}={v}" for k, v in values.items())
+
+
+def prepare(url: str, sites: list[str]) -> list[dict[str, str]]:
+    """Migrate and load the demo site (its staff read the staff page); add each simulated site
+    as the district admin does (a ``sites`` row and a kiosk key), with a compound of its own
+    and its tank registered to its node (the server takes a tank's readings only from its own
+    node), loaded in a session acting for that site. Returns each site's kiosk: its key and
+    a unit it files for."""
+    from datetime import UTC, datetime
+
     from _district_load import node_of, tank_of
 
     from server.db import make_engine, session_factory, upgrade
-    from server.sensing.models import Tank
     from server.services.categories import load_category_specs, sync_categories
-    from server.services.site_data import apply_site_data, load_site_data
+    from server.services.site_data import SiteData, apply_site_data, load_site_data
+    from server.services.sites import HomeSite, ensure_home_site, new_kiosk_key
+    from server.sites.models import Site
+    from server.sites.rules import SiteScope
+    from server.sites.scoping import scope_session
 
     engine = make_engine(url)
     upgrade(engine)
-    with session_factory(engine)() as db:
+    sessions = session_factory(engine)
+    kiosks = []
+    now = datetime.now(UTC)
+    with sessions() as db:
         sync_categories(db, specs=load_category_specs(_common.CONFIG / "categories.toml"))
         apply_site_data(db, data=load_site_data(_common.CONFIG / "demo-site.toml"))
-        for site in sites:
-            db.add(Tank(asset_id=tank_of(site), site_id=site, name=f"{site} 蓄水池",
-                        node_id=node_of(site), capacity_l=20000.0))
         db.commit()
+        ensure_home_site(db, home=HomeSite(id="site-01", name_zh="劳动路社区服务站",
+                                           name_en="Laodong Road", timezone="Asia/Shanghai"))
+        for site in sites:
+            db.add(Site(id=site, name_zh=f"{site} 服务站", name_en=site, street="bench",
+                        timezone="Asia/Shanghai"))
+        db.flush()
+        keys = {site: new_kiosk_key(db, site=db.get(Site, site), now=now) for site in sites}
+        db.commit()
+    for i, site in enumerate(sites, start=1):
+        code = f"D{i:03d}"
+        with sessions() as db:
+            scope_session(db, SiteScope(sites=frozenset({site}), acting=site))
+            apply_site_data(db, data=SiteData.model_validate({
+                "site_id": site,
+                "tank": [{"asset_id": tank_of(site), "name": f"{site} 蓄水池",
+                          "node": node_of(site), "capacity_l": 20000}],
+                "squad": [{"code": f"{code.lower()}-squad", "name": f"{site} 小分队"}],
+                "grid": [{"code": f"{code.lower()}-grid", "name": f"{site} 网格",
+                          "squad": f"{code.lower()}-squad"}],
+                "compound": [{"code": code, "name_zh": f"{site} 小区", "name_en": site,
+                              "grid": f"{code.lower()}-grid", "buildings": 1, "units": 1}]}))
+            db.commit()
+        kiosks.append({"site_id": site, "key": keys[site], "unit_code": f"{code}-B01-U1"})
     engine.dispose()
-
-
-def kiosk_plan(url: str, sites: list[str]) -> list[dict[str, str]]:
-    """Each simulated site's kiosk: its site, its key, a unit it files for."""
-    from server.settings import DEVELOPMENT_KIOSK_KEY
-
-    return [{"site_id": site, "key": DEVELOPMENT_KIOSK_KEY, "unit_code": "C01-B01-U1"}
-            for site in sites]
+    return kiosks
 
 
 def pg_commits(cluster: Any, dbname: str) -> int:
@@ -168,7 +227,6 @@ def main() -> None:
     from _district_load import site_ids
 
     from tests.support.ports import free_port
-    from tests.support.postgres import PostgresCluster
     from tests.support.server import ServerProcess
 
     workdir = _common.temp_dir("sp-bench-district-")
@@ -180,37 +238,37 @@ def main() -> None:
           f"reads (open-loop); catch-up burst {args.burst} readings; filing limits lifted, "
           "kiosks alternate between the replicas\n", flush=True)
     started = time.monotonic()
-    cluster = PostgresCluster().start()
-    for setting in ("fsync = on", "synchronous_commit = on", "full_page_writes = on"):
-        cluster.execute_autocommit(f"ALTER SYSTEM SET {setting}")
-    cluster.execute_autocommit("SELECT pg_reload_conf()")
+    cluster = durable_cluster()
+    print(f"PostgreSQL: {check_durable(cluster)}", flush=True)
     cluster.execute_autocommit("CREATE DATABASE district")
     db_url = cluster.url("district")
-    prepare(db_url, sites)
-    broker = _common.broker(workdir / "central")
-    replicas = [ServerProcess(workdir / name, seed=False, env={
-        "SERVICEPOINT_DATABASE_URL": db_url, "SERVICEPOINT_MQTT_URL": broker.url,
-        "SERVICEPOINT_INGEST__CLIENT_ID": name, "SERVICEPOINT_INGEST__SHARED_GROUP": GROUP,
-        "SERVICEPOINT_INGEST__ALL_SITES": "true",
-        "SERVICEPOINT_SECURITY__FILING_PER_ADDRESS": "1000000",
-        "SERVICEPOINT_SECURITY__FILING_PER_KIOSK": "1000000"})
-        for name in ("replica-a", "replica-b")]
+    broker = None
+    replicas: list[ServerProcess] = []
     bare_port = free_port()
-    bare = spawn(HTTP, "--role", "bare", "--port", str(bare_port))
+    bare = None
     procs: list[subprocess.Popen[str]] = []
     results: dict[str, Any] = {}
     try:
-        for replica in replicas:
-            replica.start(timeout=120)
+        kiosks = prepare(db_url, sites)
+        broker = _common.broker(workdir / "central")
+        bare = spawn(HTTP, "--role", "bare", "--port", str(bare_port))
+        for name in ("replica-a", "replica-b"):
+            replicas.append(ServerProcess(workdir / name, seed=False, env={
+                "SERVICEPOINT_DATABASE_URL": db_url, "SERVICEPOINT_MQTT_URL": broker.url,
+                "SERVICEPOINT_INGEST__CLIENT_ID": name,
+                "SERVICEPOINT_INGEST__SHARED_GROUP": GROUP,
+                "SERVICEPOINT_INGEST__ALL_SITES": "true",
+                "SERVICEPOINT_SECURITY__FILING_PER_ADDRESS": "1000000",
+                "SERVICEPOINT_SECURITY__FILING_PER_KIOSK": "1000000"}).start(timeout=120))
         time.sleep(1.0)  # both subscribed (the health check answers before the SUBACK)
         from http_load import wait_up
 
         wait_up(f"http://127.0.0.1:{bare_port}/bare")
         plan = {"app_urls": [r.url for r in replicas], "bare_url": f"http://127.0.0.1:{bare_port}",
-                "kiosks": kiosk_plan(db_url, sites), "filing_rate": args.filing_rate,
+                "kiosks": kiosks, "filing_rate": args.filing_rate,
                 "page_rate": args.page_rate}
         postmaster = int((cluster.datadir / "postmaster.pid").read_text().split()[0])
-        parts = {"replicas": ([r.process.pid for r in replicas if r.process], False),
+        parts = {"replicas": ([r.process.pid for r in replicas if r.process], True),
                  "postgres": ([postmaster], True),
                  "mosquitto": ([broker.process.pid] if broker.process else [], False)}
         print(f"centre up in {time.monotonic() - started:.0f} s", flush=True)
@@ -299,12 +357,13 @@ def main() -> None:
     finally:
         for proc in procs:
             stop(proc)
-        if bare.poll() is None:
+        if bare is not None and bare.poll() is None:
             bare.terminate()
             bare.wait(15)
         for replica in replicas:
             replica.stop()
-        broker.stop()
+        if broker is not None:
+            broker.stop()
         cluster.stop()
 
     d, b = results["district"], results["burst"]
