@@ -269,6 +269,8 @@ SOURCE: dict[str, str] = dict((
     pgettext_noop("slip_date", "日期：{date}"),
     pgettext_noop("slip_phone", "服务电话 {phone}"),
     pgettext_noop("slip_scan", "用手机扫码，随时查看进度"),
+    # TRANSLATORS: the printed slip's QR caption when the code opens only on the station's Wi-Fi.
+    pgettext_noop("slip_scan_lan", "在服务站连上无线网络后扫码查看进度；此二维码在别处打不开"),
     pgettext_noop("slip_borrowed", "这次借了 {count} 本："),
     pgettext_noop("slip_scan_loans", "用手机扫码，看借的书和还书日期"),
     pgettext_noop("print_slip", "打印凭条"),

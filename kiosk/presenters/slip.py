@@ -18,6 +18,7 @@ from datetime import date
 
 from kiosk.i18n import format_date, tr
 from kiosk.lending import Loan
+from kiosk.presenters.reach import done_reach_note
 
 __all__ = ["SLIP_BOOKS", "Slip", "SlipLine", "loan_slip", "request_slip"]
 
@@ -59,8 +60,10 @@ def request_slip(lang: str, *, site_name: str, phone: str, number: str, category
     if appointment:
         lines.append(SlipLine(tr(lang, "slip_appointment", when=appointment)))
     lines.append(SlipLine(tr(lang, "slip_date", date=format_date(lang, today))))
+    # A slip goes home: say when its code opens only on the station's Wi-Fi (presenters/reach).
+    caption = "slip_scan_lan" if done_reach_note(lang, status_url) else "slip_scan"
     return Slip(heading=site_name, lines=tuple(lines), qr_url=status_url,
-                qr_caption=tr(lang, "slip_scan"), footer=_footer(lang, phone), language=lang)
+                qr_caption=tr(lang, caption), footer=_footer(lang, phone), language=lang)
 
 
 def loan_slip(lang: str, *, site_name: str, phone: str, loans: Sequence[Loan], reader_url: str,

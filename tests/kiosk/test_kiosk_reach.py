@@ -52,3 +52,33 @@ def test_a_district_kiosks_done_screen_has_no_such_note(make_kiosk, tmp_path):
     assert note.text == "" and note.parent.height == 0
     assert qr_codes_on_screen(tmp_path) == [kiosk.flow.receipt.status_url]
     assert kiosk.flow.receipt.status_url.startswith(CENTRE_URL + "/r/")
+
+
+SLIP_WORDS = {"zh_CN": "在服务站连上无线网络后扫码查看进度；此二维码在别处打不开",
+              "en": "Scan on the service point's Wi-Fi to follow it; the code does not open "
+                    "elsewhere"}
+
+
+@pytest.mark.parametrize("language", ["zh_CN", "en"])
+def test_the_printed_slip_says_it_too_as_it_goes_home(language: str, tmp_path) -> None:
+    from datetime import date
+
+    from PIL import Image
+    from pyzbar.pyzbar import ZBarSymbol, decode
+
+    from kiosk.i18n import tr
+    from kiosk.presenters.slip import request_slip
+    from kiosk.printer import draw_slip
+
+    def slip(base: str):  # type: ignore[no-untyped-def]
+        return request_slip(language, site_name="劳动路社区服务站", phone="0731-8888 0000",
+                            number="K1-0042", category="水电维修", status_url=f"{base}/r/abc",
+                            today=date(2026, 12, 3))
+
+    lan = slip(LAN_URL)
+    assert lan.qr_caption == SLIP_WORDS[language]
+    assert slip(CENTRE_URL).qr_caption == tr(language, "slip_scan")
+    picture = draw_slip(lan, font_path="/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
+    picture.save(tmp_path / "slip.png")
+    codes = decode(Image.open(tmp_path / "slip.png").convert("L"), symbols=[ZBarSymbol.QRCODE])
+    assert [c.data.decode() for c in codes] == [f"{LAN_URL}/r/abc"]
