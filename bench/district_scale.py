@@ -192,6 +192,17 @@ def pg_commits(cluster: Any, dbname: str) -> int:
     return int(row[0]) if row else 0
 
 
+def table_writes(cluster: Any, dbname: str) -> dict[str, int]:
+    """Rows inserted, updated and deleted so far, per table (pg_stat_user_tables; the counts
+    reach the view within a second or so of each commit)."""
+    import psycopg
+
+    with psycopg.connect(host="127.0.0.1", port=cluster.port, user=cluster.user,
+                         dbname=dbname, autocommit=True) as conn:
+        return {name: int(n) for name, n in conn.execute(
+            "SELECT relname, n_tup_ins + n_tup_upd + n_tup_del FROM pg_stat_user_tables")}
+
+
 # ------------------------------------------------------------------------------------ phases
 
 def run_kiosks(workdir: Path, plan: dict[str, Any], seconds: float) -> subprocess.Popen[str]:
@@ -274,11 +285,14 @@ def main() -> None:
         print(f"centre up in {time.monotonic() - started:.0f} s", flush=True)
 
         # 1. the district at its real rate: idle, then readings alone, then with the kiosks
+        idle_commits = pg_commits(cluster, "district")
         idle = CpuMeter(parts)
         time.sleep(args.phase_seconds / 4)
         idle_cpu = idle.since()
         idle_s = args.phase_seconds / 4
         commits0 = pg_commits(cluster, "district")
+        idle_commits = commits0 - idle_commits
+        writes0 = table_writes(cluster, "district")
         nodes = spawn(LOAD, "nodes", "--url", broker.url, "--sites", str(args.sites),
                       "--rate", str(real_rate), "--seconds", str(args.phase_seconds * 1.5))
         procs.append(nodes)
@@ -288,6 +302,9 @@ def main() -> None:
         sensing_cpu = meter.since()
         sensing_s = args.phase_seconds / 2
         sensing_commits = pg_commits(cluster, "district") - commits0
+        time.sleep(1.0)  # the statistics collector's delay
+        writes = {k: v - writes0.get(k, 0) for k, v in
+                  table_writes(cluster, "district").items()}
         meter = CpuMeter(parts)
         t0 = time.monotonic()
         http = run_kiosks(workdir, plan, args.phase_seconds)
@@ -301,6 +318,7 @@ def main() -> None:
                                "idle": {k: v / idle_s for k, v in idle_cpu.items()},
                                "sensing": {k: v / sensing_s for k, v in sensing_cpu.items()},
                                "commits": sensing_commits / sensing_s,
+                               "idle_commits": idle_commits / idle_s, "writes": writes,
                                "with_http": {k: v / elapsed for k, v in cpu.items()}}
         exact = "" if stored == int(sent["sent"]) else f"  NOT EXACT: {stored} stored"
         print(f"district: {int(sent['sent'])} readings sent{exact}; {district['filed']} "
@@ -312,8 +330,10 @@ def main() -> None:
             print(f"  CPU, {label} (% of one core): " + ", ".join(
                 f"{k} {v * 100:.1f} %" for k, v in results["district"][key].items()),
                 flush=True)
-        print(f"  PostgreSQL commits, readings only: {sensing_commits / sensing_s:.1f}/s",
-              flush=True)
+        print(f"  PostgreSQL commits: idle {idle_commits / idle_s:.1f}/s, readings only "
+              f"{sensing_commits / sensing_s:.1f}/s; rows written per reading: " + ", ".join(
+                  f"{name} {n / max(1, real_rate * sensing_s):.2f}" for name, n in sorted(
+                      writes.items(), key=lambda kv: -kv[1])[:6] if n), flush=True)
 
         # 2. the catch-up burst, with the kiosks and the staff page still going
         before = stored
