@@ -15,7 +15,7 @@ switches to ``flow.step`` and calls the screen's ``refresh(app)``.
 
 Each module's ``screens()`` lists factories (``partial(HomeScreen, name=Step.HOME)``), and
 :class:`LazyScreens` makes a screen the first time it is asked for (``current = name`` or
-``get_screen(name)``): building all forty at start cost the kiosk about 38 MiB of resident
+``get_screen(name)``): building all 26 at start cost the kiosk about 38 MiB of resident
 memory (widgets, their labels' textures) for screens most residents never open (BENCHMARKS.md,
 Kiosk). A screen once made is kept, so the second visit is as fast as before.
 """
