@@ -414,6 +414,9 @@ class KioskApp(Taps, Assist, Booking, Access, Recorder, App):
             self._dismiss_idle_warning()
             self.flow.home()
             self.sync()
+            # Nobody is at the screen: a good moment to give back the heap the journey's screens
+            # freed (kiosk/heap.py; it can take a few hundred ms, too long inside a tap).
+            release_free_memory()
 
     def _show_idle_warning(self) -> None:
         if self.idle_warning is None:

@@ -71,3 +71,17 @@ def test_without_a_trim_nothing_is_claimed():
 
     assert not release_free_memory(trim)
     assert calls == [0]
+
+
+def test_the_heap_is_given_back_when_the_kiosk_clears_an_abandoned_journey(make_kiosk,
+                                                                            monkeypatch):
+    given_back: list[str] = []
+    kiosk = make_kiosk()
+    monkeypatch.setattr("kiosk.app.release_free_memory",
+                        lambda: given_back.append(str(kiosk.screen)) or True)
+    kiosk.wait_until(lambda: given_back, what="the heap settled a second after start")
+    kiosk.tap_key("water_electric")
+    assert given_back == ["home"]  # a tap never waits for it
+    kiosk.clock.advance(121)  # the resident walked away: warning, then the idle timeout
+    kiosk.wait_until(lambda: kiosk.screen == "home", what="the idle timeout")
+    assert given_back == ["home", "home"]
