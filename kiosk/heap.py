@@ -8,7 +8,8 @@ temporary allocations freed (BENCHMARKS.md, Kiosk). It is the one outside thing 
 module touches, reached through ``ctypes`` and passed in as ``trim`` so tests can replace it.
 
 Where the C library is not glibc (musl, macOS) there is no ``malloc_trim`` and
-:func:`release_free_memory` does nothing. Wired in by ``kiosk.app.KioskApp._settle_heap``.
+:func:`release_free_memory` does nothing. Called by ``kiosk.app.KioskApp``: once start-up has
+settled (``_settle_heap``) and when the idle timeout clears an abandoned journey (``tick``).
 """
 
 from __future__ import annotations
