@@ -35,7 +35,6 @@ from server.api.ratelimit import SlidingWindowLimiter
 from server.api.routes import kiosk_help, lookup, open311, public, sensing, staff, triage
 from server.api.routes import appointments as appointment_routes
 from server.api.routes import recordings as recording_routes
-from server.api.timing import RequestTimer
 from server.api.routes import street as street_routes
 from server.api.timing import RequestTimer
 from server.db import make_engine, session_factory
