@@ -234,7 +234,8 @@ class ServerClient:
         return self._call("GET", "/api/v1/categories")[1]
 
     def get_places(self) -> Any:
-        return self._call("GET", "/api/v1/places")[1]
+        """The places of the kiosk's own site: its key names the site at a district's centre."""
+        return self._call("GET", "/api/v1/places", headers={"X-Kiosk-Key": self._kiosk_key})[1]
 
     def get_slots(self, category: str) -> Any:
         """The raw JSON of ``GET /api/v1/slots?category=…`` (parse it with kiosk.catalog)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime
 from typing import Annotated
@@ -21,6 +22,7 @@ from server.sites.scoping import scope_session
 
 __all__ = ["CurrentUser", "NowDep", "SessionDep", "SettingsDep", "StaffUser", "require_roles"]
 
+log = logging.getLogger(__name__)
 _bearer = HTTPBearer(auto_error=False)
 
 
@@ -133,3 +135,19 @@ def _bearer_from(request: Request) -> HTTPAuthorizationCredentials | None:
 
 
 KioskOrStaff = Annotated[str, Depends(kiosk_or_staff)]
+
+
+def kiosk_if_any(db: SessionDep, settings: SettingsDep,
+                 x_kiosk_key: Annotated[str | None, Header()] = None) -> str | None:
+    """For public reads: a kiosk that sends its key sees its own site's rows (``db`` scoped
+    to it); anyone else, and a key no kiosk has, get None and the public list as before (the
+    read is public: a mistyped key must not leave a kiosk without its places)."""
+    if x_kiosk_key is None:
+        return None
+    site = kiosk_site(db, settings, x_kiosk_key)
+    if site is None:
+        log.warning("a public read sent a kiosk key no site has; answered unscoped")
+    return site
+
+
+KioskIfAny = Annotated[str | None, Depends(kiosk_if_any)]

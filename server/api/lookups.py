@@ -22,7 +22,9 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
+from starlette.concurrency import run_in_threadpool
 
+from server.api.deps import SessionDep, kiosk_site
 from server.api.ratelimit import SlidingWindowLimiter
 from server.errors import NotAuthenticated, Throttled
 from server.settings import ServerSettings
@@ -103,8 +105,9 @@ def _refuse(gate: LookupGate, reason: str, wait: int) -> LookupThrottled:
                            retry_after_s=wait)
 
 
-def lookup_gate(request: Request) -> LookupGate:
-    """Count one lookup from the caller's address; LookupThrottled past either limit."""
+def lookup_gate(request: Request, *, kiosk_checked: bool = False) -> LookupGate:
+    """Count one lookup from the caller's address; LookupThrottled past either limit.
+    ``kiosk_checked``: the caller's X-Kiosk-Key was found to be a site's already."""
     address = request.client.host if request.client else "unknown"
     limits: LookupLimits = request.app.state.lookup_miss_limiter
     kiosk_key = request.headers.get("x-kiosk-key")
@@ -112,7 +115,8 @@ def lookup_gate(request: Request) -> LookupGate:
         gate = LookupGate(request, address, limits.per_address)
     else:
         settings: ServerSettings = request.app.state.settings
-        if not hmac.compare_digest(kiosk_key.encode(), settings.security.kiosk_key.encode()):
+        if not kiosk_checked and not hmac.compare_digest(
+                kiosk_key.encode(), settings.security.kiosk_key.encode()):
             raise NotAuthenticated("wrong kiosk key")
         kiosk = "kiosk:" + hashlib.sha256(kiosk_key.encode()).hexdigest()[:12]
         gate = LookupGate(request, kiosk, limits.per_kiosk)
@@ -124,8 +128,18 @@ def lookup_gate(request: Request) -> LookupGate:
     return gate
 
 
-async def _lookup_gate(request: Request) -> LookupGate:  # no I/O: no worker thread
-    return lookup_gate(request)
+async def _lookup_gate(request: Request, db: SessionDep) -> LookupGate:
+    """The lookup, scoped (server/sites/) to the site of the kiosk asking: the home site's
+    key is checked with no I/O, no worker thread; another site's kiosk key is looked up."""
+    key = request.headers.get("x-kiosk-key")
+    if key is None:
+        return lookup_gate(request)
+    settings: ServerSettings = request.app.state.settings
+    if hmac.compare_digest(key.encode(), settings.security.kiosk_key.encode()):
+        kiosk_site(db, settings, key)  # the home site's: no database read
+    elif await run_in_threadpool(kiosk_site, db, settings, key) is None:
+        raise NotAuthenticated("wrong kiosk key")
+    return lookup_gate(request, kiosk_checked=True)
 
 
 LookupCaller = Annotated[LookupGate, Depends(_lookup_gate)]

@@ -141,6 +141,25 @@ def test_a_kiosk_number_another_site_used_gets_a_new_one(two_sites: TestClient) 
     assert wrong.status_code in (404, 422), wrong.text
 
 
+def test_a_kiosk_sees_its_own_sites_places_and_looks_up_there(two_sites: TestClient) -> None:
+    with two_sites.app.state.sessions() as db:  # type: ignore[attr-defined]
+        key = new_kiosk_key(db, site=db.get(Site, "site-02"),  # type: ignore[arg-type]
+                            now=two_sites.app.state.clock())  # type: ignore[attr-defined]
+        db.commit()
+    theirs = file_request(two_sites, unit_code="S2-B01-U1", contact_phone="13900002222")
+    ours = file_request(two_sites, contact_phone="13900001111")
+    places = two_sites.get("/api/v1/places", headers={"X-Kiosk-Key": key}).json()
+    assert [c["code"] for c in places["compounds"]] == ["S2-C01"]
+    everyone = two_sites.get("/api/v1/places").json()  # a phone: the public list, as before
+    assert "S2-C01" in [c["code"] for c in everyone["compounds"]]
+    found = two_sites.post("/api/v1/requests/lookup", headers={"X-Kiosk-Key": key},
+                           json={"number": theirs["number"], "phone_last4": "2222"})
+    assert found.status_code == 200, found.text
+    other = two_sites.post("/api/v1/requests/lookup", headers={"X-Kiosk-Key": key},
+                           json={"number": ours["number"], "phone_last4": "1111"})
+    assert other.status_code == 404  # site A's request is not found at site B's kiosk
+
+
 def test_another_sites_tank_log_is_not_found(two_sites: TestClient) -> None:
     with two_sites.app.state.sessions() as db:  # type: ignore[attr-defined]
         db.add(Tank(asset_id="s2-tank-1", site_id="site-02", name="二号站水箱",

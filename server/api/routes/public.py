@@ -10,7 +10,7 @@ from sqlalchemy.orm import selectinload
 
 from foundation.reach import links_reachable
 from server.api import schemas
-from server.api.deps import NowDep, SessionDep, SettingsDep
+from server.api.deps import KioskIfAny, NowDep, SessionDep, SettingsDep
 from server.api.facility import FacilityDeskDep, link_facility_report
 from server.api.filing import FilingCaller
 from server.api.health import probe_disk, probe_folders
@@ -63,7 +63,9 @@ def categories(db: SessionDep) -> schemas.CategoriesPublic:
 
 
 @router.get("/api/v1/places", response_model=schemas.PlacesPublic, tags=["public"])
-def places(db: SessionDep) -> schemas.PlacesPublic:
+def places(db: SessionDep, _kiosk: KioskIfAny) -> schemas.PlacesPublic:
+    """Every compound, building and unit; a kiosk sending its X-Kiosk-Key gets its own
+    site's (server/sites/)."""
     compounds = db.scalars(
         select(Compound).order_by(Compound.code)
         .options(selectinload(Compound.buildings).selectinload(Building.units))
