@@ -1,7 +1,7 @@
 """A simulated district of 200 service points on one centre, on this machine: what the centre
 holds, and what each site costs it.
 
-    .venv/bin/python bench/district_scale.py                  # 200 sites, about 3 minutes
+    .venv/bin/python bench/district_scale.py                  # 200 sites, 3-6 minutes
     .venv/bin/python bench/district_scale.py --sites 50 --phase-seconds 20
 
 The centre is real: one Mosquitto (the central broker), two ``servicepoint server`` replicas
@@ -232,7 +232,7 @@ def main() -> None:
     parser.add_argument("--phase-seconds", type=float, default=40.0)
     parser.add_argument("--filing-rate", type=float, default=2.0, help="filings/s, all kiosks")
     parser.add_argument("--page-rate", type=float, default=2.0, help="staff page reads/s")
-    parser.add_argument("--burst", type=int, default=20_000)
+    parser.add_argument("--burst", type=int, default=10_000)
     args = parser.parse_args()
 
     from _district_load import site_ids
