@@ -404,7 +404,8 @@ def main() -> None:
                   for k in d["idle"]}
     print("\nper site's sensors at the district rate, above idle (thousandths of a core): "
           + ", ".join(f"{k} {v:.3f}" for k, v in per_site.items())
-          + f"; PostgreSQL commits {d['commits'] / args.sites:.3f}/s per site")
+          + f"; PostgreSQL commits {(d['commits'] - d['idle_commits']) / args.sites:.3f}/s per "
+          f"site, {(d['commits'] - d['idle_commits']) / real_rate:.1f} per reading")
     print("idle centre (thousandths of a core): "
           + ", ".join(f"{k} {v * 1000:.0f}" for k, v in d["idle"].items()))
     print(f"per kiosk filing (with {args.page_rate / args.filing_rate:.0f} staff page read(s) "
