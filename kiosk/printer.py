@@ -30,14 +30,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Protocol
-
-from PIL import Image, ImageDraw, ImageFont
+from typing import TYPE_CHECKING, Any, Protocol
 
 from kiosk.errors import KioskError
 from kiosk.presenters.slip import Slip
 from kiosk.qr import qr_image
 from kiosk.settings import KioskSettings
+
+if TYPE_CHECKING:
+    from PIL import Image, ImageDraw
 
 __all__ = ["EscposSlipPrinter", "PaperOut", "PngSlipPrinter", "PrinterError", "PrinterOffline",
            "SlipPrinter", "draw_slip", "printer_from_settings"]
@@ -65,6 +66,10 @@ class SlipPrinter(Protocol):
 
 
 def _font(path: Path | str | None, size: int) -> Any:
+    # Pillow's font and drawing modules load FreeType and HarfBuzz (about 1.3 MiB resident):
+    # imported when a slip is drawn, not at the kiosk's start (BENCHMARKS.md, Kiosk).
+    from PIL import ImageFont
+
     if path is not None and Path(path).is_file():
         return ImageFont.truetype(str(path), size)
     log.warning("slip font %s not found; Chinese will not print", path)
@@ -107,6 +112,8 @@ def _pieces(text: str) -> list[str]:
 def draw_slip(slip: Slip, *, font_path: Path | str | None, width: int = 384) -> Image.Image:
     """The slip as a black-and-white picture ``width`` dots wide (384 for 58 mm paper, 576 for
     80 mm): the heading, the lines (the number twice the size), the QR code, the footer."""
+    from PIL import Image, ImageDraw
+
     margin = width // 24
     inner = width - 2 * margin
     body, big, heading = (_font(font_path, width // n) for n in (16, 8, 14))
