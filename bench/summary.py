@@ -51,14 +51,18 @@ def read(paths: list[Path]) -> tuple[list[tuple[str, dict[str, str]]], list[str]
     machines: list[str] = []
     for path in paths:
         found = 0
+        label = path.stem
         for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
             if line.startswith("machine: "):
-                machine = line.removeprefix("machine: ").split("; load average")[0]
+                machine, _, load = line.removeprefix("machine: ").partition(
+                    "; load average at start ")
                 if machine not in machines:
                     machines.append(machine)
+                if load:  # the 1-minute load when it started: the machine may be shared
+                    label = f"{path.stem} (load {load.split(',')[0]})"
             fields = parse_summary_line(line)
             if fields is not None:
-                rows.append((path.stem, fields))
+                rows.append((label, fields))
                 found += 1
         if not found:
             silent.append(path.stem)
@@ -66,7 +70,8 @@ def read(paths: list[Path]) -> tuple[list[tuple[str, dict[str, str]]], list[str]
 
 
 def table(rows: list[tuple[str, dict[str, str]]]) -> list[str]:
-    out = ["| bench | figure | value | same-run reference | ratio | target | met |",
+    out = ["| bench (load at its start) | figure | value | same-run reference | ratio | target "
+           "| met |",
            "|---|---|---|---|---|---|---|"]
     for bench, f in rows:
         unit = "" if f.get("unit") == "-" else f.get("unit", "")
