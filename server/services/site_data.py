@@ -53,6 +53,9 @@ from server.models import (
 from server.place_locations import PlaceLocation
 from server.security import hash_password, verify_password
 from server.services.people import deactivate_volunteer, reactivate_volunteer
+from server.sites.models import Site
+from server.sites.rules import SiteScope
+from server.sites.scoping import scope_of, scope_session
 
 SEED = "servicepoint seed"  # who the audit log names for changes the site file made
 
@@ -307,6 +310,11 @@ def _set_active(db: Session, volunteer: Volunteer, *, wanted: bool, was: bool) -
 
 
 def apply_site_data(db: Session, *, data: SiteData) -> LoadReport:
+    # A district's file for one site (``site_id``, a row of ``sites``) loads into that site:
+    # its places, squads and people take its id and match only its rows (server/sites/). A
+    # site the database does not know keeps today's way: rows take the home site.
+    if scope_of(db) is None and db.get(Site, data.site_id) is not None:
+        scope_session(db, SiteScope(sites=frozenset({data.site_id}), acting=data.site_id))
     report = LoadReport()
     squads: dict[str, Squad] = {}
     for s in data.squad:

@@ -265,3 +265,15 @@ def test_the_migration_places_an_installed_pis_rows_under_its_site(tmp_path) -> 
     with engine.begin() as connection, pytest.raises(DatabaseError, match="append-only"):
         connection.exec_driver_sql("UPDATE audit_entries SET note = 'tampered'")  # still guarded
     engine.dispose()
+
+
+def test_a_site_file_naming_a_known_site_loads_into_that_site(two_sites: TestClient) -> None:
+    from server.services.site_data import SiteData, SquadSpec, apply_site_data
+
+    with two_sites.app.state.sessions() as db:  # type: ignore[attr-defined]
+        apply_site_data(db, data=SiteData(site_id="site-02", squad=[
+            SquadSpec(code="S2-SQ1", name="二号站第一小分队")]))
+        db.commit()
+    with two_sites.app.state.sessions() as db:  # type: ignore[attr-defined]
+        assert db.scalars(select(Squad.site_id).where(Squad.code == "S2-SQ1")).one() \
+            == "site-02"
