@@ -46,7 +46,7 @@ def _stored(replica_url: str) -> float:
 
 @pytest.mark.broker
 @pytest.mark.postgres
-def test_an_uplink_cut_loses_nothing_and_racing_replicas_raise_each_ticket_once(
+def test_each_sites_kiosk_and_node_reach_the_centre_under_their_site_and_a_cut_loses_nothing(
         district: District) -> None:
     started = time.monotonic()
 
