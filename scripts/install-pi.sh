@@ -4,6 +4,8 @@
 #
 #   sudo scripts/install-pi.sh              install; after `git pull`, run it again to update
 #   sudo scripts/install-pi.sh --no-kiosk   no touchscreen: no kiosk service, no Kivy
+#   sudo scripts/install-pi.sh --public-url URL   the QR codes' https address (a centre's or a
+#                                           tunnel's); without it, this Pi's, on its Wi-Fi only
 #   scripts/install-pi.sh --dry-run         only show what it would do; changes nothing
 #   scripts/install-pi.sh --root DIR --keep-venv   install into DIR as if it were / (for tests):
 #                                           commands that would change this machine (apt,
@@ -11,10 +13,10 @@
 #                                           DIR/install-commands.log instead; --keep-venv uses
 #                                           the program already in DIR/opt/servicepoint/venv
 #
-# It is safe to run again: passwords and secrets made the first time are kept, settings files you
-# edited are kept (a newer shipped version is put beside them as FILE.new), and nothing is
-# installed twice. Every step says what it did; a summary comes at the end. A copy of everything
-# it prints goes to /var/log/servicepoint/install.log. Step-by-step guide: docs/DEPLOYMENT.md.
+# It is safe to run again: secrets made the first time, settings files you edited (a newer shipped
+# version goes beside them as FILE.new) and the QR codes' address (unless --public-url is given)
+# are kept, and nothing is installed twice. Every step says what it did, with a summary at the end,
+# all copied to /var/log/servicepoint/install.log. Step-by-step guide: docs/DEPLOYMENT.md.
 set -euo pipefail
 
 # Longer than the house's 400 lines on purpose: an installer reads best top to bottom in the
@@ -39,15 +41,19 @@ REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 dry_run=0
 with_kiosk=1
 keep_venv=0
+public_url_given=""
 # Every path this script writes is "$R<path>": R is empty on a Pi, DIR with --root. What goes
 # inside the files (units, env files, the wrapper) is always the path on the Pi, without R.
 R=""
-usage() { sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,19p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 while [ "$#" -gt 0 ]; do
     case "$1" in
         --dry-run) dry_run=1 ;;
         --no-kiosk) with_kiosk=0 ;;
         --keep-venv) keep_venv=1 ;;
+        --public-url)
+            [ "$#" -ge 2 ] || { printf -- '--public-url needs an address (https://...)\n' >&2; exit 2; }
+            public_url_given="${2%/}"; shift ;;
         --root)
             [ "$#" -ge 2 ] || { printf -- '--root needs a folder\n' >&2; exit 2; }
             R="$(mkdir -p "$2" && cd "$2" && pwd)"; shift ;;
@@ -56,6 +62,34 @@ while [ "$#" -gt 0 ]; do
     esac
     shift
 done
+
+# Refuse, before anything changes, an address phones elsewhere could not open: the doctor's own
+# judgement (foundation/reach.py, pure, read from this checkout with the system's python3).
+if [ -n "$public_url_given" ]; then
+    why_not="$(python3 -B - "$REPO" "$public_url_given" <<'PY'
+import sys
+sys.path.insert(0, sys.argv[1])
+from foundation.reach import lan_only_reason
+url = sys.argv[2]
+problems = []
+if not url.isprintable() or any(c in url for c in ' "\\#'):
+    problems.append("not a web address")
+if not url.startswith("https://"):
+    problems.append("not https")
+reason = lan_only_reason(url)
+if reason is not None:
+    problems.append(reason)
+print("; ".join(problems))
+PY
+)"
+    if [ -n "$why_not" ]; then
+        printf -- '--public-url %s is refused (%s): phones elsewhere could not open the QR codes. Give the https\n' \
+            "$public_url_given" "$why_not" >&2
+        printf 'address of the centre or of a tunnel to this Pi (docs/DEPLOYMENT.md, District), or\n' >&2
+        printf 'leave --public-url out: the codes then open on this service point'"'"'s Wi-Fi only.\n' >&2
+        exit 2
+    fi
+fi
 
 summary=()
 step() { printf '\n==> %s\n' "$*"; }
@@ -158,6 +192,49 @@ except (OSError, KeyError, TypeError):
     node = default
 print(node)
 PY
+}
+
+# toml_set SRC DEST SECTION KEY=VALUE...: SRC with those keys of [SECTION] set, written to DEST
+# (may be SRC). Only those lines change, so the file's comments and its other edits stay; true
+# and false are booleans, anything else a string. A result TOML cannot read is never written.
+toml_set() {
+    python3 - "$@" <<'PY'
+import json, re, sys, tomllib
+src, dest, section, *pairs = sys.argv[1:]
+lines = open(src, encoding="utf-8").read().splitlines()
+start = next((i for i, line in enumerate(lines) if line.strip() == f"[{section}]"), None)
+if start is None:
+    lines += ["", f"[{section}]"]
+    start = len(lines) - 1
+end = next((i for i in range(start + 1, len(lines)) if lines[i].lstrip().startswith("[")),
+           len(lines))
+for pair in pairs:
+    key, value = pair.split("=", 1)
+    line = f"{key} = {value if value in ('true', 'false') else json.dumps(value)}"
+    found = [i for i in range(start + 1, end) if re.match(rf"\s*{re.escape(key)}\s*=", lines[i])]
+    if found:
+        lines[found[0]] = line
+    else:
+        keys = [i for i in range(start + 1, end) if re.match(r"\s*[A-Za-z0-9_-]+\s*=", lines[i])]
+        lines.insert((keys[-1] if keys else start) + 1, line)
+        end += 1
+text = "\n".join(lines) + "\n"
+tomllib.loads(text)
+with open(dest, "w", encoding="utf-8") as out:
+    out.write(text)
+PY
+}
+
+# lan_address: this machine's first IPv4 address on its network (hostname -I), empty when it has
+# none; with --root, SERVICEPOINT_TEST_LAN_IP stands in, so tests never depend on this machine.
+lan_address() {
+    local address
+    if [ -n "$R" ] && [ -n "${SERVICEPOINT_TEST_LAN_IP:-}" ]; then
+        printf '%s' "$SERVICEPOINT_TEST_LAN_IP"; return 0
+    fi
+    for address in $(hostname -I 2>/dev/null || true); do
+        case "$address" in *:*) ;; *) printf '%s' "$address"; return 0 ;; esac
+    done
 }
 
 # ------------------------------------------------------------------------------------------------
@@ -279,7 +356,7 @@ fi
 run install -d -m 0755 "$R$OPT/docs"
 for doc in "$REPO"/docs/*.md; do replace_file "$doc" "$R$OPT/docs/$(basename "$doc")" 0644; done
 wrapper_tmp="$(mktemp)"
-trap 'rm -f "$wrapper_tmp" "${acl_tmp:-}"' EXIT
+trap 'rm -f "$wrapper_tmp" "${acl_tmp:-}" "${settings_tmp:-}" "${left_tmp:-}"' EXIT
 cat > "$wrapper_tmp" <<EOF
 #!/bin/sh
 # servicepoint as the service user, with the deployment's settings and secrets ($ETC/env).
@@ -300,9 +377,80 @@ run install -d -m 0751 -o root -g "$SP_USER" "$R$ETC"
 for file in "$REPO"/config/*.toml; do
     name="$(basename "$file")"
     [ "$name" = demo-site.toml ] && continue  # demo people and passwords do not belong on a site
-    mode=0640; [ "$name" = servicepoint.toml ] && mode=0644
-    install_file "$file" "$R$ETC/$name" "$mode" "$SP_USER"
+    [ "$name" = servicepoint.toml ] && continue  # below, with the address phones open
+    install_file "$file" "$R$ETC/$name" 0640 "$SP_USER"
 done
+# The address the QR codes carry (http.public_url). The shipped one, http://127.0.0.1:8080, opens
+# on no phone at all. --public-url gives the https address of a centre or of a tunnel to this Pi;
+# without it the Pi serves its own Wi-Fi: its address there, the server listening on it, and
+# http.lan_only = true (the doctor then warns instead of failing). An address set before (in the
+# file, or SERVICEPOINT_HTTP__PUBLIC_URL in env) is kept unless --public-url is given.
+shipped_settings="$REPO/config/servicepoint.toml"
+installed_settings="$R$ETC/servicepoint.toml"
+current_settings="$shipped_settings"; [ -f "$installed_settings" ] && current_settings="$installed_settings"
+shipped_url="$(toml_get "$shipped_settings" http.public_url "")"
+# "URL HOST LAN_ONLY" as a settings file has them ([http] public_url, host, lan_only).
+http_now() {
+    printf '%s %s %s' "$(toml_get "$1" http.public_url http://127.0.0.1:8080)" "$(toml_get "$1" http.host 127.0.0.1)" \
+        "$(toml_get "$1" http.lan_only false | tr '[:upper:]' '[:lower:]')"
+}
+read -r public_url listen lan_only <<< "$(http_now "$current_settings")"
+port="$(env_value "$R$ETC/env" SERVICEPOINT_HTTP__PORT)"
+[ -n "$port" ] || port="$(toml_get "$current_settings" http.port 8080)"
+env_url="$(env_value "$R$ETC/env" SERVICEPOINT_HTTP__PUBLIC_URL)"
+if [ -n "$public_url_given" ]; then
+    public_url="$public_url_given" lan_only=false
+elif [ -n "$env_url" ]; then
+    public_url="$env_url"
+    note "public_url $env_url (SERVICEPOINT_HTTP__PUBLIC_URL in $ETC/env) is kept"
+elif [ "$public_url" != "$shipped_url" ]; then
+    note "public_url $public_url (set in $ETC/servicepoint.toml) is kept"
+elif address="$(lan_address)" && [ -n "$address" ]; then
+    public_url="http://$address:$port" lan_only=true
+    # The server listens on the Wi-Fi too, not only for the kiosk on this Pi.
+    case "$listen" in 127.*|localhost|::1) listen=0.0.0.0 ;; esac
+else
+    warn "this machine has no network address yet, so the QR codes cannot point at it: connect it to the service point's network and run the installer again (or give --public-url)"
+fi
+settings_tmp="$(mktemp)" left_tmp="$(mktemp)"
+toml_set "$shipped_settings" "$settings_tmp" http "host=$listen" "public_url=$public_url" "lan_only=$lan_only"
+# An installed file nobody edited is the shipped one, with the address a run of this installer
+# gave it (or none, from an installer before --public-url): replaced, not kept as an edit.
+unedited=0
+if [ -f "$installed_settings" ]; then
+    read -r was_url was_host was_lan_only <<< "$(http_now "$installed_settings")"
+    toml_set "$shipped_settings" "$left_tmp" http "host=$was_host" "public_url=$was_url" "lan_only=$was_lan_only"
+    if cmp -s "$shipped_settings" "$installed_settings" || cmp -s "$left_tmp" "$installed_settings"; then
+        unedited=1
+    fi
+fi
+if [ "$unedited" -eq 1 ] && ! cmp -s "$settings_tmp" "$installed_settings"; then
+    run install -m 0644 -o root -g "$SP_USER" "$settings_tmp" "$installed_settings"
+    did "wrote $ETC/servicepoint.toml"
+else
+    install_file "$settings_tmp" "$installed_settings" 0644 "$SP_USER"
+fi
+# A file edited on the Pi keeps every edit but the address the QR codes carry.
+if [ -f "$installed_settings" ] && [ "$(http_now "$installed_settings")" != "$public_url $listen $lan_only" ]; then
+    if [ "$dry_run" -eq 1 ]; then
+        note "would set [http] public_url, host and lan_only in $ETC/servicepoint.toml"
+    else
+        toml_set "$installed_settings" "$installed_settings" http "host=$listen" "public_url=$public_url" "lan_only=$lan_only"
+        did "set [http] public_url = $public_url, host = $listen, lan_only = $lan_only in $ETC/servicepoint.toml"
+    fi
+fi
+if [ -n "$public_url_given" ] && [ -n "$env_url" ] && [ "$env_url" != "$public_url" ]; then
+    # The environment overrides the file: the line in env must say the same, or the server and
+    # the doctor would go on using the old address.
+    if [ "$dry_run" -eq 1 ]; then
+        note "would set SERVICEPOINT_HTTP__PUBLIC_URL=$public_url in $ETC/env"
+    else
+        env_tmp="$(grep -v '^SERVICEPOINT_HTTP__PUBLIC_URL=' "$R$ETC/env"; printf 'SERVICEPOINT_HTTP__PUBLIC_URL=%s' "$public_url")"
+        printf '%s\n' "$env_tmp" > "$R$ETC/env"  # in place: the file keeps its owner and mode
+        did "set SERVICEPOINT_HTTP__PUBLIC_URL=$public_url in $ETC/env"
+    fi
+fi
+note "QR codes: $public_url (lan_only = $lan_only)"
 # An install from before the kiosk had its own user made it 0640: the kiosk must read it too.
 run chmod 0644 "$R$ETC/servicepoint.toml"
 # Read the ids from the installed files (or the shipped ones on a dry run).
@@ -472,8 +620,22 @@ if [ "$dry_run" -eq 1 ]; then
     note "would run: $WRAPPER doctor"
 elif [ -n "$R" ]; then
     note "not run (--root): $WRAPPER doctor"
-elif ! "$WRAPPER" doctor; then
-    warn "servicepoint doctor found problems (above); each line says how to fix it"
+else
+    # The doctor asks the server's /healthz: give a server that was just restarted time to answer.
+    probe_host=127.0.0.1
+    case "$listen" in 0.0.0.0|127.*|localhost|::|::1) ;; *) probe_host="$listen" ;; esac
+    python3 - "http://$probe_host:$port/healthz" <<'PY' || note "the server does not answer yet on port $port"
+import sys, time, urllib.request
+for _ in range(60):
+    try:
+        urllib.request.urlopen(sys.argv[1], timeout=2).close()
+        break
+    except OSError:
+        time.sleep(1)
+else:
+    sys.exit(1)
+PY
+    "$WRAPPER" doctor || warn "servicepoint doctor found problems (above); each line says how to fix it"
 fi
 
 printf '\n==> Done. What this run did:\n'
@@ -487,3 +649,12 @@ Next:
   - logs: journalctl -u servicepoint-server -e   (also -broker, -sensors; add -f to follow)
   - guide: $OPT/docs/DEPLOYMENT.md
 EOF
+if [ "$lan_only" = true ]; then
+    cat <<EOF
+
+The QR codes open $public_url.
+Phones can open the QR codes only on this service point's Wi-Fi. To let a resident's daughter in
+another city open them, see docs/DEPLOYMENT.md (district / reverse tunnel; on this Pi:
+$OPT/docs/DEPLOYMENT.md), then run this installer again with --public-url https://<that address>.
+EOF
+fi
