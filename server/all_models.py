@@ -6,6 +6,7 @@ import server.appointments.models  # noqa: F401
 import server.audit_log  # noqa: F401
 import server.district_records  # noqa: F401
 import server.equipment.models  # noqa: F401
+import server.kiosk_heartbeats  # noqa: F401
 import server.library.models  # noqa: F401
 import server.models  # noqa: F401
 import server.open311.models  # noqa: F401

@@ -32,8 +32,9 @@ from server.api.errors import install_error_handlers
 from server.api.filing import filing_limiters
 from server.api.lookups import lookup_miss_limiter
 from server.api.ratelimit import SlidingWindowLimiter
-from server.api.routes import kiosk_help, lookup, open311, public, sensing, staff, triage
 from server.api.routes import appointments as appointment_routes
+from server.api.routes import kiosk_heartbeat as heartbeat_routes
+from server.api.routes import kiosk_help, lookup, open311, public, sensing, staff, triage
 from server.api.routes import recordings as recording_routes
 from server.api.routes import street as street_routes
 from server.api.timing import RequestTimer
@@ -44,6 +45,7 @@ from server.rules import load_rules_config
 from server.sensing.metrics import Metrics, outbox_depths, watch_pool
 from server.sensing.services import site_overview
 from server.services.categories import load_category_specs, sync_categories
+from server.services.kiosk_heartbeats import kiosk_gauges
 from server.services.notices import NoticeCourier
 from server.services.site_profile import SiteFactsCache
 from server.services.sites import HomeSite, ensure_home_site
@@ -141,6 +143,8 @@ def create_app(settings: ServerSettings, *, engine: Engine | None = None,
     metrics = Metrics()
     watch_pool(engine, metrics)  # /metrics: database pool waits
     metrics.add_collector(outbox_depths(sessions))  # /metrics: the outbox, read when scraped
+    # /metrics: kiosks' heartbeats, aged by app.state.clock (a test may move it)
+    metrics.add_collector(kiosk_gauges(sessions, lambda: app.state.clock()))
     ingest = (ingest_factory(sessions=sessions, clock=clock, metrics=metrics)
               if ingest_factory else None)
     courier = (NoticeCourier.from_settings(settings, sessions=sessions, notifier=notifier,
@@ -203,6 +207,7 @@ def create_app(settings: ServerSettings, *, engine: Engine | None = None,
     install_error_handlers(app)
     app.include_router(lookup.router)  # before public's /api/v1/requests routes
     app.include_router(kiosk_help.router)  # 呼叫工作人员 (server/services/kiosk_help.py)
+    app.include_router(heartbeat_routes.router)  # each kiosk's minute heartbeat
     app.include_router(public.router)
     app.include_router(appointment_routes.router)  # the slots of services by appointment
     app.include_router(recording_routes.router)  # a request's spoken description, from the kiosk

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from server.lifecycle import OPEN_STATUSES
 from server.models import Ticket
+from server.services.kiosk_heartbeats import kiosk_lines
 
 __all__ = ["site_status"]
 
@@ -33,6 +34,8 @@ def site_status(db: Session, *, now: datetime, site_id: str,
              "created_at": t.created_at.isoformat()} for t in open_tickets
         ],
         "alerts": [],
+        # Each kiosk's latest heartbeat, with "silent" and "holding" warnings for staff.
+        "kiosks": kiosk_lines(db, now=now),
     }
     if extra is not None:
         status.update(extra(db, now))

@@ -29,6 +29,7 @@ from markupsafe import Markup
 from server.api.deps import NowDep, SessionDep, SettingsDep
 from server.errors import Invalid, NotFound
 from server.models import User
+from server.services.kiosk_heartbeats import kiosk_lines
 from server.web.charts import level_chart, summarise
 from server.web.common import (
     CsrfChecked,
@@ -69,10 +70,12 @@ def _tz(settings: Any) -> ZoneInfo:
 def site_page(request: Request, db: SessionDep, now: NowDep, settings: SettingsDep,
               user: WebDispatcher) -> Response:
     s = sensing()
+    kiosks = kiosk_lines(db, now=now)  # each kiosk's latest heartbeat, sensors or not
     if s is None:
-        return render(request, "site.html", {"ready": False}, user=user)
+        return render(request, "site.html", {"ready": False, "kiosks": kiosks}, user=user)
     overview = s.site_overview(db, now=now, rules=request.app.state.rules)
     return render(request, "site.html", {
+        "kiosks": kiosks,
         "ready": True, "tanks": overview.get("tanks", []),
         "nodes": overview.get("nodes", []), "alerts": overview.get("alerts", []),
         "register": s.extinguisher_register(db, now=now, rules=request.app.state.rules),
