@@ -294,6 +294,12 @@ class ServerClient:
 
     def send_recording(self, client_id: str, wav: bytes) -> Any:
         """``POST /api/v1/requests/<client id>/recording``: a request's spoken description,
+    def send_heartbeat(self, body: dict[str, Any]) -> Any:
+        """``POST /api/v1/kiosk/heartbeat``: alive, and what the outbox holds
+        (kiosk/heartbeat.py)."""
+        return self._call("POST", "/api/v1/kiosk/heartbeat", json=body,
+                          headers={"X-Kiosk-Key": self._kiosk_key})[1]
+
         after its filing (kiosk/recorder.py's spool retries it); ServerRefused 404 while the
         request has not reached the server."""
         return self._call("POST", f"/api/v1/requests/{client_id}/recording", content=wav,

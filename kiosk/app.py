@@ -50,6 +50,7 @@ from kiosk.errands import Catalog, Errands
 from kiosk.errors import KioskError, ServerRefused, ServerUnavailable
 from kiosk.flow import Flow, IdlePhase, LibraryCall, Receipt, Step
 from kiosk.heap import release_free_memory
+from kiosk.heartbeat import Heartbeat
 from kiosk.i18n import format_clock, tr
 from kiosk.lending import Refusal
 from kiosk.microphone import microphone_from_settings
@@ -131,6 +132,9 @@ class KioskApp(Taps, Assist, Booking, Access, Recorder, App):
         self.outbox_damaged = aside.name if aside is not None else ""
         self.courier = Courier(self.client, self.outbox, public_url=settings.http.public_url,
                                returns=self.returns)
+        # Alive, and what the outbox holds, every minute on a thread of its own (kiosk/heartbeat.py)
+        self.heartbeat = Heartbeat(self.client, self.outbox, kiosk_id=kiosk.kiosk_id,
+                                   place=kiosk.place, outbox_damaged=bool(aside))
         self.errands = Errands(self.client, self.courier, folder=folder,
                                on_ui=lambda run: Clock.schedule_once(lambda _dt: run()))
         self.setup_assist(self.client, folder)  # the slip, 呼叫工作人员, 查进度 (kiosk/assist.py)
@@ -183,6 +187,7 @@ class KioskApp(Taps, Assist, Booking, Access, Recorder, App):
             Clock.schedule_interval(lambda dt: self._retry_outbox(), OUTBOX_RETRY_S),
         ]
         self.sync()
+        self.heartbeat.start()
         self.start_recorder()
         self.fetch_catalog()
         Clock.schedule_once(self._settle_heap, HEAP_SETTLE_S)
@@ -217,6 +222,7 @@ class KioskApp(Taps, Assist, Booking, Access, Recorder, App):
         self.shutdown_assist()
         self.shutdown_booking()
         self.shutdown_recorder()
+        self.heartbeat.stop()  # before the client and outbox it uses close
         self.client.close()
         self.outbox.close()
         self.returns.close()

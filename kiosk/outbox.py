@@ -157,6 +157,14 @@ class _KeptTable(Generic[T]):
             return int(self._db.execute(
                 f"SELECT COUNT(*) FROM {self._TABLE} WHERE state = 'pending'").fetchone()[0])
 
+    def oldest_pending_at(self) -> datetime | None:
+        """When the oldest row still to send was kept (None: nothing waits); the heartbeat's
+        ``oldest_queued_s`` (kiosk/heartbeat.py)."""
+        with self._lock:
+            first = self._db.execute(
+                f"SELECT min(created_at) FROM {self._TABLE} WHERE state = 'pending'").fetchone()
+        return datetime.fromisoformat(first[0]) if first and first[0] else None
+
     def _set_rejected(self, client_id: str, reason: str) -> None:
         with self._lock:
             self._db.execute(
