@@ -292,14 +292,14 @@ class ServerClient:
                           json={"kiosk_id": kiosk_id, "place": place, "screen": screen},
                           headers={"X-Kiosk-Key": self._kiosk_key})[1]
 
-    def send_recording(self, client_id: str, wav: bytes) -> Any:
-        """``POST /api/v1/requests/<client id>/recording``: a request's spoken description,
     def send_heartbeat(self, body: dict[str, Any]) -> Any:
         """``POST /api/v1/kiosk/heartbeat``: alive, and what the outbox holds
         (kiosk/heartbeat.py)."""
         return self._call("POST", "/api/v1/kiosk/heartbeat", json=body,
                           headers={"X-Kiosk-Key": self._kiosk_key})[1]
 
+    def send_recording(self, client_id: str, wav: bytes) -> Any:
+        """``POST /api/v1/requests/<client id>/recording``: a request's spoken description,
         after its filing (kiosk/recorder.py's spool retries it); ServerRefused 404 while the
         request has not reached the server."""
         return self._call("POST", f"/api/v1/requests/{client_id}/recording", content=wav,
