@@ -185,3 +185,28 @@ def test_a_rerun_keeps_the_address_someone_set_and_another_pis_address_changes_n
     assert "public_url https://sp.tunnel.example.cn" in done.stdout and "is kept" in done.stdout
     assert installed_deployment(root).server.http.public_url == "https://sp.tunnel.example.cn"
     assert not (root / "etc/servicepoint/servicepoint.toml.new").exists()
+    # Later the centre gives the Pi its address: --public-url replaces the one set by hand and
+    # keeps the file's other edits (the newer shipped file goes beside it, as for any edit).
+    settings_file.write_text(settings_file.read_text().replace("session_hours = 12",
+                                                               "session_hours = 10"))
+    install_into(root, "--public-url", "https://sp.example.org")
+    settings = installed_deployment(root)
+    assert settings.server.http.public_url == "https://sp.example.org"
+    assert settings.server.http.lan_only is False
+    assert settings.server.security.session_hours == 10
+    assert (root / "etc/servicepoint/servicepoint.toml.new").exists()
+
+
+def test_public_url_given_replaces_the_one_in_the_servers_env_file(tmp_path: Path) -> None:
+    """The environment overrides the settings file: a centre replica's installer put the
+    address in /etc/servicepoint/env (docs/DEPLOYMENT.md, District)."""
+    root = tmp_path / "pi"
+    install_into(root)
+    env_file = root / "etc/servicepoint/env"
+    env_file.write_text(env_file.read_text() + "SERVICEPOINT_HTTP__PUBLIC_URL=https://old.example.cn\n")
+    install_into(root, "--public-url", "https://sp.example.org")
+    assert installed_deployment(root).server.http.public_url == "https://sp.example.org"
+    lines = env_file.read_text().splitlines()
+    assert "SERVICEPOINT_HTTP__PUBLIC_URL=https://sp.example.org" in lines
+    assert not any("old.example.cn" in line for line in lines)
+    assert any(line.startswith("SERVICEPOINT_SECRET_KEY=") for line in lines)
