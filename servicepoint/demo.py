@@ -219,7 +219,9 @@ def main(argv: list[str]) -> int:
     # The channels the story's people read (squad 1's group, 建国's robot, the resident's SMS)
     # point at the board, which prints each notice the server's notice loop sends.
     board = None if args.no_story else NoticeBoard(_say)
-    server = Child("server", [*python, "server", "--port", str(http_port)],
+    # One server process is plenty for the demo and leaves Ctrl-C one process to stop (with two
+    # workers, tests/servicepoint/test_demo.py found the server's process group still there).
+    server = Child("server", [*python, "server", "--port", str(http_port), "--workers", "1"],
                    workdir / "logs" / "server.log", {**env, **(board.channels() if board else {})})
     children.append(server)
     with_sensors = broker is not None and not args.no_sensors and _has_module("sensors.cli")
