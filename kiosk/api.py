@@ -238,8 +238,10 @@ class ServerClient:
         return self._call("GET", "/api/v1/places", headers={"X-Kiosk-Key": self._kiosk_key})[1]
 
     def get_slots(self, category: str) -> Any:
-        """The raw JSON of ``GET /api/v1/slots?category=…`` (parse it with kiosk.catalog)."""
-        return self._call("GET", "/api/v1/slots", params={"category": category})[1]
+        """The raw JSON of ``GET /api/v1/slots?category=…`` (parse it with kiosk.catalog): its
+        own site's times, which its key names at a district's centre."""
+        return self._call("GET", "/api/v1/slots", params={"category": category},
+                          headers={"X-Kiosk-Key": self._kiosk_key})[1]
 
     def file_request(self, body: dict[str, Any]) -> FiledRequest:
         """POST /api/v1/requests. A retry with the same client_id returns the first filing.

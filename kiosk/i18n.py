@@ -304,6 +304,7 @@ SOURCE: dict[str, str] = dict((
     pgettext_noop("lookup_volunteer", "志愿者：{name}"),
     pgettext_noop("lookup_no_volunteer", "志愿者：还没有人接单"),
     pgettext_noop("lookup_filed", "提交日期：{date}"),
+    pgettext_noop("lookup_appointment", "预约时间 {when}"),
     pgettext_noop("lookup_not_found_title", "没有找到"),
     pgettext_noop("lookup_not_found", "请核对单号和电话后四位，再试一次"),
     pgettext_noop("lookup_unreachable_title", "现在查不了"),

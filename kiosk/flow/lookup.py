@@ -17,6 +17,7 @@ Pure (no Kivy, no HTTP); one of the journeys of :class:`kiosk.flow.Flow`.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
@@ -66,6 +67,8 @@ class LookupResult:
     volunteer: str | None
     filed_on: str  # YYYY-MM-DD, the day it was filed
     status_url: str
+    # The booked visit of a service by appointment (aware, UTC as sent); None for others.
+    appointment_at: datetime | None = None
 
     def status_label(self, lang: str) -> str:
         return (self.status_en if lang == "en" else self.status_zh) or self.status
@@ -85,11 +88,24 @@ def parse_lookup(payload: object) -> LookupResult:
 
     volunteer = payload.get("volunteer_given_name")
     return LookupResult(
+        appointment_at=_moment(payload.get("appointment_at")),
         number=text("number"), status=text("status"), status_zh=text("status_label_zh"),
         status_en=text("status_label_en"), category_zh=text("category_name_zh"),
         category_en=text("category_name_en"),
         volunteer=volunteer if isinstance(volunteer, str) and volunteer else None,
         filed_on=text("filed_at")[:10], status_url=text("status_url"))
+
+
+def _moment(value: object) -> datetime | None:
+    """An ISO time from the server; None when absent or not a time with its zone (a lookup
+    answer without the booked time is still worth showing)."""
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else None
 
 
 class LookupJourney(Navigation):

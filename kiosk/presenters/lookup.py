@@ -3,6 +3,9 @@
     view = lookup_keypad_view(flow, "zh_CN")     # title, the number as typed, the hint
     shown = lookup_result_view(flow, "zh_CN", phone="0731-8888 0000")
     shown.spoken                                 # what the kiosk says aloud once the answer is in
+    shown.appointment                            # "预约时间 12月9日 周三 9:00", shown big; or ""
+
+A booked time is shown in the site's time zone (``flow.site_zone``), as on the done screen.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from datetime import date
 from kiosk.flow import Flow, Step
 from kiosk.flow.lookup import LookupOutcome
 from kiosk.i18n import format_date, tr
+from kiosk.presenters.appointment import appointment_text
 from kiosk.presenters.shared import KeypadView, problem_text
 from kiosk.presenters.speech import spoken_number
 
@@ -33,13 +37,15 @@ def lookup_keypad_view(flow: Flow, lang: str) -> KeypadView:
 @dataclass(frozen=True)
 class LookupResultView:
     """The answer screen: a heading, the lines under it, whether it is a problem (red), whether
-    to offer "type again", and the words to speak."""
+    to offer "type again", the words to speak, and the booked time of a service by
+    appointment (shown in big type under the status; "" for any other request)."""
 
     title: str
     lines: tuple[str, ...]
     is_problem: bool
     can_retry: bool
     spoken: str
+    appointment: str = ""
 
 
 def _filed_on(lang: str, iso: str) -> str:
@@ -62,8 +68,13 @@ def lookup_result_view(flow: Flow, lang: str, *, phone: str) -> LookupResultView
         # The number read sign by sign, as on the done screen, so it can be checked by ear.
         spoken = tr(lang, "say_lookup_found", number=spoken_number(lang, result.number),
                     status=status, volunteer=volunteer)
+        appointment = ""
+        if result.appointment_at is not None:
+            when = appointment_text(lang, result.appointment_at, flow.site_zone)
+            appointment = tr(lang, "lookup_appointment", when=when)
+            spoken += tr(lang, "say_done_appointment", when=when)
         return LookupResultView(tr(lang, "lookup_found_title", number=result.number),
-                                tuple(lines), False, False, spoken)
+                                tuple(lines), False, False, spoken, appointment)
     if outcome is LookupOutcome.NOT_FOUND:
         return LookupResultView(tr(lang, "lookup_not_found_title"),
                                 (tr(lang, "lookup_not_found"),), True, True,

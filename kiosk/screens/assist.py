@@ -101,6 +101,9 @@ class LookupResultScreen(KioskScreen):
         for i, text in enumerate(view.lines):
             box.add_widget(Body(text=text, font_size=(28 if i == 0 else 24) * sp,
                                 color=theme.ERROR if view.is_problem else theme.TEXT))
+            if i == 0 and view.appointment:  # the time to be at home: the biggest line
+                box.add_widget(Body(text=view.appointment, font_size=32 * sp, bold=True, fit=True,
+                                    color=theme.TEXT))
         result = app.flow.lookup_result
         self.has_qr = result is not None and bool(result.status_url)
         if result is not None and result.status_url:

@@ -186,6 +186,8 @@ class RequestLookupPublic(BaseModel):
     volunteer_given_name: str | None
     filed_at: datetime
     status_url: str
+    # The start of the booked visit, for a service by appointment (None otherwise).
+    appointment_at: datetime | None = None
 
 
 class LoginCreate(_In):

@@ -11,7 +11,10 @@ Run by the notice courier every round (``server.services.notices.NoticeCourier.r
   site has a channel for residents (SMS, ``alerts.toml``'s resident URL);
 - **a slot cancelled by staff**: the same people are told their visit will not happen.
 
-Each is sent once, even across a restart or with two server replicas: the booking's
+Each goes through the alert book of the booking's own site (``book_for_site``: a district
+centre's courier holds the home site's book, and site B's visit is told to site B's squad, with
+site B's id on the alert row and its recipients from ``alerts.toml``). Each is sent once, even
+across a restart or with two server replicas: the booking's
 ``*_sent_at`` column is claimed by a conditional UPDATE before the notice is written, in the same
 transaction, so the notice exists exactly when the claim does.
 """
@@ -33,6 +36,7 @@ from server.appointments.models import AppointmentSlot, Booking
 from server.appointments.rules import BookingStatus, Reminder, reminders_due
 from server.lifecycle import OPEN_STATUSES
 from server.models import Ticket
+from server.services.sites import book_for_site
 
 __all__ = ["compose_appointment_notice", "remind_appointments"]
 
@@ -136,10 +140,18 @@ def _tell(db: Session, book: AlertBook, *, booking: Booking, kind: NoticeKind, l
 
 
 def remind_appointments(db: Session, *, book: AlertBook, public_url: str, now: datetime) -> int:
-    """Write the reminders due at ``now`` and the word of cancelled slots; commits. Returns
-    how many notices were made."""
+    """Write the reminders due at ``now`` and the word of cancelled slots, each in its
+    booking's site's book (``book`` is the home site's); commits. Returns how many notices
+    were made."""
     public_url = public_url.rstrip("/")
     made = 0
+    books: dict[str, AlertBook] = {}
+
+    def book_of(booking: Booking) -> AlertBook:
+        if booking.site_id not in books:
+            books[booking.site_id] = book_for_site(db, book, booking.site_id)
+        return books[booking.site_id]
+
     soon = db.scalars(
         select(Booking).join(AppointmentSlot)
         .where(Booking.status == BookingStatus.BOOKED.value,
@@ -156,7 +168,7 @@ def remind_appointments(db: Session, *, book: AlertBook, public_url: str, now: d
                                       booked_at=booking.booked_at, now=now,
                                       timezone=book.timezone, sent=sent):
             if _claim(db, booking, _COLUMN[reminder], now):
-                made += _tell(db, book, booking=booking, kind=NoticeKind.APPOINTMENT,
+                made += _tell(db, book_of(booking), booking=booking, kind=NoticeKind.APPOINTMENT,
                               level=_LEVEL[reminder], public_url=public_url, now=now)
                 log.info("booking %s (ticket %s): %s reminder", booking.id, booking.ticket_id,
                          reminder.value)
@@ -168,7 +180,8 @@ def remind_appointments(db: Session, *, book: AlertBook, public_url: str, now: d
         .options(selectinload(Booking.slot), selectinload(Booking.ticket))).all()
     for booking in cancelled:
         if _claim(db, booking, Booking.cancel_told_at, now):
-            made += _tell(db, book, booking=booking, kind=NoticeKind.APPOINTMENT_CANCELLED,
+            made += _tell(db, book_of(booking), booking=booking,
+                          kind=NoticeKind.APPOINTMENT_CANCELLED,
                           level=0, public_url=public_url, now=now)
     db.commit()
     return made

@@ -60,6 +60,8 @@ class CategorySpec(BaseModel):
     group_zh: str = Field(default="", max_length=40)
     group_en: str = Field(default="", max_length=60)
     question: list[QuestionSpec] = Field(default_factory=list)
+    # Residents pick a published time (server/appointments/); staff may switch it in the browser.
+    by_appointment: bool = False
 
     @field_validator("question")
     @classmethod
@@ -111,6 +113,7 @@ def sync_categories(db: Session, *, specs: list[CategorySpec]) -> None:
         row.public = spec.kiosk if spec.public is None else spec.public
         row.group_zh, row.group_en = spec.group_zh, spec.group_en
         row.questions = [q.as_json() for q in spec.question]
+        row.by_appointment = spec.by_appointment
         db.add(row)
     for gone in existing.values():
         if gone.code not in taken_over:

@@ -187,8 +187,12 @@ def file_request(db: Session, *, new: NewRequest, now: datetime, site_id: str
     if category is None or not category.active:
         raise Invalid(f"category {new.category!r}: no such service")
     _check_answers(category, new.answers)
-    slot = chosen_slot(db, category=category, slot_id=new.slot_id, now=now)
     unit, building, compound = find_place(db, new.place_code)
+    # The place's site (a building belongs to one site, so a poster's code implies it); else
+    # the kiosk's or signed-in person's; else the home site passed in (server/sites/).
+    place = unit or building or compound
+    site_id = place.site_id if place is not None else acting_site(db, site_id)
+    slot = chosen_slot(db, category=category, slot_id=new.slot_id, now=now, site_id=site_id)
     number = new.number
     if number is not None:
         if not NUMBER_PATTERN.match(number):
@@ -202,10 +206,6 @@ def file_request(db: Session, *, new: NewRequest, now: datetime, site_id: str
     if db.scalar(select(ServiceRequest.id).where(ServiceRequest.phone_token == token)):
         raise Conflict("phone_token is already used by another request")
     squad_id = squad_for(building, compound)
-    # The place's site (a building belongs to one site, so a poster's code implies it); else
-    # the kiosk's or signed-in person's; else the home site passed in (server/sites/).
-    place = unit or building or compound
-    site_id = place.site_id if place is not None else acting_site(db, site_id)
     ticket = Ticket(
         number=number or f"tmp-{uuid4().hex}", kind="request", category=category,
         title=f"{category.name_zh}", status=Status.NEW.value, priority=category.priority,

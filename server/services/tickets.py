@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import CursorResult, Select, func, select, update
 from sqlalchemy.orm import Session, selectinload
 
-from server.appointments.booking import release_place
+from server.appointments.booking import release_place, retake_place
 from server.errors import Forbidden, Invalid, NotFound
 from server.lifecycle import OPEN_STATUSES, Action, HistoryAction, Status
 from server.models import (
@@ -201,6 +201,8 @@ def staff_action(db: Session, *, ticket: Ticket, user: User, action: Action, now
                  staff=is_staff(user))
     if action in (Action.CANCEL, Action.DUPLICATE):  # an appointment's place is free again
         release_place(db, ticket=ticket, now=now, user_id=user.id)
+    elif action is Action.REOPEN:  # back in work: its given-up place, if still free
+        retake_place(db, ticket=ticket, now=now)
     db.commit()
     return ticket
 

@@ -11,7 +11,9 @@ each visit done or a no-show. The rules are server/appointments/ (rules.py, serv
 Also the request forms' time step (:func:`slot_context`, read by _slot_choice.html), and two
 template globals set when this module is imported (server/web/pages.py does): ``weekdays`` and
 ``appointment_at(ticket)``, with which the resident's status page and the volunteer's task pages
-(_appointment_time.html, _task_facts.html) show a booked time in big type.
+(_appointment_time.html, _task_facts.html) show a booked time in big type, and
+``appointment_lost(ticket)``, with which the staff's ticket page (_ticket_appointment.html)
+says a request back in work has no time any more.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
 from server.api.deps import NowDep, SessionDep, SettingsDep
-from server.appointments.booking import appointment_at, open_slots
+from server.appointments.booking import appointment_at, appointment_lost, open_slots
 from server.appointments.models import Booking
 from server.appointments.rules import MAX_CAPACITY, MAX_WEEKS, BookingStatus, SlotProblem
 from server.appointments.service import (
@@ -73,7 +75,8 @@ _FIELD = {SlotProblem.ENDS_BEFORE_START: "end", SlotProblem.TOO_LONG: "end",
           SlotProblem.IN_THE_PAST: "day", SlotProblem.CAPACITY: "capacity"}
 # strftime's %w order (Sunday first).
 WEEKDAYS = (N_("周日"), N_("周一"), N_("周二"), N_("周三"), N_("周四"), N_("周五"), N_("周六"))
-templates.env.globals.update(weekdays=WEEKDAYS, appointment_at=appointment_at)
+templates.env.globals.update(weekdays=WEEKDAYS, appointment_at=appointment_at,
+                             appointment_lost=appointment_lost)
 _STATUS_WORDS = {
     BookingStatus.BOOKED.value: N_("已预约"),
     BookingStatus.CANCELLED.value: N_("已取消"),
@@ -83,13 +86,14 @@ _STATUS_WORDS = {
 
 
 def slot_context(request: Request, db: Session, category: Category | None, *,
-                 staff: bool = False) -> dict[str, Any]:
+                 staff: bool = False, site_id: str | None = None) -> dict[str, Any]:
     """What the request forms' time step (_slot_choice.html) reads: the chosen service's
-    slots, when it is by appointment (server/web/new_request.py, staff_filing.py)."""
+    slots, when it is by appointment (server/web/new_request.py, staff_filing.py);
+    ``site_id``: that site's only (the phone form: the chosen building's site)."""
     slots = []
     if category is not None and category.by_appointment:
         slots = open_slots(db, category_code=category.code, now=request.app.state.clock(),
-                           staff=staff)
+                           staff=staff, site_id=site_id)
     return {"slots": slots, "weekdays": WEEKDAYS}
 
 

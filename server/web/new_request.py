@@ -95,7 +95,11 @@ def _page(request: Request, db: SessionDep, f: RequestForm, *, errors: dict[str,
         f=f, errors=errors, words=words, categories=categories,
         compounds=compounds_with_buildings(db), category=category, building=building,
         action="/new", staff=False, notice=notice)
-    context.update(slot_context(request, db, category))  # a service by appointment: its times
+    # A service by appointment: its times at the chosen building's site (a district centre
+    # serves many; the anonymous form's session sees them all), else the home site's.
+    site_id = (building.site_id if building is not None
+               else request.app.state.settings.site.id)
+    context.update(slot_context(request, db, category, site_id=site_id))
     response = render(request, "new_request.html", context, status=status)
     response.headers.update(headers or {})
     return response

@@ -1,9 +1,9 @@
 """Booking a by-appointment service at the kiosk (issue 20): the slot step (选时间) in the flow,
 its words, and the real Kivy kiosk on the demo server (kiosk.tooling.demo, whose 证件预约上门办理
 takes appointments): pick a day and a slot, see the time on the review, the done screen, the
-slip and in the voice; the last place taken by someone else at sending; the server away (nothing
-queued, the draft kept); no slots at all; a restart keeping the chosen slot; and the scenes
-against the elder-friendly audit."""
+slip and in the voice, and again at 查进度; the last place taken by someone else at sending;
+the server away (nothing queued, the draft kept); no slots at all; a restart keeping the chosen
+slot; and the scenes against the elder-friendly audit."""
 
 from __future__ import annotations
 
@@ -16,8 +16,10 @@ import pytest
 from kiosk.catalog import parse_categories, parse_places, parse_slots
 from kiosk.errors import BadReply
 from kiosk.flow import Flow, Receipt, Step
+from kiosk.flow.lookup import parse_lookup
 from kiosk.i18n import LANGUAGES, tr
 from kiosk.presenters.appointment import appointment_text, day_label, slot_label, slot_view
+from kiosk.presenters.lookup import lookup_result_view
 from kiosk.printer import PngSlipPrinter
 from kiosk.tooling.demo import CATEGORIES, PLACES, SLOTS, DemoServer
 from kiosk.tooling.scenes.appointment import APPOINTMENT_SCENES
@@ -345,6 +347,35 @@ def test_a_restart_keeps_the_chosen_time(make_kiosk, tmp_path: Path) -> None:
     review = [_plain(getattr(w, "text", ""))
               for w in again.app.root.current_screen.ids.lines.children]
     assert "时间：11月26日 周四 10:00" in review
+
+
+def test_the_lookup_answer_reads_the_booked_time_and_does_without_one() -> None:
+    answer = {"number": "K1-0043", "status": "dispatched", "status_label_zh": "已派单",
+              "filed_at": "2026-11-25T02:00:00Z", "status_url": "http://x/r/t"}
+    assert parse_lookup(answer).appointment_at is None
+    booked = parse_lookup({**answer, "appointment_at": "2026-11-26T02:00:00Z"})
+    assert booked.appointment_at == datetime(2026, 11, 26, 2, tzinfo=UTC)
+    # A time without its zone cannot be shown in the site's: left out, the status still shown.
+    assert parse_lookup({**answer, "appointment_at": "2026-11-26T10:00"}).appointment_at is None
+
+
+@pytest.mark.parametrize(("language", "shown", "heard"), [
+    ("zh_CN", "预约时间 11月26日 周四 10:00", "预约时间是 11月26日 周四 10:00。"),
+    ("en", "Appointment: Thu 26 Nov 10:00", "Thu 26 Nov 10:00"),
+])
+def test_looking_a_booked_request_up_shows_its_time_big_under_the_status(
+        make_kiosk, language: str, shown: str, heard: str) -> None:
+    kiosk = make_kiosk()
+    kiosk.app.set_language(language)
+    APPOINTMENT_SCENES["lookup_found_appointment"](kiosk.app, kiosk.clock)
+    kiosk.pump(3)
+    assert kiosk.screen == "lookup_result"
+    lines = list(reversed(kiosk.app.root.current_screen.ids.lines.children))
+    texts = [_plain(w.text) for w in lines]
+    assert texts[1] == shown  # right under the status, before the service and the volunteer
+    assert lines[1].font_size > max(w.font_size for i, w in enumerate(lines) if i != 1)
+    # What the kiosk says aloud once the answer is in (kiosk/assist.py speaks this view's).
+    assert heard in lookup_result_view(kiosk.app.flow, language, phone="").spoken
 
 
 @pytest.mark.parametrize("large", [False, True], ids=["normal", "large"])

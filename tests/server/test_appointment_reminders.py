@@ -1,8 +1,8 @@
 """Reminders of a visit by appointment, driven by moving the clock: the volunteer and the resident
 (by SMS, where configured) hear the evening before at 18:00 and an hour before, each once, even
 after a restart; a booking made after 18:00 the day before is reminded at once; when staff cancel
-the slot, the same people are told. Through the real notice courier and alert outbox, with the
-notifier seam's recording fake."""
+the slot, the same people are told; at a district centre, each through its own site's book.
+Through the real notice courier and alert outbox, with the notifier seam's recording fake."""
 
 from __future__ import annotations
 
@@ -15,11 +15,13 @@ import pytest
 from fastapi.testclient import TestClient
 
 from server.alerts.notifier import RecordingNotifier
+from server.alerts.rows import AlertRow
 from server.app import create_app
 from server.appointments.rules import Reminder, reminders_due
 from server.appointments.service import cancel_slot, publish_slots
-from server.models import Category, User
+from server.models import Building, Category, Compound, Ticket, Unit, User
 from server.settings import ServerSettings
+from server.sites.models import Site
 from tests.server.conftest import FakeClock, sign_in
 
 pytestmark = pytest.mark.timeout(120)
@@ -177,3 +179,42 @@ def test_when_each_reminder_is_due() -> None:
     # Booked 40 minutes ahead: only the hour's reminder, which says more.
     assert due(datetime(2026, 12, 8, 0, 20, tzinfo=UTC),
                at=datetime(2026, 12, 8, 0, 20, tzinfo=UTC)) == [Reminder.HOUR_BEFORE]
+
+
+def test_a_district_centre_reminds_through_the_bookings_own_sites_book(
+        live: TestClient, clock: FakeClock, notifier: RecordingNotifier) -> None:
+    """Two sites on one centre: site B's visit is told with site B's id on its alert rows
+    (site B's recipients, its staff's dashboard), though the courier holds the home site's
+    book; site A's visit keeps site A's."""
+    app: Any = live.app
+    with app.state.sessions() as db:
+        db.add(Site(id="site-02", name_zh="二号服务站", name_en="Site Two"))
+        db.flush()
+        compound = Compound(code="S2-C01", name_zh="二号小区", site_id="site-02")
+        building = Building(code="S2-B01", name="1栋", compound=compound)
+        db.add_all([compound, building, Unit(code="S2-B01-U1", name="1单元", building=building)])
+        leader = db.query(User).filter_by(username="leader1").one()
+        day = (clock.now + timedelta(hours=8, days=1)).date()
+        theirs = publish_slots(db, category_code="water_electric", day=day, start=time(10),
+                               end=time(11), capacity=3, weeks=1, user=leader, now=clock.now,
+                               timezone="Asia/Shanghai", site_id="site-02")[0].id
+    ours = _publish(live, clock, days=1, hour=10)
+    site_a = _book_and_dispatch(live, ours, dispatch=False)
+    reply = live.post("/api/v1/requests", json={
+        "client_id": uuid.uuid4().hex, "category": "water_electric", "unit_code": "S2-B01-U1",
+        "answers": {"problem": "leak"}, "contact_name": "刘奶奶",
+        "contact_phone": "13800007777", "channel": "phone", "slot_id": theirs})
+    assert reply.status_code == 201, reply.text
+    site_b = reply.json()["number"]
+
+    clock.now = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)  # 18:00 the evening before
+    _round(live)
+    assert _told(notifier, site_b, "appointment")  # the resident's SMS, at least
+    with app.state.sessions() as db:
+        def sites_told(number: str) -> set[str]:
+            ticket = db.query(Ticket).filter_by(number=number).one()
+            return {row.site_id for row in db.query(AlertRow).filter_by(
+                ticket_id=ticket.id, kind="appointment")}
+
+        assert sites_told(site_b) == {"site-02"}
+        assert sites_told(site_a) == {"site-01"}

@@ -13,12 +13,16 @@ from fastapi.testclient import TestClient
 
 from server.appointments.models import AppointmentSlot, Booking
 from server.models import Category, ServiceRequest
+from server.site_profile import CategoryEdit
 from tests.web.conftest import advance, cookie_sign_in, csrf_of, ticket_id_of
 
 
 def _by_appointment(app: Any) -> None:
+    """上门理发 by appointment, as the admin's switch makes it: taken over from the file, so a
+    (test client's) start-up does not set it back to config/categories.toml's."""
     with app.state.sessions() as db:
         db.get(Category, "haircut").by_appointment = True
+        db.merge(CategoryEdit(code="haircut"))
         db.commit()
 
 
@@ -45,6 +49,9 @@ def _book(client: TestClient, slot_id: int, phone: str = "13800001234") -> dict[
 
 def test_a_leader_publishes_four_tuesdays_and_sees_them(app, client: TestClient, clock) -> None:  # type: ignore[no-untyped-def]
     cookie_sign_in(client, "leader1")
+    with app.state.sessions() as db:  # as shipped, 证件预约上门办理 is; switched off here
+        db.get(Category, "certificates").by_appointment = False
+        db.commit()
     empty = client.get("/staff/appointments")
     assert "还没有需要预约的服务" in empty.text
     _by_appointment(app)

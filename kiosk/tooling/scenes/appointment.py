@@ -1,16 +1,19 @@
 """The scenes of issue 20's slot step (选时间) for a by-appointment service (the demo's 证件预约上门
 办理): the day's slots with a full one, a later day (the tabs paged), none to book, the server
-away, the slot taken at sending, and the review and done screens with the booked time. The
-slots are the demo server's (kiosk.tooling.demo.SLOTS), handed to the flow as the app would."""
+away, the slot taken at sending, the review and done screens with the booked time, and 查进度's
+answer for a booked request (the time in big type). The slots are the demo server's
+(kiosk.tooling.demo.SLOTS), handed to the flow as the app would."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from kiosk.catalog import parse_slots
 from kiosk.flow import Receipt, Step
+from kiosk.flow.lookup import LookupResult
 from kiosk.tooling.demo import SLOTS
-from kiosk.tooling.scenes.base import DEMO_TOKEN, ManualClock, Scene, reset
+from kiosk.tooling.scenes.base import DEMO_TOKEN, ManualClock, Scene, reset, type_digits
 
 __all__ = ["APPOINTMENT_SCENES"]
 
@@ -92,6 +95,23 @@ def _done_appointment(app: Any, clock: ManualClock) -> None:
     app.sync()
 
 
+def _lookup_found_appointment(app: Any, clock: ManualClock) -> None:
+    """查进度 for the request booked on the done screen: the time under its status."""
+    reset(app)
+    flow = app.flow
+    flow.open_lookup()
+    type_digits(flow, "43")
+    flow.confirm_lookup_number()
+    type_digits(flow, "1234")
+    query = flow.confirm_lookup_phone()
+    flow.lookup_found(query, LookupResult(
+        number="K1-0043", status="dispatched", status_zh="已派单", status_en="Dispatched",
+        category_zh="证件预约上门办理", category_en="Certificates done at home", volunteer=None,
+        filed_on="2026-11-25", status_url=f"{app.settings.http.public_url}/r/{DEMO_TOKEN}",
+        appointment_at=datetime.fromisoformat(str(SLOTS[3]["starts_at"]))))
+    app.sync()
+
+
 APPOINTMENT_SCENES: dict[str, Scene] = {
     "slot": _slot,
     "slot_tomorrow": _slot_tomorrow,
@@ -101,4 +121,5 @@ APPOINTMENT_SCENES: dict[str, Scene] = {
     "slot_taken": _slot_taken,
     "review_appointment": _review_appointment,
     "done_appointment": _done_appointment,
+    "lookup_found_appointment": _lookup_found_appointment,
 }

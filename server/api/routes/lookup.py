@@ -1,9 +1,10 @@
 """Look a request up by its number and the last four digits of its contact phone: the JSON API
 behind the kiosk's 查进度 screen (the page for phones is server/web/lookup.py).
 
-No sign-in. A right pair answers with the status in both languages and the status page's link
-(the same /r/<token> the kiosk's QR opens); a wrong pair is one 404 whichever half was wrong,
-and counts against the caller's address (server/api/lookups.py).
+No sign-in. A right pair answers with the status in both languages, the booked time of a
+service by appointment, and the status page's link (the same /r/<token> the kiosk's QR opens);
+a wrong pair is one 404 whichever half was wrong, and counts against the caller's address
+(server/api/lookups.py).
 
     POST /api/v1/requests/lookup  {"number": "K1-0001", "phone_last4": "1234"}
 """
@@ -16,6 +17,7 @@ from foundation.catalogs import translations
 from server.api import schemas
 from server.api.deps import SessionDep, SettingsDep
 from server.api.lookups import LookupCaller
+from server.appointments.booking import appointment_at
 from server.lifecycle import status_zh
 from server.models import ServiceRequest
 from server.services.lookup import LookupMiss, request_by_number
@@ -39,6 +41,7 @@ def lookup_public(request: ServiceRequest, *, public_url: str) -> schemas.Reques
                               if ticket.assignee and ticket.accepted_at else None),
         filed_at=ticket.created_at,
         status_url=f"{public_url}/r/{request.phone_token}",
+        appointment_at=appointment_at(ticket),
     )
 
 
