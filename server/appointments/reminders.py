@@ -11,7 +11,7 @@ Run by the notice courier every round (``server.services.notices.NoticeCourier.r
   site has a channel for residents (SMS, ``alerts.toml``'s resident URL);
 - **a slot cancelled by staff**: the same people are told their visit will not happen.
 
-Each goes through the alert book of the booking's own site (``book_for_site``: a district
+Each goes through the alert book of the booking's own site (``AlertBook.for_site``: a district
 centre's courier holds the home site's book, and site B's visit is told to site B's squad, with
 site B's id on the alert row and its recipients from ``alerts.toml``). Each is sent once, even
 across a restart or with two server replicas: the booking's
@@ -32,11 +32,12 @@ from sqlalchemy.orm import Session, selectinload
 from server.alerts.model import AlertMessage, NoticeKind, Recipient
 from server.alerts.notices import notice_key
 from server.alerts.outbox import AlertBook
+from server.alerts.policy import SiteInfo
 from server.appointments.models import AppointmentSlot, Booking
 from server.appointments.rules import BookingStatus, Reminder, reminders_due
 from server.lifecycle import OPEN_STATUSES
 from server.models import Ticket
-from server.services.sites import book_for_site
+from server.sites.models import Site
 
 __all__ = ["compose_appointment_notice", "remind_appointments"]
 
@@ -148,8 +149,16 @@ def remind_appointments(db: Session, *, book: AlertBook, public_url: str, now: d
     books: dict[str, AlertBook] = {}
 
     def book_of(booking: Booking) -> AlertBook:
+        if booking.site_id == book.site.id:
+            return book
         if booking.site_id not in books:
-            books[booking.site_id] = book_for_site(db, book, booking.site_id)
+            # As server.services.sites.book_for_site, which this package cannot import (the
+            # services import the appointments: a circle).
+            site = db.get(Site, booking.site_id)
+            name_zh = site.name_zh if site is not None else booking.site_id
+            name_en = (site.name_en or site.name_zh) if site is not None else booking.site_id
+            books[booking.site_id] = book.for_site(
+                SiteInfo(id=booking.site_id, name_zh=name_zh, name_en=name_en))
         return books[booking.site_id]
 
     soon = db.scalars(
