@@ -82,24 +82,32 @@ def record_heartbeat(db: Session, beat: Heartbeat, *, now: datetime) -> KioskHea
 
 
 def kiosk_lines(db: Session, *, now: datetime) -> list[dict[str, Any]]:
-    """The session's site's kiosks, most recently seen first, with what staff should notice."""
+    """The session's site's kiosks with what staff should notice: those to go and look at
+    first, then the most recently seen.
+
+    A request a kiosk reported waiting has waited at least as long again since that report
+    (if the kiosk went silent, it is most likely still there): ``oldest_queued_minutes`` and
+    ``holding`` count from the request's keeping to ``now``."""
     rows = db.scalars(select(KioskHeartbeat)
                       .order_by(KioskHeartbeat.last_seen_at.desc(), KioskHeartbeat.kiosk_id))
     lines = []
     for row in rows:
         since = max(now - row.last_seen_at, timedelta(0))
-        holding = (row.queued > 0 and row.oldest_queued_s is not None
-                   and row.oldest_queued_s >= HOLDING_AFTER.total_seconds())
+        waited = (timedelta(seconds=row.oldest_queued_s) + since
+                  if row.queued > 0 and row.oldest_queued_s is not None else None)
         lines.append({
             "kiosk_id": row.kiosk_id, "place": row.place,
             "last_seen_at": row.last_seen_at.isoformat(),
             "minutes_since_seen": int(since.total_seconds() // 60),
             "queued": row.queued, "oldest_queued_s": row.oldest_queued_s,
-            "oldest_queued_minutes": (row.oldest_queued_s // 60
-                                      if row.oldest_queued_s is not None else None),
+            "oldest_queued_minutes": (int(waited.total_seconds() // 60)
+                                      if waited is not None else None),
             "outbox_damaged": row.outbox_damaged, "version": row.version,
-            "silent": since >= SILENT_AFTER, "holding": holding,
+            "silent": since >= SILENT_AFTER,
+            "holding": waited is not None and waited >= HOLDING_AFTER,
         })
+    # Stable: within each group the most recently seen stay first.
+    lines.sort(key=lambda line: not (line["silent"] or line["holding"]))
     return lines
 
 

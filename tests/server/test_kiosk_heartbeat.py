@@ -87,6 +87,12 @@ def test_each_kiosk_keeps_one_line_and_prometheus_reads_them_when_scraping(
     assert seen[("servicepoint_kiosk_queued_requests", "K2")] == 0
     assert seen[("servicepoint_kiosk_oldest_queued_seconds", "K1")] == 40
     assert seen[("servicepoint_kiosk_last_seen_seconds", "K1")] == 180
+    # K2 keeps beating, K1 falls silent: the one to go and look at comes first.
+    clock.advance(minutes=8)
+    client.post("/api/v1/kiosk/heartbeat", json={**BEAT, "kiosk_id": "K2"},
+                headers=kiosk(settings))
+    kiosks = client.get("/api/v1/site/status", headers=staff).json()["kiosks"]
+    assert [(k["kiosk_id"], k["silent"]) for k in kiosks] == [("K1", True), ("K2", False)]
 
 
 def test_only_a_kiosk_key_may_send_one_and_a_bad_body_is_422_json(
