@@ -196,6 +196,9 @@ class DemoServer:
                 self.help_calls += 1
             return httpx.Response(200, json={"called": True, "alerted": self.help_calls == 1,
                                              "ticket": "M000001", "phone": ""})
+        if request.method == "POST" and path == "/api/v1/kiosk/heartbeat":
+            # The demo keeps no kiosk list; it takes the beat as the server would.
+            return httpx.Response(200, json={"ok": True})
         return httpx.Response(404, json={"error": {"code": "not_found", "message": path}})
 
     def _lookup(self, body: dict[str, Any]) -> httpx.Response:

@@ -97,7 +97,8 @@ def test_a_refused_request_says_so_and_can_be_corrected(make_kiosk):
     refusals = [1]
 
     def refuse_once(request):
-        if request.method == "POST" and refusals:
+        # Only the filing is refused: the kiosk's heartbeat posts too.
+        if request.method == "POST" and request.url.path == "/api/v1/requests" and refusals:
             refusals.pop()
             return httpx.Response(422, json={"error": {"code": "invalid", "message": "no"}})
         return original(request)
