@@ -18,6 +18,11 @@ overdue    not accepted within the category's target     the squad leader; later
 resolve    please confirm and rate, the phone link       the resident by SMS, where configured
 =========  ============================================  ==========================================
 
+Each notice goes through the alert book of the request's own site (``book_for_site``): a district
+centre's desk holds the home site's book, and site B's request is told with site B's id and name
+in its words, its key and its alert row, to site B's squad and, up the overdue ladder, to site
+B's duty staff in ``alerts.toml``. The home site's notices use the desk's own book unchanged.
+
 The notice row names its history row (unique), so two server replicas reading the same history
 make it once. Delivery, retries and quiet hours are the alert book's. The :class:`NoticeCourier`
 is the server's loop that does all this every second: flag late requests, read the history,
@@ -50,11 +55,13 @@ from server.alerts import (
     release_at,
 )
 from server.alerts.outbox import AlertBook, Counters
+from server.alerts.policy import SiteInfo
 from server.alerts.rows import AlertRow, NoticeCursor
 from server.appointments.reminders import remind_appointments
 from server.lifecycle import HistoryAction, Status
 from server.models import Ticket, TicketEvent, Volunteer
 from server.services.requests import place_label
+from server.services.sites import book_for_site
 from server.services.task_links import issue_task_link
 from server.services.tickets import flag_overdue
 from server.settings import ServerSettings
@@ -69,11 +76,23 @@ _WAITING = (Status.NEW.value, Status.DISPATCHED.value)
 
 
 class NoticeDesk:
-    """Turns a site's request history into notices in its alert book."""
+    """Turns the request history into notices, each in the alert book of its request's site
+    (``book`` is the home site's)."""
 
     def __init__(self, *, book: AlertBook, public_url: str) -> None:
         self.book = book
         self.public_url = public_url.rstrip("/")
+        # Other sites' books, by their id and names (a renamed site gets a fresh book).
+        self._books: dict[SiteInfo, AlertBook] = {}
+
+    def book_of(self, db: Session, ticket: Ticket) -> AlertBook:
+        """The alert book of the ticket's site: the home site's (and a ticket without a site)
+        is ``self.book`` itself."""
+        site_id = ticket.site_id
+        if site_id is None or site_id == self.book.site.id:
+            return self.book
+        fresh = book_for_site(db, self.book, site_id)
+        return self._books.setdefault(fresh.site, fresh)
 
     # --- the history ----------------------------------------------------------------------
 
@@ -110,7 +129,7 @@ class NoticeDesk:
     def _notice(self, db: Session, *, ticket: Ticket, kind: NoticeKind, facts: RequestFacts,
                 link: str, recipients: tuple[Recipient, ...], now: datetime,
                 event_id: int | None = None, level: int = 0) -> int:
-        book = self.book
+        book = self.book_of(db, ticket)
         message = compose_notice(
             kind=kind, facts=facts, site=book.site, at=now, link=link, level=level,
             timezone=book.timezone,
@@ -131,7 +150,7 @@ class NoticeDesk:
         urgent = ticket.priority == "urgent"
         volunteer = db.get(Volunteer, event.volunteer_id) if event.volunteer_id else None
         name = volunteer.given_name if volunteer is not None else ""
-        contacts = self.book.contacts
+        contacts = self.book_of(db, ticket).contacts
         if event.action == HistoryAction.FILE:
             reach = contacts.for_squad(db, squad_id=ticket.squad_id, urgent=urgent)
             made = self._notice(db, ticket=ticket, kind=NoticeKind.NEW_REQUEST,
@@ -192,13 +211,15 @@ class NoticeDesk:
     def climb_overdue(self, db: Session, *, now: datetime) -> int:
         """Requests still not accepted ``staff_after`` past the leader's overdue notice go to
         the duty staff, then up the escalation ladder, until someone accepts, the request
-        leaves the queue, or staff acknowledge it; commits. Returns the notices made."""
+        leaves the queue, or staff acknowledge it; commits. Returns the notices made. Every
+        site's requests climb, each to its own site's duty staff and in its quiet hours."""
         config = self.book.config
         made = 0
         late = db.scalars(select(Ticket).where(
             Ticket.kind == "request", Ticket.status.in_(_WAITING),
-            Ticket.overdue_flagged_at.is_not(None), Ticket.site_id == self.book.site.id)).all()
+            Ticket.overdue_flagged_at.is_not(None)).order_by(Ticket.id)).all()
         for ticket in late:
+            book = self.book_of(db, ticket)
             told = db.scalars(select(AlertRow).where(
                 AlertRow.ticket_id == ticket.id,
                 AlertRow.kind == NoticeKind.OVERDUE.value)).all()
@@ -209,7 +230,7 @@ class NoticeDesk:
             urgent = ticket.priority == "urgent"
             assert first is not None
             started = release_at(first + config.staff_after, urgent=urgent,
-                                 quiet=self.book.quiet_hours(db))
+                                 quiet=book.quiet_hours(db))
             done = {row.level for row in told}
             for rung in due_levels(started_at=started, acknowledged=False, now=now,
                                    ladder=config.ladder(urgent)):
@@ -217,8 +238,8 @@ class NoticeDesk:
                     continue
                 made += self._notice(db, ticket=ticket, kind=NoticeKind.OVERDUE,
                                      facts=self._facts(ticket), link=self._staff_link(ticket),
-                                     recipients=self.book.contacts.duty(urgent=urgent,
-                                                                        level=rung),
+                                     recipients=book.contacts.duty(urgent=urgent,
+                                                                   level=rung),
                                      now=now, level=rung + 1)
         db.commit()
         return made
