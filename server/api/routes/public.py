@@ -24,6 +24,8 @@ from server.services.requests import (
     file_request,
     request_by_token,
 )
+from server.services.site_profile import site_facts
+from server.sites.models import Site
 
 router = APIRouter()
 TokenPath = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{16,64}$")]
@@ -45,8 +47,21 @@ def healthz(db: SessionDep, settings: SettingsDep, response: Response
 
 
 @router.get("/api/v1/site", response_model=schemas.SitePublic, tags=["public"])
-def site(settings: SettingsDep, request: Request) -> schemas.SitePublic:
+def site(settings: SettingsDep, request: Request, db: SessionDep, kiosk: KioskIfAny
+         ) -> schemas.SitePublic:
+    """The kiosk's header: its site's names and phone (a kiosk sending another site's key is
+    answered that site's; no key, the home site's)."""
     s = settings.site
+    if kiosk is not None and kiosk != s.id:
+        # Another site's kiosk on a district centre: that site's row and the phone its staff
+        # set (never the home site's [site] phone, which is another community's).
+        other = db.get(Site, kiosk)
+        return schemas.SitePublic(
+            id=kiosk, name_zh=other.name_zh if other else kiosk,
+            name_en=(other.name_en or other.name_zh) if other else kiosk,
+            phone=site_facts(db, site_id=kiosk, file_phone="").phone,
+            public_url=settings.http.public_url,
+            links_reachable=links_reachable(settings.http.public_url))
     # The phone staff set in the browser, over the file's (server/services/site_profile.py).
     facts = getattr(request.app.state, "site_facts", None)
     phone = facts.get().phone if facts is not None else s.phone
