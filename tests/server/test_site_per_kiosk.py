@@ -1,4 +1,4 @@
-"""The kiosk's header (``GET /api/v1/site``) names the kiosk's own site on a district centre
+"""A kiosk asking ``GET /api/v1/site`` is told its own site on a district centre
 (issue 19): a site-02 kiosk sending its X-Kiosk-Key is told site-02's names and the phone its
 staff set, never the home site's; without a key, or with the home kiosk's, the home site as
 before. Real SQLite, the real app.

@@ -49,7 +49,7 @@ def healthz(db: SessionDep, settings: SettingsDep, response: Response
 @router.get("/api/v1/site", response_model=schemas.SitePublic, tags=["public"])
 def site(settings: SettingsDep, request: Request, db: SessionDep, kiosk: KioskIfAny
          ) -> schemas.SitePublic:
-    """The kiosk's header: its site's names and phone (a kiosk sending another site's key is
+    """The site's public facts: its names and phone (a kiosk sending another site's key is
     answered that site's; no key, the home site's)."""
     s = settings.site
     if kiosk is not None and kiosk != s.id:
