@@ -143,8 +143,6 @@ def create_app(settings: ServerSettings, *, engine: Engine | None = None,
     metrics = Metrics()
     watch_pool(engine, metrics)  # /metrics: database pool waits
     metrics.add_collector(outbox_depths(sessions))  # /metrics: the outbox, read when scraped
-    # /metrics: kiosks' heartbeats, aged by app.state.clock (a test may move it)
-    metrics.add_collector(kiosk_gauges(sessions, lambda: app.state.clock()))
     ingest = (ingest_factory(sessions=sessions, clock=clock, metrics=metrics)
               if ingest_factory else None)
     courier = (NoticeCourier.from_settings(settings, sessions=sessions, notifier=notifier,
@@ -190,6 +188,9 @@ def create_app(settings: ServerSettings, *, engine: Engine | None = None,
     app.state.engine = engine
     app.state.sessions = sessions
     app.state.clock = clock
+    # /metrics: kiosks' heartbeats, aged by app.state.clock (a test may move it). Registered
+    # once the app exists: prometheus_client collects once on registration.
+    metrics.add_collector(kiosk_gauges(sessions, lambda: app.state.clock()))
     app.state.track_limiter = SlidingWindowLimiter(limit=60, window_s=60)
     app.state.lookup_miss_limiter = lookup_miss_limiter()
     app.state.filing_limiters = filing_limiters(
