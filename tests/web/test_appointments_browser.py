@@ -28,6 +28,8 @@ def test_a_leader_publishes_slots_and_a_resident_books_one(
     phone.goto(f"{live_url}/staff/appointments")
     phone.wait_for_selector("text=发布时段")
     tomorrow = (clock() + timedelta(hours=8, days=1)).date().isoformat()
+    # Two services are by appointment now (证件预约上门办理 as shipped): the leader picks one.
+    phone.select_option("#slot-category", "haircut")
     phone.fill("#slot-day", tomorrow)
     phone.fill("#slot-start", "09:00")
     phone.fill("#slot-end", "11:00")
@@ -36,6 +38,7 @@ def test_a_leader_publishes_slots_and_a_resident_books_one(
     phone.click("button:has-text('发布')")
     phone.wait_for_selector("text=已发布 4 个时段")
     _audit(phone)
+    phone.select_option("#slot-category", "haircut")
     phone.fill("#slot-start", "14:00")  # a second time the same day, three places
     phone.fill("#slot-end", "16:00")
     phone.fill("#slot-capacity", "3")
